@@ -1,0 +1,73 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { ArrayUnique, IsArray, IsIn, IsISO8601, IsNotEmpty, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
+import { ALL_SCOPES, Scope } from '../../auth/scopes';
+
+const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+
+export class CreateApiKeyRequest {
+  @ApiProperty({ example: 'CI deploy script', minLength: 1, maxLength: 255, description: 'Trimmed; unique among your active keys.' })
+  @Transform(trim)
+  @IsString({ message: 'name must be a string' })
+  @IsNotEmpty({ message: 'name must not be empty' })
+  @MaxLength(255, { message: 'name must be at most 255 characters' })
+  // eslint-disable-next-line no-control-regex
+  @Matches(/^[^\u0000-\u001f\u007f]*$/, { message: 'name must not contain control characters' })
+  name: string;
+
+  @ApiPropertyOptional({
+    example: '2027-06-30T23:59:59Z',
+    nullable: true,
+    description: 'ISO 8601; a time without zone is read as UTC. Omit or null for no expiry. Must be in the future and within the maximum lifetime.',
+  })
+  @IsOptional()
+  @ValidateIf((_o, v) => v !== null)
+  @IsISO8601({ strict: true }, { message: 'expires_at must be an ISO 8601 date-time, e.g. 2027-06-30T23:59:59Z' })
+  expires_at?: string | null;
+
+  @ApiPropertyOptional({
+    example: '2026-12-01T00:00:00Z',
+    nullable: true,
+    description: 'ISO 8601; the key is refused before this time.',
+  })
+  @IsOptional()
+  @ValidateIf((_o, v) => v !== null)
+  @IsISO8601({ strict: true }, { message: 'not_before must be an ISO 8601 date-time' })
+  not_before?: string | null;
+
+  @ApiPropertyOptional({ enum: ALL_SCOPES, isArray: true, description: 'Defaults to every scope the caller holds.' })
+  @IsOptional()
+  @IsArray({ message: 'scopes must be an array' })
+  @ArrayUnique({ message: 'scopes must not repeat' })
+  @IsIn(ALL_SCOPES, { each: true, message: `each scope must be one of: ${ALL_SCOPES.join(', ')}` })
+  scopes?: Scope[];
+}
+
+export class ApiKeyResponse {
+  @ApiProperty({ example: 7 }) id: number;
+  @ApiProperty({ example: 'CI deploy script' }) name: string;
+  @ApiProperty({ example: 'sk-oh-…x9Qz', description: 'Prefix and last four characters; never the key.' }) key_hint: string;
+  @ApiProperty({ enum: ALL_SCOPES, isArray: true }) scopes: Scope[];
+  @ApiProperty({ example: '2026-11-29T18:00:00.000Z' }) created_at: string;
+  @ApiProperty({ example: null, nullable: true, type: String }) last_used_at: string | null;
+  @ApiProperty({ example: '2027-06-30T23:59:59.000Z', nullable: true, type: String }) expires_at: string | null;
+  @ApiProperty({ example: null, nullable: true, type: String }) not_before: string | null;
+}
+
+export class ApiKeyCreatedResponse extends ApiKeyResponse {
+  @ApiProperty({ example: 'sk-oh-3fJk…', description: 'The full key. Shown this once; it cannot be retrieved again.' })
+  key: string;
+}
+
+export class MessageResponse {
+  @ApiProperty({ example: 'API key deleted successfully' }) message: string;
+}
+
+export class CurrentCredentialResponse {
+  @ApiPropertyOptional({ example: 7, description: 'Only when an API key is calling.' }) id?: number;
+  @ApiPropertyOptional({ example: 'CI deploy script', description: 'Only when an API key is calling.' }) name?: string;
+  @ApiProperty({ example: 'a1b2c3d4-…' }) user_id: string;
+  @ApiProperty({ enum: ['api_key', 'jwt', 'cookie', 'mcp'] }) auth_type: string;
+  @ApiProperty({ enum: ALL_SCOPES, isArray: true }) scopes: Scope[];
+  @ApiPropertyOptional({ example: 'alice' }) username?: string;
+}

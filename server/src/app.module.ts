@@ -1,0 +1,43 @@
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { LoggerModule } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
+import { ApiKeysModule } from './api-keys/api-keys.module';
+import { AuthModule } from './auth/auth.module';
+import { AppConfig } from './config/app-config';
+import { dataSourceOptions } from './database/data-source-options';
+import { DevIdpModule } from './dev-idp/dev-idp.module';
+import { HealthController } from './health/health.controller';
+import { loggerParams } from './logging/logging';
+
+@Global()
+@Module({})
+class ConfigModule {
+  static register(config: AppConfig): DynamicModule {
+    return { module: ConfigModule, providers: [{ provide: AppConfig, useValue: config }], exports: [AppConfig] };
+  }
+}
+
+@Module({})
+export class AppModule {
+  /** `databaseUrl` is the server's, or the embedded PGlite socket's when none is configured. */
+  static forRoot(config: AppConfig, databaseUrl: string, logStream?: DestinationStream): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.register(config),
+        LoggerModule.forRoot(loggerParams(config.logLevel, config.apiKeys.prefix, logStream)),
+        TypeOrmModule.forRoot({
+          ...dataSourceOptions(databaseUrl, config.database.poolSize, config.database.connectTimeoutMs),
+          migrationsRun: true,
+          retryAttempts: 2,
+          retryDelay: 1000,
+        }),
+        ApiKeysModule,
+        AuthModule,
+        ...(config.oidc.embedded ? [DevIdpModule] : []),
+      ],
+      controllers: [HealthController],
+    };
+  }
+}

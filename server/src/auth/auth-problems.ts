@@ -1,0 +1,64 @@
+import { ApiProblem } from '../common/problem';
+import type { Scope } from './scopes';
+
+/** Why a presented credential was refused; `code` is stable, `description` is for people. */
+export class AuthFailure extends Error {
+  constructor(
+    readonly code: string,
+    readonly description: string,
+  ) {
+    super(description);
+  }
+}
+
+const REALM = 'realm="api"';
+
+function quote(value: string): string {
+  return value.replace(/["\\]/g, "'");
+}
+
+/** 401 without a credential: RFC 6750 says no error attribute then. */
+export function missingCredential(): ApiProblem {
+  return new ApiProblem({
+    status: 401,
+    code: 'missing_credential',
+    detail: 'Authentication required: send Authorization: Bearer <API key or access token>, the keycloak_auth session cookie, or X-Session-API-Key.',
+    headers: { 'WWW-Authenticate': `Bearer ${REALM}` },
+  });
+}
+
+/** 401 for a credential that was presented and refused, saying why. */
+export function invalidCredential(failure: AuthFailure): ApiProblem {
+  return new ApiProblem({
+    status: 401,
+    code: failure.code,
+    detail: failure.description,
+    headers: { 'WWW-Authenticate': `Bearer ${REALM}, error="invalid_token", error_description="${quote(failure.description)}"` },
+  });
+}
+
+export function insufficientScope(scopes: Scope[], detail?: string): ApiProblem {
+  return new ApiProblem({
+    status: 403,
+    code: 'insufficient_scope',
+    detail: detail ?? `This credential lacks the scope ${scopes.join(' ')} needed here.`,
+    headers: { 'WWW-Authenticate': `Bearer ${REALM}, error="insufficient_scope", scope="${scopes.join(' ')}"` },
+  });
+}
+
+export function csrfRejected(): ApiProblem {
+  return new ApiProblem({
+    status: 403,
+    code: 'csrf_token_invalid',
+    detail: 'A cookie-authenticated change needs the X-XSRF-TOKEN header matching the XSRF-TOKEN cookie.',
+  });
+}
+
+export function tooManyFailures(retryAfterSeconds: number): ApiProblem {
+  return new ApiProblem({
+    status: 429,
+    code: 'too_many_failed_authentications',
+    detail: `Too many failed authentications from this address. Try again in ${retryAfterSeconds} s.`,
+    headers: { 'Retry-After': String(retryAfterSeconds) },
+  });
+}

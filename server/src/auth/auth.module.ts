@@ -1,0 +1,29 @@
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { PassportModule } from '@nestjs/passport';
+import { ApiKeysModule } from '../api-keys/api-keys.module';
+import { AuthFailureLimiter } from './auth-failure-limiter';
+import { CompositeAuthGuard } from './composite-auth.guard';
+import { AuthController } from './session/auth.controller';
+import { OidcClientService } from './session/oidc-client.service';
+import { SessionService } from './session/session.service';
+import { ApiKeyStrategy } from './strategies/api-key.strategy';
+import { KeycloakCookieStrategy, KeycloakJwtStrategy } from './strategies/keycloak-jwt.strategy';
+import { McpHeaderStrategy } from './strategies/mcp-header.strategy';
+
+@Module({
+  imports: [PassportModule, ApiKeysModule],
+  controllers: [AuthController],
+  providers: [
+    ApiKeyStrategy,
+    KeycloakJwtStrategy,
+    KeycloakCookieStrategy,
+    McpHeaderStrategy,
+    AuthFailureLimiter,
+    OidcClientService,
+    SessionService,
+    // Deny by default: every route needs a credential unless it says @Public().
+    { provide: APP_GUARD, useClass: CompositeAuthGuard },
+  ],
+})
+export class AuthModule {}

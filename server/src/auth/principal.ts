@@ -1,0 +1,15 @@
+import type { Scope } from './scopes';
+
+/** How the caller proved who they are. */
+export type AuthType = 'api_key' | 'jwt' | 'cookie' | 'mcp';
+
+/** The authenticated caller, set on the request by the composite guard. */
+export interface Principal {
+  userId: string;
+  authType: AuthType;
+  scopes: readonly Scope[];
+  /** Present when an API key authenticated the request. */
+  apiKey?: { id: number; name: string };
+  username?: string;
+  email?: string;
+}

@@ -1,0 +1,62 @@
+import { Controller, Get, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiExcludeEndpoint, ApiFoundResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ApiProblem } from '../../common/problem';
+import { AppConfig } from '../../config/app-config';
+import { Public, RequireScopes } from '../decorators/auth.decorators';
+import { OidcClientService } from './oidc-client.service';
+import { SessionService } from './session.service';
+
+/** Only same-site paths, so the login round-trip can never redirect somewhere else. */
+export function safeReturnTo(value: unknown): string {
+  return typeof value === 'string' && /^\/(?![/\\])[^\s]*$/.test(value) && value.length <= 2000 ? value : '/';
+}
+
+@ApiTags('Console session')
+@Controller('api/auth')
+export class AuthController {
+  constructor(
+    private readonly oidc: OidcClientService,
+    private readonly sessions: SessionService,
+    private readonly config: AppConfig,
+  ) {}
+
+  @Get('login')
+  @Public()
+  @ApiOperation({ summary: 'Start console sign-in (authorization code + PKCE at the identity provider)' })
+  @ApiQuery({ name: 'return_to', required: false, description: 'Path to come back to after sign-in.' })
+  @ApiFoundResponse({ description: 'Redirect to the identity provider.' })
+  async login(@Query('return_to') returnTo: unknown, @Res() reply: FastifyReply): Promise<void> {
+    const { url, transaction } = await this.oidc.beginLogin(safeReturnTo(returnTo)).catch((error: unknown) => {
+      throw ApiProblem.unavailable(`The identity provider cannot be reached (${(error as Error).message}).`, 'identity_provider_unavailable');
+    });
+    this.sessions.saveLoginTransaction(reply, transaction);
+    reply.header('cache-control', 'no-store').redirect(url, 302);
+  }
+
+  @Get('callback')
+  @Public()
+  @ApiExcludeEndpoint()
+  async callback(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const transaction = this.sessions.takeLoginTransaction(request, reply);
+    if (!transaction) throw ApiProblem.badRequest('The sign-in has expired or was started in another browser; start again at /api/auth/login.', 'login_expired');
+    const url = new URL(request.url, this.config.publicUrl);
+    const tokens = await this.oidc.finishLogin(url, transaction).catch((error: unknown) => {
+      throw ApiProblem.badRequest(`Sign-in failed: ${(error as Error).message}`, 'login_failed');
+    });
+    this.sessions.start(reply, tokens);
+    reply.header('cache-control', 'no-store').redirect(transaction.returnTo, 302);
+  }
+
+  @Post('logout')
+  @HttpCode(200)
+  @RequireScopes()
+  @ApiOperation({ summary: 'End the console session; answers where to send the browser to end it at the identity provider too' })
+  @ApiOkResponse({ schema: { properties: { logout_url: { type: 'string' } } } })
+  async logout(@Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<{ logout_url: string }> {
+    const idToken = this.sessions.idToken(request);
+    this.sessions.clear(reply);
+    const logoutUrl = await this.oidc.logoutUrl(idToken).catch(() => `${this.config.publicUrl}/`);
+    return { logout_url: logoutUrl };
+  }
+}

@@ -1,0 +1,102 @@
+import 'reflect-metadata';
+import fastifyCookie from '@fastify/cookie';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { join } from 'node:path';
+import { Logger } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
+import { AppModule } from './app.module';
+import { ProblemDetailsFilter } from './common/problem-details.filter';
+import { createValidationPipe } from './common/validation';
+import { AppConfig } from './config/app-config';
+import { EmbeddedPostgres, startEmbeddedPostgres } from './database/embedded-postgres';
+
+export interface RunningApp {
+  app: NestFastifyApplication;
+  config: AppConfig;
+  /** Where the server listens (loopback), e.g. http://127.0.0.1:3000. */
+  url: string;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Tests capture logs here. */
+  logStream?: DestinationStream;
+  /** Keep the embedded database in memory instead of DATA_DIR/pglite (tests). */
+  embeddedInMemory?: boolean;
+}
+
+function setUpOpenApi(app: NestFastifyApplication): void {
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('API key service')
+      .setDescription(
+        'Personal API keys for scripts, agents and MCP servers. Authenticate with `Authorization: Bearer` ' +
+          '(an API key or a Keycloak access token), the `keycloak_auth` session cookie, or `X-Session-API-Key`. ' +
+          'Every error is an RFC 9457 problem (`application/problem+json`).',
+      )
+      .setVersion('1.0')
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key (sk-oh-…) or a Keycloak access token' }, 'bearer')
+      .addCookieAuth('keycloak_auth', { type: 'apiKey', in: 'cookie', name: 'keycloak_auth' }, 'cookie')
+      .addApiKey({ type: 'apiKey', in: 'header', name: 'X-Session-API-Key', description: 'An API key, as MCP clients send it' }, 'mcp')
+      .build(),
+  );
+  SwaggerModule.setup('api/docs', app, document, {
+    jsonDocumentUrl: 'api/docs-json',
+    swaggerOptions: { persistAuthorization: false },
+  });
+}
+
+/** Builds, configures and starts the app; used by `main.ts`, the tests and the benchmark. */
+export async function startApp(config: AppConfig, options: StartOptions = {}): Promise<RunningApp> {
+  let embedded: EmbeddedPostgres | undefined;
+  let databaseUrl = config.database.url;
+  if (!databaseUrl) {
+    // The pool must stay within the socket server's connections, or extras are reset.
+    embedded = await startEmbeddedPostgres(options.embeddedInMemory ? undefined : join(config.dataDir, 'pglite'), config.database.poolSize + 2);
+    databaseUrl = embedded.url;
+  }
+
+  try {
+    const adapter = new FastifyAdapter({
+      bodyLimit: config.bodyLimitBytes,
+      trustProxy: config.trustProxy,
+      // Our own pino logger (nestjs-pino) logs requests; Fastify's would log them twice.
+      logger: false,
+      return503OnClosing: true,
+    });
+    const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, databaseUrl, options.logStream), adapter, {
+      bufferLogs: true,
+      abortOnError: false,
+    });
+    app.useLogger(app.get(Logger));
+    await app.register(fastifyCookie);
+    app.useGlobalPipes(createValidationPipe());
+    app.useGlobalFilters(new ProblemDetailsFilter());
+    const fastify = app.getHttpAdapter().getInstance();
+    fastify.addHook('onSend', async (_request, reply) => {
+      reply.header('x-content-type-options', 'nosniff');
+      reply.header('referrer-policy', 'no-referrer');
+      reply.header('x-frame-options', 'DENY');
+    });
+    setUpOpenApi(app);
+    await app.listen({ port: config.port, host: config.host });
+    const address = app.getHttpServer().address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+
+    return {
+      app,
+      config,
+      url: `http://127.0.0.1:${port}`,
+      async close() {
+        await app.close();
+        await embedded?.stop();
+      },
+    };
+  } catch (error) {
+    await embedded?.stop();
+    throw error;
+  }
+}

@@ -1,0 +1,114 @@
+import { createHash } from 'node:crypto';
+import { resolve } from 'node:path';
+import { ConfigError, Environment, parseEnvironment } from './environment';
+import { loadOrCreateSecrets } from './secrets-store';
+
+export interface DevUser {
+  username: string;
+  password: string;
+  sub: string;
+  email: string;
+}
+
+/** Typed, validated configuration; built once at start and injected as `AppConfig`. */
+export class AppConfig {
+  readonly production: boolean;
+  readonly port: number;
+  readonly host: string;
+  readonly publicUrl: string;
+  readonly dataDir: string;
+  readonly database: { url?: string; poolSize: number; connectTimeoutMs: number };
+  readonly oidc: {
+    embedded: boolean;
+    issuer: string;
+    jwksUri: string;
+    clientId: string;
+    clientSecret?: string;
+    audiences: string[];
+    clockToleranceSeconds: number;
+  };
+  readonly devIdp: { users: DevUser[]; privateKeyPem: string };
+  readonly apiKeys: {
+    prefix: string;
+    hashSecret: string;
+    maxPerUser: number;
+    maxLifetimeDays: number;
+    cacheMaxEntries: number;
+    cacheTtlMs: number;
+    lastUsedWriteIntervalMs: number;
+  };
+  readonly authFailures: { limit: number; windowSeconds: number };
+  readonly sessionSecret: string;
+  readonly secureCookies: boolean;
+  readonly bodyLimitBytes: number;
+  readonly logLevel: string;
+  readonly trustProxy: boolean;
+
+  constructor(env: Environment) {
+    this.production = env.NODE_ENV === 'production';
+    this.port = env.PORT;
+    this.host = env.HOST;
+    this.publicUrl = (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, '');
+    this.dataDir = resolve(env.DATA_DIR);
+    this.database = { url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE, connectTimeoutMs: env.DATABASE_CONNECT_TIMEOUT_MS };
+
+    const needGenerated = !env.API_KEY_HASH_SECRET || !env.SESSION_SECRET || !env.KEYCLOAK_URL;
+    if (this.production && env.DATABASE_URL && (!env.API_KEY_HASH_SECRET || !env.SESSION_SECRET)) {
+      // Several instances share one database: each must hash keys with the same secret.
+      throw new ConfigError(
+        'Invalid configuration:\n  API_KEY_HASH_SECRET, SESSION_SECRET: required when NODE_ENV=production with DATABASE_URL',
+      );
+    }
+    const generated = needGenerated ? loadOrCreateSecrets(this.dataDir) : undefined;
+
+    const embedded = !env.KEYCLOAK_URL;
+    const realm = embedded ? 'dev' : env.KEYCLOAK_REALM;
+    const base = embedded ? this.publicUrl : env.KEYCLOAK_URL!.replace(/\/+$/, '');
+    const issuer = `${base}/realms/${realm}`;
+    // The embedded provider is this very process: fetch its JWKS over loopback, whatever
+    // PUBLIC_URL a reverse proxy puts in front of it.
+    const jwksBase = embedded ? `http://127.0.0.1:${env.PORT}/realms/${realm}` : issuer;
+    this.oidc = {
+      embedded,
+      issuer,
+      jwksUri: `${jwksBase}/protocol/openid-connect/certs`,
+      clientId: env.KEYCLOAK_CLIENT_ID,
+      clientSecret: env.KEYCLOAK_CLIENT_SECRET,
+      audiences: env.KEYCLOAK_AUDIENCE.split(',').map((s) => s.trim()).filter(Boolean),
+      clockToleranceSeconds: env.JWT_CLOCK_TOLERANCE_SECONDS,
+    };
+    this.devIdp = {
+      users: env.DEV_USERS.split(',').map((pair) => {
+        const i = pair.indexOf(':');
+        const username = pair.slice(0, i);
+        return { username, password: pair.slice(i + 1), sub: stableUuid(username), email: `${username}@example.test` };
+      }),
+      privateKeyPem: generated?.devIdpPrivateKeyPem ?? '',
+    };
+    this.apiKeys = {
+      prefix: env.API_KEY_PREFIX,
+      hashSecret: env.API_KEY_HASH_SECRET ?? generated!.apiKeyHashSecret,
+      maxPerUser: env.API_KEY_MAX_PER_USER,
+      maxLifetimeDays: env.API_KEY_MAX_LIFETIME_DAYS,
+      cacheMaxEntries: env.KEY_CACHE_MAX_ENTRIES,
+      cacheTtlMs: env.KEY_CACHE_TTL_MS,
+      lastUsedWriteIntervalMs: env.LAST_USED_WRITE_INTERVAL_MS,
+    };
+    this.authFailures = { limit: env.AUTH_FAILURE_LIMIT, windowSeconds: env.AUTH_FAILURE_WINDOW_SECONDS };
+    this.sessionSecret = env.SESSION_SECRET ?? generated!.sessionSecret;
+    this.secureCookies = !/^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(this.publicUrl);
+    this.bodyLimitBytes = env.BODY_LIMIT_BYTES;
+    this.logLevel = env.LOG_LEVEL;
+    this.trustProxy = env.TRUST_PROXY;
+  }
+
+  static fromEnv(env: NodeJS.ProcessEnv = process.env): AppConfig {
+    return new AppConfig(parseEnvironment(env));
+  }
+}
+
+/** A Keycloak-like UUID `sub` that stays the same for a development user across restarts. */
+function stableUuid(name: string): string {
+  const h = createHash('sha256').update(`dev-idp-user:${name}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}

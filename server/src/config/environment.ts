@@ -1,0 +1,142 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  validateSync,
+} from 'class-validator';
+
+const toInt = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
+const toBool = ({ value }: { value: unknown }) => {
+  if (typeof value !== 'string') return value;
+  const v = value.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off', ''].includes(v)) return false;
+  return value;
+};
+const emptyToUndefined = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && value.trim() === '' ? undefined : value;
+
+/**
+ * Every environment variable the server reads, with its rule. Property names are the variable
+ * names, so a validation error names exactly the variable to fix. README's table mirrors this.
+ */
+export class Environment {
+  @IsIn(['development', 'production', 'test'])
+  NODE_ENV: 'development' | 'production' | 'test' = 'development';
+
+  @Transform(toInt) @IsInt() @Min(0) @Max(65535)
+  PORT = 3000;
+
+  @IsString() @MinLength(1)
+  HOST = 'localhost';
+
+  @Transform(emptyToUndefined) @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
+  PUBLIC_URL?: string;
+
+  @IsString() @MinLength(1)
+  DATA_DIR = './data';
+
+  @Transform(emptyToUndefined) @IsOptional() @Matches(/^postgres(ql)?:\/\/.+/, { message: 'DATABASE_URL must be a postgres:// URL' })
+  DATABASE_URL?: string;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(200)
+  DATABASE_POOL_SIZE = 10;
+
+  @Transform(toInt) @IsInt() @Min(100) @Max(60000)
+  DATABASE_CONNECT_TIMEOUT_MS = 3000;
+
+  @Transform(emptyToUndefined) @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
+  KEYCLOAK_URL?: string;
+
+  @IsString() @Matches(/^[A-Za-z0-9._-]+$/, { message: 'KEYCLOAK_REALM may hold letters, digits, ".", "_" and "-"' })
+  KEYCLOAK_REALM = 'dev';
+
+  @IsString() @MinLength(1)
+  KEYCLOAK_CLIENT_ID = 'console';
+
+  @Transform(emptyToUndefined) @IsOptional() @IsString()
+  KEYCLOAK_CLIENT_SECRET?: string;
+
+  /** Comma-separated; a token is accepted when its `aud` or `azp` holds one of them. */
+  @IsString() @MinLength(1)
+  KEYCLOAK_AUDIENCE = 'console,cli';
+
+  @Transform(toInt) @IsInt() @Min(0) @Max(300)
+  JWT_CLOCK_TOLERANCE_SECONDS = 30;
+
+  /** Users of the embedded development identity provider: `name:password,name:password`. */
+  @IsString() @Matches(/^[A-Za-z0-9._-]+:[^,]+(,[A-Za-z0-9._-]+:[^,]+)*$/, { message: 'DEV_USERS must look like alice:alice,bob:bob' })
+  DEV_USERS = 'alice:alice,bob:bob';
+
+  @IsString() @Matches(/^[a-z][a-z0-9]{1,9}[_-]([a-z0-9]{1,9}[_-])?$/, { message: 'API_KEY_PREFIX must be 2-10 lowercase letters/digits ending in "_" or "-", like sk-oh-' })
+  API_KEY_PREFIX = 'sk-oh-';
+
+  @Transform(emptyToUndefined) @IsOptional() @IsString() @MinLength(32, { message: 'API_KEY_HASH_SECRET must be at least 32 characters' })
+  API_KEY_HASH_SECRET?: string;
+
+  @Transform(emptyToUndefined) @IsOptional() @IsString() @MinLength(32, { message: 'SESSION_SECRET must be at least 32 characters' })
+  SESSION_SECRET?: string;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(100000)
+  API_KEY_MAX_PER_USER = 100;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(36500)
+  API_KEY_MAX_LIFETIME_DAYS = 365;
+
+  @Transform(toInt) @IsInt() @Min(0) @Max(10_000_000)
+  KEY_CACHE_MAX_ENTRIES = 10000;
+
+  @Transform(toInt) @IsInt() @Min(0) @Max(3_600_000)
+  KEY_CACHE_TTL_MS = 30000;
+
+  @Transform(toInt) @IsInt() @Min(0) @Max(86_400_000)
+  LAST_USED_WRITE_INTERVAL_MS = 60000;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(1_000_000)
+  AUTH_FAILURE_LIMIT = 30;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(86400)
+  AUTH_FAILURE_WINDOW_SECONDS = 60;
+
+  @Transform(toInt) @IsInt() @Min(1024) @Max(10 * 1024 * 1024)
+  BODY_LIMIT_BYTES = 16384;
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL = 'info';
+
+  @Transform(toBool) @IsBoolean()
+  TRUST_PROXY = false;
+}
+
+export class ConfigError extends Error {}
+
+export function parseEnvironment(env: NodeJS.ProcessEnv): Environment {
+  const known = Object.keys(new Environment()).concat(
+    'PUBLIC_URL', 'DATABASE_URL', 'KEYCLOAK_URL', 'KEYCLOAK_CLIENT_SECRET', 'API_KEY_HASH_SECRET', 'SESSION_SECRET',
+  );
+  const raw: Record<string, unknown> = {};
+  for (const name of known) if (env[name] !== undefined) raw[name] = env[name];
+  const parsed = plainToInstance(Environment, raw, { exposeDefaultValues: true });
+  const errors = validateSync(parsed, { whitelist: true });
+  if (errors.length > 0) {
+    // Never echo the rejected value: it may be a secret.
+    const lines = errors.flatMap((e) => Object.values(e.constraints ?? {}).map((m) => `  ${e.property}: ${m}`));
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  if (parsed.NODE_ENV === 'production' && !parsed.KEYCLOAK_URL) {
+    throw new ConfigError('Invalid configuration:\n  KEYCLOAK_URL: required when NODE_ENV=production (the embedded development identity provider is for development only)');
+  }
+  return parsed;
+}

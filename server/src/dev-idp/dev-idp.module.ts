@@ -1,0 +1,7 @@
+import { Module } from '@nestjs/common';
+import { DevIdpController } from './dev-idp.controller';
+import { DevIdpService } from './dev-idp.service';
+
+/** Imported only when no KEYCLOAK_URL is configured, and never in production. */
+@Module({ controllers: [DevIdpController], providers: [DevIdpService], exports: [DevIdpService] })
+export class DevIdpModule {}
