@@ -76,6 +76,8 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
     app.useGlobalPipes(createValidationPipe());
     app.useGlobalFilters(new ProblemDetailsFilter());
     const fastify = app.getHttpAdapter().getInstance();
+    // JSON in, JSON out: plain text bodies get a 415 instead of reaching the validators as strings.
+    fastify.removeContentTypeParser('text/plain');
     fastify.addHook('onSend', async (_request, reply) => {
       reply.header('x-content-type-options', 'nosniff');
       reply.header('referrer-policy', 'no-referrer');
