@@ -1,0 +1,345 @@
+import { createPublicKey, randomUUID } from 'node:crypto';
+import { importPKCS8, SignJWT } from 'jose';
+import { generateKey } from '../server/src/api-keys/api-key-secret';
+import { signIn } from './support/browser-session';
+import { call, createKey, expectProblem, passwordToken } from './support/http';
+import { devIdpPrivateKeyPem, startTestApp, TestApp } from './support/test-app';
+
+describe('Authentication (e2e)', () => {
+  let app: TestApp;
+  let alice: string;
+  let aliceSub: string;
+
+  /** A token signed with the embedded provider's real key, with claims to tamper with. */
+  async function forgeJwt(claims: Record<string, unknown>, header: Record<string, unknown> = {}, ttl = '5m'): Promise<string> {
+    const key = await importPKCS8(devIdpPrivateKeyPem(app), 'RS256');
+    const jwks = (await call(app, '/realms/dev/protocol/openid-connect/certs')).body;
+    const jwt = new SignJWT({ typ: 'Bearer', azp: 'cli', aud: 'account', preferred_username: 'alice', ...claims })
+      .setProtectedHeader({ alg: 'RS256', kid: jwks.keys[0].kid, ...header })
+      .setIssuer(app.config.oidc.issuer)
+      .setSubject(aliceSub)
+      .setIssuedAt(Math.floor(Date.now() / 1000) - 900);
+    return (claims.exp === undefined ? jwt.setExpirationTime(ttl) : jwt).sign(key);
+  }
+
+  beforeAll(async () => {
+    app = await startTestApp();
+    alice = await passwordToken(app, 'alice');
+    aliceSub = (await call(app, '/api/keys/current', { token: alice })).body.user_id;
+  });
+  afterAll(() => app.close());
+
+  describe('no credential', () => {
+    it('is a 401 with a bare Bearer challenge', async () => {
+      const res = await call(app, '/api/keys');
+      expectProblem(res, 401, 'missing_credential');
+      expect(res.headers.get('www-authenticate')).toBe('Bearer realm="api"');
+    });
+
+    it('does not accept a key in the query string', async () => {
+      const key = await createKey(app, alice);
+      expectProblem(await call(app, `/api/keys?access_token=${key.key}`), 401, 'missing_credential');
+    });
+  });
+
+  describe('each strategy', () => {
+    it('accepts an API key as Bearer', async () => {
+      const key = await createKey(app, alice, { name: 'bearer-key' });
+      const res = await call(app, '/api/keys/current', { token: key.key });
+      expect(res.body).toEqual({ id: key.id, name: 'bearer-key', user_id: aliceSub, auth_type: 'api_key', scopes: ['keys:read', 'keys:write', 'llm:read', 'llm:write', 'mcp'] });
+    });
+
+    it('accepts a Keycloak-style JWT as Bearer', async () => {
+      const res = await call(app, '/api/keys/current', { token: alice });
+      expect(res.body).toMatchObject({ user_id: aliceSub, auth_type: 'jwt', username: 'alice' });
+      expect(res.body.id).toBeUndefined();
+    });
+
+    it('accepts the keycloak_auth session cookie from the console sign-in', async () => {
+      const { jar, finalLocation } = await signIn(app, 'alice');
+      expect(finalLocation).toBe('/settings/api-keys');
+      expect(jar.cookies.has('keycloak_auth')).toBe(true);
+      expect(jar.cookies.has('XSRF-TOKEN')).toBe(true);
+      const res = await call(app, '/api/keys/current', { headers: { cookie: jar.header() } });
+      expect(res.body).toEqual({ user_id: aliceSub, auth_type: 'cookie', scopes: expect.any(Array), username: 'alice' });
+    });
+
+    it('accepts X-Session-API-Key as an MCP client', async () => {
+      const key = await createKey(app, alice);
+      const res = await call(app, '/api/keys/current', { headers: { 'x-session-api-key': key.key } });
+      expect(res.body).toMatchObject({ id: key.id, auth_type: 'mcp' });
+    });
+
+    it('refuses a wrong password at the token endpoint in OAuth\'s own error format', async () => {
+      const res = await fetch(`${app.url}/realms/dev/protocol/openid-connect/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'grant_type=password&client_id=cli&username=alice&password=wrong',
+      });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toEqual({ error: 'invalid_grant', error_description: 'Invalid user credentials' });
+    });
+
+    it('refuses a wrong password on the sign-in form', async () => {
+      await expect(signIn(app, 'alice', 'nope')).rejects.toThrow(/sign-in refused: 401/);
+    });
+  });
+
+  describe('chain order and no fallback', () => {
+    it('a bad Bearer next to a valid cookie is still a 401', async () => {
+      const { jar } = await signIn(app, 'alice');
+      const res = await call(app, '/api/keys', { token: generateKey('sk-oh-'), headers: { cookie: jar.header() } });
+      expectProblem(res, 401, 'unknown_key');
+    });
+
+    it('a malformed Authorization next to a valid cookie is still a 401', async () => {
+      const { jar } = await signIn(app, 'alice');
+      expectProblem(await call(app, '/api/keys', { headers: { authorization: 'Basic YWxpY2U6YWxpY2U=', cookie: jar.header() } }), 401, 'malformed_authorization');
+    });
+
+    it('Bearer wins over the cookie and the MCP header', async () => {
+      const key = await createKey(app, alice);
+      const res = await call(app, '/api/keys/current', { token: key.key, headers: { cookie: 'keycloak_auth=garbage', 'x-session-api-key': 'garbage' } });
+      expect(res.body.auth_type).toBe('api_key');
+    });
+
+    it('the cookie wins over the MCP header', async () => {
+      const { jar } = await signIn(app, 'alice');
+      const res = await call(app, '/api/keys/current', { headers: { cookie: jar.header(), 'x-session-api-key': 'garbage' } });
+      expect(res.body.auth_type).toBe('cookie');
+    });
+
+    it('a bad cookie does not fall back to a valid MCP header', async () => {
+      const key = await createKey(app, alice);
+      expectProblem(await call(app, '/api/keys/current', { headers: { cookie: 'keycloak_auth=garbage', 'x-session-api-key': key.key } }), 401);
+    });
+
+    it.each([
+      ['Basic credentials', 'Basic YWxpY2U6YWxpY2U='],
+      ['a bare Bearer', 'Bearer'],
+      ['two tokens', 'Bearer a b'],
+      ['an empty header', ''],
+      ['a token with spaces inside', 'Bearer sk-oh- abc'],
+    ])('refuses %s as a malformed Authorization header', async (_label, authorization) => {
+      const res = await call(app, '/api/keys', { headers: { authorization } });
+      expectProblem(res, 401, 'malformed_authorization');
+      expect(res.headers.get('www-authenticate')).toMatch(/error="invalid_token"/);
+    });
+  });
+
+  describe('API key states', () => {
+    it('refuses a key whose checksum is broken, without touching the database', async () => {
+      const key = await createKey(app, alice);
+      const broken = key.key.slice(0, 10) + (key.key[10] === 'a' ? 'b' : 'a') + key.key.slice(11);
+      const verifier = app.running.app.get((await import('../server/src/api-keys/key-verifier.service')).KeyVerifier);
+      const before = verifier.lookups;
+      const res = await call(app, '/api/keys', { token: broken });
+      expectProblem(res, 401, 'malformed_key');
+      expect(res.headers.get('www-authenticate')).toContain('error_description="The API key is malformed or its checksum does not match."');
+      expect(verifier.lookups).toBe(before);
+    });
+
+    it('refuses an unknown key with a valid checksum', async () => {
+      expectProblem(await call(app, '/api/keys', { token: generateKey('sk-oh-') }), 401, 'unknown_key');
+    });
+
+    it('refuses an expired key', async () => {
+      const key = await createKey(app, alice, { expires_at: new Date(Date.now() + 3600e3).toISOString() });
+      await app.sql(`UPDATE api_keys SET expires_at = now() - interval '1 minute' WHERE id = $1`, [key.id]);
+      expectProblem(await call(app, '/api/keys', { token: key.key }), 401, 'expired_key');
+    });
+
+    it('refuses a key before its not_before and accepts a key with a future expiry', async () => {
+      const early = await createKey(app, alice, { not_before: new Date(Date.now() + 3600e3).toISOString() });
+      expectProblem(await call(app, '/api/keys', { token: early.key }), 401, 'key_not_yet_valid');
+      const fine = await createKey(app, alice, { expires_at: new Date(Date.now() + 3600e3).toISOString() });
+      expect((await call(app, '/api/keys', { token: fine.key })).status).toBe(200);
+    });
+
+    it('refuses a revoked key on the very next request, even when it was cached', async () => {
+      const key = await createKey(app, alice);
+      expect((await call(app, '/api/keys', { token: key.key })).status).toBe(200);
+      await call(app, `/api/keys/${key.id}`, { method: 'DELETE', token: alice });
+      expectProblem(await call(app, '/api/keys', { token: key.key }), 401, 'revoked_key');
+      expectProblem(await call(app, '/api/keys', { headers: { 'x-session-api-key': key.key } }), 401, 'revoked_key');
+    });
+  });
+
+  describe('JWT verification', () => {
+    it('accepts a correctly forged-by-us token (control)', async () => {
+      expect((await call(app, '/api/keys/current', { token: await forgeJwt({}) })).status).toBe(200);
+    });
+
+    it('refuses a tampered payload', async () => {
+      const [h, , s] = alice.split('.');
+      const payload = Buffer.from(JSON.stringify({ sub: 'someone-else', iss: app.config.oidc.issuer, exp: Math.floor(Date.now() / 1000) + 300, azp: 'cli' })).toString('base64url');
+      expectProblem(await call(app, '/api/keys', { token: `${h}.${payload}.${s}` }), 401, 'invalid_token');
+    });
+
+    it('refuses an expired token (beyond the leeway)', async () => {
+      const token = await forgeJwt({ exp: Math.floor(Date.now() / 1000) - 120 });
+      const res = await call(app, '/api/keys', { token });
+      expectProblem(res, 401, 'expired_token');
+      expect(res.headers.get('www-authenticate')).toContain('The access token has expired.');
+    });
+
+    it('accepts a token expired within the leeway', async () => {
+      expect((await call(app, '/api/keys', { token: await forgeJwt({ exp: Math.floor(Date.now() / 1000) - 5 }) })).status).toBe(200);
+    });
+
+    it('refuses a token not valid yet', async () => {
+      expectProblem(await call(app, '/api/keys', { token: await forgeJwt({ nbf: Math.floor(Date.now() / 1000) + 600 }) }), 401, 'token_not_yet_valid');
+    });
+
+    it('refuses alg "none"', async () => {
+      const header = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
+      const payload = Buffer.from(JSON.stringify({ sub: aliceSub, iss: app.config.oidc.issuer, azp: 'cli', exp: Math.floor(Date.now() / 1000) + 300 })).toString('base64url');
+      expectProblem(await call(app, '/api/keys', { token: `${header}.${payload}.` }), 401);
+    });
+
+    it('refuses HS256 signed with the public key (algorithm confusion)', async () => {
+      const pem = createPublicKey(devIdpPrivateKeyPem(app)).export({ type: 'spki', format: 'pem' });
+      const token = await new SignJWT({ typ: 'Bearer', azp: 'cli' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setIssuer(app.config.oidc.issuer)
+        .setSubject(aliceSub)
+        .setExpirationTime('5m')
+        .sign(new Uint8Array(Buffer.from(pem)));
+      expectProblem(await call(app, '/api/keys', { token }), 401);
+    });
+
+    it('refuses another issuer', async () => {
+      const key = await importPKCS8(devIdpPrivateKeyPem(app), 'RS256');
+      const token = await new SignJWT({ typ: 'Bearer', azp: 'cli' }).setProtectedHeader({ alg: 'RS256' }).setIssuer('http://evil.example/realms/dev').setSubject(aliceSub).setExpirationTime('5m').sign(key);
+      expectProblem(await call(app, '/api/keys', { token }), 401, 'invalid_token');
+    });
+
+    it('refuses a token for another audience', async () => {
+      expectProblem(await call(app, '/api/keys', { token: await forgeJwt({ azp: 'other-app', aud: 'other-api' }) }), 401, 'invalid_audience');
+    });
+
+    it('refuses a refresh token used as an access token', async () => {
+      const res = await fetch(`${app.url}/realms/dev/protocol/openid-connect/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'grant_type=password&client_id=cli&username=alice&password=alice',
+      });
+      const { refresh_token } = (await res.json()) as { refresh_token: string };
+      expectProblem(await call(app, '/api/keys', { token: refresh_token }), 401, 'wrong_token_type');
+    });
+
+    it('refuses a token signed with a key the provider does not publish', async () => {
+      expectProblem(await call(app, '/api/keys', { token: await forgeJwt({}, { kid: randomUUID() }) }), 401, 'invalid_token');
+    });
+
+    it('refuses garbage that is neither a key nor a JWT', async () => {
+      expectProblem(await call(app, '/api/keys', { token: 'not-a-jwt' }), 401, 'malformed_token');
+    });
+  });
+
+  describe('scopes', () => {
+    it('enforces a route\'s scope with 403 insufficient_scope naming it', async () => {
+      const readOnly = await createKey(app, alice, { scopes: ['keys:read'] });
+      expect((await call(app, '/api/keys', { token: readOnly.key })).status).toBe(200);
+      const res = await call(app, '/api/keys', { method: 'POST', token: readOnly.key, body: { name: 'nope' } });
+      expectProblem(res, 403, 'insufficient_scope');
+      expect(res.headers.get('www-authenticate')).toBe('Bearer realm="api", error="insufficient_scope", scope="keys:write"');
+      expectProblem(await call(app, `/api/keys/${readOnly.id}`, { method: 'DELETE', token: readOnly.key }), 403, 'insufficient_scope');
+    });
+
+    it('cannot grant what it does not have; a new key inherits the creator\'s scopes by default', async () => {
+      const limited = await createKey(app, alice, { scopes: ['keys:read', 'keys:write'] });
+      const escalate = await call(app, '/api/keys', { method: 'POST', token: limited.key, body: { name: 'escalate', scopes: ['keys:read', 'llm:read'] } });
+      expectProblem(escalate, 403, 'insufficient_scope');
+      expect(escalate.body.detail).toContain('llm:read');
+      const child = await call(app, '/api/keys', { method: 'POST', token: limited.key, body: { name: 'child' } });
+      expect(child.status).toBe(201);
+      expect(child.body.scopes).toEqual(['keys:read', 'keys:write']);
+      const narrower = await call(app, '/api/keys', { method: 'POST', token: limited.key, body: { name: 'narrower', scopes: ['keys:read'] } });
+      expect(narrower.body.scopes).toEqual(['keys:read']);
+    });
+
+    it('needs the mcp scope to authenticate through X-Session-API-Key', async () => {
+      const noMcp = await createKey(app, alice, { scopes: ['keys:read'] });
+      const res = await call(app, '/api/keys', { headers: { 'x-session-api-key': noMcp.key } });
+      expectProblem(res, 403, 'insufficient_scope');
+      expect(res.headers.get('www-authenticate')).toContain('scope="mcp"');
+      expect((await call(app, '/api/keys', { token: noMcp.key })).status).toBe(200);
+    });
+  });
+
+  describe('console session', () => {
+    it('needs the XSRF double-submit token for changes, not for reads', async () => {
+      const { jar } = await signIn(app, 'alice');
+      const cookie = jar.header();
+      expect((await call(app, '/api/keys', { headers: { cookie } })).status).toBe(200);
+      expectProblem(await call(app, '/api/keys', { method: 'POST', headers: { cookie }, body: { name: 'csrf' } }), 403, 'csrf_token_invalid');
+      expectProblem(await call(app, '/api/keys', { method: 'POST', headers: { cookie, 'x-xsrf-token': 'wrong' }, body: { name: 'csrf' } }), 403, 'csrf_token_invalid');
+      const ok = await call(app, '/api/keys', { method: 'POST', headers: { cookie, 'x-xsrf-token': jar.cookies.get('XSRF-TOKEN')! }, body: { name: 'csrf' } });
+      expect(ok.status).toBe(201);
+    });
+
+    it('sets HttpOnly, SameSite=Lax cookies and keeps the XSRF token readable', async () => {
+      const res = await fetch(`${app.url}/api/auth/login`, { redirect: 'manual' });
+      expect(res.headers.get('location')).toMatch(/\/realms\/dev\/protocol\/openid-connect\/auth\?.*code_challenge_method=S256/);
+      const tx = res.headers.getSetCookie().find((c) => c.startsWith('auth_tx='))!;
+      expect(tx).toMatch(/HttpOnly/i);
+      expect(tx).toMatch(/SameSite=Lax/i);
+    });
+
+    it('refreshes a session whose access token is about to lapse', async () => {
+      const { jar } = await signIn(app, 'alice');
+      jar.cookies.set('keycloak_auth', await forgeJwt({ azp: 'console' }, {}, '20s'));
+      const res = await fetch(`${app.url}/api/keys/current`, { headers: { cookie: jar.header() } });
+      expect(res.status).toBe(200);
+      const renewed = res.headers.getSetCookie().find((c) => c.startsWith('keycloak_auth='));
+      expect(renewed).toBeDefined();
+      expect(renewed).not.toContain(jar.cookies.get('keycloak_auth'));
+    });
+
+    it('ends a session that can no longer be refreshed with a 401 and clears its cookies', async () => {
+      const token = await forgeJwt({ azp: 'console', exp: Math.floor(Date.now() / 1000) - 600 });
+      const res = await fetch(`${app.url}/api/keys`, { headers: { cookie: `keycloak_auth=${token}` } });
+      expect(res.status).toBe(401);
+      expect(res.headers.getSetCookie().some((c) => /^keycloak_auth=;/.test(c))).toBe(true);
+    });
+
+    it('signs out: cookies cleared and a logout URL at the provider', async () => {
+      const { jar } = await signIn(app, 'alice');
+      const res = await fetch(`${app.url}/api/auth/logout`, { method: 'POST', headers: { cookie: jar.header(), 'x-xsrf-token': jar.cookies.get('XSRF-TOKEN')! } });
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { logout_url: string };
+      expect(body.logout_url).toContain('/realms/dev/protocol/openid-connect/logout');
+      expect(res.headers.getSetCookie().some((c) => /^keycloak_auth=;/.test(c))).toBe(true);
+    });
+
+    it('never redirects sign-in to another site', async () => {
+      const { finalLocation } = await signIn(app, 'alice', 'alice', '//evil.example/');
+      expect(finalLocation).toBe('/');
+    });
+
+    it('a callback without a started sign-in is a 400 problem', async () => {
+      expectProblem(await call(app, '/api/auth/callback?code=x&state=y'), 400, 'login_expired');
+    });
+  });
+});
+
+describe('Failed-authentication rate limit (e2e)', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp({ AUTH_FAILURE_LIMIT: '5', AUTH_FAILURE_WINDOW_SECONDS: '60' });
+  });
+  afterAll(() => app.close());
+
+  it('answers 429 with Retry-After once an address has failed too often, even with a valid key', async () => {
+    const token = await passwordToken(app, 'bob');
+    const key = await createKey(app, token);
+    for (let i = 0; i < 5; i++) expectProblem(await call(app, '/api/keys', { token: 'sk-oh-bad' }), 401, 'malformed_key');
+    const limited = await call(app, '/api/keys', { token: 'sk-oh-bad' });
+    expectProblem(limited, 429, 'too_many_failed_authentications');
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expectProblem(await call(app, '/api/keys', { token: key.key }), 429);
+    // Anonymous public routes stay open.
+    expect((await call(app, '/api/health')).status).toBe(200);
+  });
+});
