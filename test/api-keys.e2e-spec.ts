@@ -125,6 +125,8 @@ describe('API keys (e2e)', () => {
     expectProblem(await call(app, '/api/keys', { method: 'POST', token: alice, rawBody: JSON.stringify({ name: 'x'.repeat(20000) }), headers: { 'content-type': 'application/json' } }), 413);
     expectProblem(await call(app, '/api/keys', { method: 'POST', token: alice, rawBody: '[1,2]', headers: { 'content-type': 'application/json' } }), 422);
     expectProblem(await call(app, '/api/keys', { method: 'POST', token: alice, rawBody: 'null', headers: { 'content-type': 'application/json' } }), 422);
+    expectProblem(await call(app, '/api/keys', { method: 'POST', token: alice, rawBody: '', headers: { 'content-type': 'application/json' } }), 422);
+    expectProblem(await call(app, '/api/keys', { method: 'POST', token: alice, rawBody: '{"__proto__":{"name":"x"}}', headers: { 'content-type': 'application/json' } }), 422);
     expectProblem(await call(app, '/api/nope', { token: alice }), 404);
   });
 

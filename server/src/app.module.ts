@@ -1,14 +1,11 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { LoggerModule } from 'nestjs-pino';
-import type { DestinationStream } from 'pino';
 import { ApiKeysModule } from './api-keys/api-keys.module';
 import { AuthModule } from './auth/auth.module';
 import { AppConfig } from './config/app-config';
 import { dataSourceOptions } from './database/data-source-options';
 import { DevIdpModule } from './dev-idp/dev-idp.module';
 import { HealthController } from './health/health.controller';
-import { loggerParams } from './logging/logging';
 
 @Global()
 @Module({})
@@ -21,12 +18,11 @@ class ConfigModule {
 @Module({})
 export class AppModule {
   /** `databaseUrl` is the server's, or the embedded PGlite socket's when none is configured. */
-  static forRoot(config: AppConfig, databaseUrl: string, logStream?: DestinationStream): DynamicModule {
+  static forRoot(config: AppConfig, databaseUrl: string): DynamicModule {
     return {
       module: AppModule,
       imports: [
         ConfigModule.register(config),
-        LoggerModule.forRoot(loggerParams(config.logLevel, config.apiKeys.prefix, logStream)),
         TypeOrmModule.forRoot({
           ...dataSourceOptions(databaseUrl, config.database.poolSize, config.database.connectTimeoutMs),
           migrationsRun: true,

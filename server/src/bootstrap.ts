@@ -4,13 +4,14 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { join } from 'node:path';
-import { Logger } from 'nestjs-pino';
+import secureJson from 'secure-json-parse';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
 import { ProblemDetailsFilter } from './common/problem-details.filter';
 import { createValidationPipe } from './common/validation';
 import { AppConfig } from './config/app-config';
 import { EmbeddedPostgres, startEmbeddedPostgres } from './database/embedded-postgres';
+import { createLogger, PinoNestLogger } from './logging/logging';
 
 export interface RunningApp {
   app: NestFastifyApplication;
@@ -67,21 +68,40 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
       logger: false,
       return503OnClosing: true,
     });
-    const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, databaseUrl, options.logStream), adapter, {
-      bufferLogs: true,
+    const logger = createLogger(config.logLevel, config.apiKeys.prefix, options.logStream);
+    const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, databaseUrl), adapter, {
+      logger: new PinoNestLogger(logger),
       abortOnError: false,
     });
-    app.useLogger(app.get(Logger));
     await app.register(fastifyCookie);
     app.useGlobalPipes(createValidationPipe());
     app.useGlobalFilters(new ProblemDetailsFilter());
     const fastify = app.getHttpAdapter().getInstance();
     // JSON in, JSON out: plain text bodies get a 415 instead of reaching the validators as strings.
     fastify.removeContentTypeParser('text/plain');
+    // Clients such as the seed's Python example send `Content-Type: application/json` on a
+    // DELETE without a body: an empty JSON body means "no body", not an error.
+    app.useBodyParser('application/json', { bodyLimit: config.bodyLimitBytes }, (_request, body, done) => {
+      const text = body.toString('utf8');
+      if (text.trim() === '') return done(null, undefined);
+      try {
+        done(null, secureJson.parse(text, undefined, { protoAction: 'remove', constructorAction: 'remove' }));
+      } catch {
+        done(Object.assign(new Error('The body is not valid JSON.'), { statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON_BODY' }), undefined);
+      }
+    });
     fastify.addHook('onSend', async (_request, reply) => {
       reply.header('x-content-type-options', 'nosniff');
       reply.header('referrer-policy', 'no-referrer');
       reply.header('x-frame-options', 'DENY');
+    });
+    // One line per request: method, path without its query (OAuth callbacks carry codes
+    // there), status, time. Headers are never logged, so no credential can reach the log.
+    fastify.addHook('onResponse', async (request, reply) => {
+      if (request.url === '/api/health') return;
+      const status = reply.statusCode;
+      const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
+      logger[level]({ req: { id: request.id, method: request.method, url: request.url.split('?')[0], remoteAddress: request.ip }, res: { statusCode: status }, responseTime: Math.round(reply.elapsedTime * 100) / 100 }, 'request completed');
     });
     setUpOpenApi(app);
     await app.listen({ port: config.port, host: config.host });

@@ -19,12 +19,12 @@ export interface CallResult<T = any> {
 export async function call<T = any>(app: TestApp, path: string, options: CallOptions = {}): Promise<CallResult<T>> {
   const headers: Record<string, string> = { ...(options.headers ?? {}) };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
-  let body: string | Buffer | undefined = options.rawBody;
+  let body: string | Uint8Array | undefined = typeof options.rawBody === 'string' || options.rawBody === undefined ? options.rawBody : new Uint8Array(options.rawBody);
   if (options.body !== undefined) {
     body = JSON.stringify(options.body);
     headers['content-type'] ??= 'application/json';
   }
-  const response = await fetch(`${app.url}${path}`, { method: options.method ?? 'GET', headers, body, redirect: 'manual' });
+  const response = await fetch(`${app.url}${path}`, { method: options.method ?? 'GET', headers, body: body as BodyInit | undefined, redirect: 'manual' });
   const text = await response.text();
   let parsed: unknown = undefined;
   try {

@@ -1,6 +1,5 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { DestinationStream, LoggerOptions } from 'pino';
-import type { Params } from 'nestjs-pino';
+import { LoggerService } from '@nestjs/common';
+import pino, { DestinationStream, Logger, LoggerOptions } from 'pino';
 
 /** Headers and fields that may hold a credential: never written to a log. */
 export const REDACT_PATHS = [
@@ -22,26 +21,24 @@ export const REDACT_PATHS = [
  */
 export function keyScrubber(prefix: string): (text: string) => string {
   const escaped = prefix.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&');
-  const pattern = new RegExp(`${escaped}[0-9A-Za-z]{8,}`, 'g');
+  const pattern = new RegExp(`${escaped}[0-9A-Za-z]{4,}`, 'g');
   return (text) => text.replace(pattern, `${prefix}[REDACTED]`);
 }
 
 function scrubValue(value: unknown, scrub: (s: string) => string, depth = 0): unknown {
   if (typeof value === 'string') return scrub(value);
   if (depth > 6 || value === null || typeof value !== 'object') return value;
-  if (value instanceof Error) return { type: value.name, message: scrub(value.message), stack: value.stack && scrub(value.stack) };
+  if (value instanceof Error) {
+    const code = (value as { code?: unknown }).code;
+    return { type: value.name, message: scrub(value.message), ...(code ? { code } : {}), stack: value.stack && scrub(value.stack) };
+  }
   if (Array.isArray(value)) return value.map((v) => scrubValue(v, scrub, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) out[k] = scrubValue(v, scrub, depth + 1);
   return out;
 }
 
-/** Path without the query string: OAuth callbacks carry codes there. */
-function pathOnly(url: string | undefined): string | undefined {
-  return url?.split('?')[0];
-}
-
-export function loggerParams(level: string, keyPrefix: string, stream?: DestinationStream): Params {
+export function createLogger(level: string, keyPrefix: string, stream?: DestinationStream): Logger {
   const scrub = keyScrubber(keyPrefix);
   const options: LoggerOptions = {
     level,
@@ -52,26 +49,33 @@ export function loggerParams(level: string, keyPrefix: string, stream?: Destinat
         return method.apply(this, cleaned);
       },
     },
-    serializers: {
-      req: (req: { id?: unknown; method?: string; url?: string; remoteAddress?: string }) => ({
-        id: req.id,
-        method: req.method,
-        url: pathOnly(req.url),
-        remoteAddress: req.remoteAddress,
-      }),
-      res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
-    },
   };
-  return {
-    pinoHttp: [
-      {
-        ...options,
-        customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) =>
-          err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
-        // Health probes and static assets would drown the log.
-        autoLogging: { ignore: (req: IncomingMessage) => req.url === '/api/health' },
-      },
-      stream as DestinationStream,
-    ].filter(Boolean) as Params['pinoHttp'],
-  };
+  return stream ? pino(options, stream) : pino(options);
+}
+
+type Level = 'info' | 'error' | 'warn' | 'debug' | 'trace' | 'fatal';
+
+/** Nest's logger interface over pino, so framework and app messages share one structured log. */
+export class PinoNestLogger implements LoggerService {
+  constructor(private readonly pino: Logger) {}
+
+  private write(level: Level, message: unknown, params: unknown[]): void {
+    const rest = [...params];
+    // Nest appends the context (the logger's name) as the last string argument.
+    const context = rest.length > 0 && typeof rest[rest.length - 1] === 'string' ? (rest.pop() as string) : undefined;
+    if (message !== null && typeof message === 'object' && !(message instanceof Error)) {
+      this.pino[level]({ context, ...(message as object) }, typeof rest[0] === 'string' ? rest[0] : undefined);
+    } else if (message instanceof Error) {
+      this.pino[level]({ context, err: message }, message.message);
+    } else {
+      this.pino[level]({ context, ...(rest.length ? { details: rest } : {}) }, String(message));
+    }
+  }
+
+  log(message: unknown, ...params: unknown[]) { this.write('info', message, params); }
+  error(message: unknown, ...params: unknown[]) { this.write('error', message, params); }
+  warn(message: unknown, ...params: unknown[]) { this.write('warn', message, params); }
+  debug(message: unknown, ...params: unknown[]) { this.write('debug', message, params); }
+  verbose(message: unknown, ...params: unknown[]) { this.write('trace', message, params); }
+  fatal(message: unknown, ...params: unknown[]) { this.write('fatal', message, params); }
 }
