@@ -1,0 +1,79 @@
+import { mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AppConfig } from './app-config';
+import { ConfigError, parseEnvironment } from './environment';
+
+describe('configuration', () => {
+  const dataDir = () => mkdtempSync(join(tmpdir(), 'cfg-'));
+
+  it('has working defaults', () => {
+    const env = parseEnvironment({});
+    expect(env.PORT).toBe(3000);
+    expect(env.API_KEY_PREFIX).toBe('sk-oh-');
+    expect(env.API_KEY_MAX_PER_USER).toBe(100);
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['DATABASE_URL', 'mysql://x'],
+    ['KEYCLOAK_URL', 'not a url'],
+    ['API_KEY_PREFIX', 'Has Spaces'],
+    ['API_KEY_HASH_SECRET', 'short'],
+    ['KEY_CACHE_TTL_MS', '-1'],
+    ['LOG_LEVEL', 'loud'],
+    ['TRUST_PROXY', 'maybe'],
+    ['DEV_USERS', 'alice'],
+  ])('stops with a message naming %s when it is %p', (name, value) => {
+    expect(() => parseEnvironment({ [name]: value })).toThrow(ConfigError);
+    expect(() => parseEnvironment({ [name]: value })).toThrow(new RegExp(`^Invalid configuration:\\n  ${name}: `));
+  });
+
+  it('never echoes a rejected secret', () => {
+    try {
+      parseEnvironment({ API_KEY_HASH_SECRET: 'tooshort-secret-value' });
+      throw new Error('expected a ConfigError');
+    } catch (error) {
+      expect((error as Error).message).not.toContain('tooshort-secret-value');
+    }
+  });
+
+  it('refuses the embedded identity provider in production', () => {
+    expect(() => parseEnvironment({ NODE_ENV: 'production' })).toThrow(/KEYCLOAK_URL: required when NODE_ENV=production/);
+  });
+
+  it('requires explicit secrets in production with a shared database', () => {
+    expect(() =>
+      AppConfig.fromEnv({ NODE_ENV: 'production', KEYCLOAK_URL: 'https://sso.example.com', DATABASE_URL: 'postgres://db/x', DATA_DIR: dataDir() }),
+    ).toThrow(/API_KEY_HASH_SECRET, SESSION_SECRET: required/);
+  });
+
+  it('generates secrets once, owner-only, and keeps them across restarts', () => {
+    const dir = dataDir();
+    const first = AppConfig.fromEnv({ DATA_DIR: dir });
+    const second = AppConfig.fromEnv({ DATA_DIR: dir });
+    expect(first.apiKeys.hashSecret).toHaveLength(43);
+    expect(second.apiKeys.hashSecret).toBe(first.apiKeys.hashSecret);
+    expect(second.sessionSecret).toBe(first.sessionSecret);
+    expect(second.devIdp.privateKeyPem).toBe(first.devIdp.privateKeyPem);
+    expect(statSync(join(dir, 'secrets.json')).mode & 0o777).toBe(0o600);
+  });
+
+  it('derives a Keycloak issuer and JWKS address', () => {
+    const config = AppConfig.fromEnv({ PUBLIC_URL: 'https://keys.example.com', KEYCLOAK_URL: 'https://sso.example.com/', KEYCLOAK_REALM: 'acme', API_KEY_HASH_SECRET: 'x'.repeat(32), SESSION_SECRET: 'y'.repeat(32) });
+    expect(config.oidc.embedded).toBe(false);
+    expect(config.oidc.issuer).toBe('https://sso.example.com/realms/acme');
+    expect(config.oidc.jwksUri).toBe('https://sso.example.com/realms/acme/protocol/openid-connect/certs');
+    expect(config.secureCookies).toBe(true);
+  });
+
+  it('uses the embedded provider on localhost without Secure cookies', () => {
+    const config = AppConfig.fromEnv({ DATA_DIR: dataDir(), PORT: '4000' });
+    expect(config.oidc.embedded).toBe(true);
+    expect(config.oidc.issuer).toBe('http://localhost:4000/realms/dev');
+    expect(config.secureCookies).toBe(false);
+    expect(config.devIdp.users.map((u) => u.username)).toEqual(['alice', 'bob']);
+    expect(config.devIdp.users[0].sub).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-a[0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+});
