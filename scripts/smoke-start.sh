@@ -8,11 +8,13 @@ DATA=$(mktemp -d)
 LOG=$(mktemp)
 BASE="http://localhost:$PORT"
 pid=""
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; rm -rf "$DATA"; }
+# npm start runs node as a child: signal the whole process group, not just npm.
+cleanup() { [ -n "$pid" ] && kill -TERM -- "-$pid" 2>/dev/null || true; rm -rf "$DATA" "$LOG"; }
 trap cleanup EXIT
 
 start() {
-  PORT=$PORT DATA_DIR=$DATA npm start >"$LOG" 2>&1 &
+  if curl -s -o /dev/null "$BASE/api/health"; then echo "port $PORT is already in use"; exit 1; fi
+  PORT=$PORT DATA_DIR=$DATA setsid npm start >"$LOG" 2>&1 &
   pid=$!
   for _ in $(seq 1 120); do
     curl -sf "$BASE/api/health" >/dev/null 2>&1 && return 0
@@ -22,7 +24,9 @@ start() {
   cat "$LOG"; echo "the app did not become healthy"; exit 1
 }
 stop() {
-  kill -TERM "$pid"; wait "$pid" || true; pid=""
+  kill -TERM -- "-$pid"; wait "$pid" || true; pid=""
+  for _ in $(seq 1 50); do curl -s -o /dev/null "$BASE/api/health" || return 0; sleep 0.2; done
+  echo "the app did not stop"; exit 1
 }
 
 start
