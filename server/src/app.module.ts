@@ -4,6 +4,7 @@ import { ApiKeysModule } from './api-keys/api-keys.module';
 import { AuthModule } from './auth/auth.module';
 import { AppConfig } from './config/app-config';
 import { dataSourceOptions } from './database/data-source-options';
+import { ConsoleModule } from './console/console.module';
 import { DevIdpModule } from './dev-idp/dev-idp.module';
 import { HealthController } from './health/health.controller';
 
@@ -32,6 +33,7 @@ export class AppModule {
         ApiKeysModule,
         AuthModule,
         ...(config.oidc.embedded ? [DevIdpModule] : []),
+        ConsoleModule.register(config.clientDir),
       ],
       controllers: [HealthController],
     };

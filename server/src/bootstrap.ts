@@ -13,6 +13,20 @@ import { AppConfig } from './config/app-config';
 import { EmbeddedPostgres, startEmbeddedPostgres } from './database/embedded-postgres';
 import { createLogger, PinoNestLogger } from './logging/logging';
 
+const CONSOLE_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  // Angular Material sets styles at run time.
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'self'",
+  "form-action 'self'",
+  "object-src 'none'",
+].join('; ');
+
 export interface RunningApp {
   app: NestFastifyApplication;
   config: AppConfig;
@@ -90,10 +104,15 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
         done(Object.assign(new Error('The body is not valid JSON.'), { statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON_BODY' }), undefined);
       }
     });
-    fastify.addHook('onSend', async (_request, reply) => {
+    fastify.addHook('onSend', async (request, reply) => {
       reply.header('x-content-type-options', 'nosniff');
       reply.header('referrer-policy', 'no-referrer');
       reply.header('x-frame-options', 'DENY');
+      // The console's pages: scripts only from this origin (Swagger UI sets up its own page).
+      const type = String(reply.getHeader('content-type') ?? '');
+      if (type.startsWith('text/html') && !reply.hasHeader('content-security-policy') && !request.url.startsWith('/api/docs')) {
+        reply.header('content-security-policy', CONSOLE_CSP);
+      }
     });
     // One line per request: method, path without its query (OAuth callbacks carry codes
     // there), status, time. Headers are never logged, so no credential can reach the log.

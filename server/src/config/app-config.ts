@@ -43,6 +43,8 @@ export class AppConfig {
   readonly bodyLimitBytes: number;
   readonly logLevel: string;
   readonly trustProxy: boolean;
+  /** The built Angular console. */
+  readonly clientDir: string;
 
   constructor(env: Environment) {
     this.production = env.NODE_ENV === 'production';
@@ -100,6 +102,7 @@ export class AppConfig {
     this.bodyLimitBytes = env.BODY_LIMIT_BYTES;
     this.logLevel = env.LOG_LEVEL;
     this.trustProxy = env.TRUST_PROXY;
+    this.clientDir = resolve(env.CLIENT_DIR);
   }
 
   static fromEnv(env: NodeJS.ProcessEnv = process.env): AppConfig {

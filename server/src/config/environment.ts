@@ -118,6 +118,9 @@ export class Environment {
 
   @Transform(toBool) @IsBoolean()
   TRUST_PROXY = false;
+
+  @IsString() @MinLength(1)
+  CLIENT_DIR = './dist/client/browser';
 }
 
 export class ConfigError extends Error {}

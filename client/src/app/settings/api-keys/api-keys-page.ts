@@ -1,0 +1,100 @@
+import { ChangeDetectionStrategy, Component, DestroyRef, inject, signal } from '@angular/core';
+import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
+import { MatButton } from '@angular/material/button';
+import { MatDialog } from '@angular/material/dialog';
+import { MatIcon } from '@angular/material/icon';
+import { MatProgressBar } from '@angular/material/progress-bar';
+import { MatSnackBar } from '@angular/material/snack-bar';
+import { filter, switchMap } from 'rxjs';
+import { ConfirmDialog, ConfirmDialogData } from '../../shared/confirm-dialog/confirm-dialog';
+import { ApiKeyCreatedDialog, ApiKeyCreatedDialogData } from './api-key-created-dialog';
+import { ApiKey, ApiKeysApi, CreatedApiKey, problemOf } from './api-keys.api';
+import { ApiKeysTable } from './api-keys-table';
+import { CreateApiKeyDialog } from './create-api-key-dialog';
+
+type LoadState = { kind: 'loading' } | { kind: 'ready' } | { kind: 'error'; message: string };
+
+/** Settings → API keys: owns the HTTP calls and the dialogs; the table only displays. */
+@Component({
+  selector: 'app-api-keys-page',
+  imports: [ApiKeysTable, MatButton, MatIcon, MatProgressBar],
+  changeDetection: ChangeDetectionStrategy.OnPush,
+  templateUrl: './api-keys-page.html',
+  styleUrl: './api-keys-page.scss',
+})
+export class ApiKeysPage {
+  private readonly api = inject(ApiKeysApi);
+  private readonly dialog = inject(MatDialog);
+  private readonly snackBar = inject(MatSnackBar);
+  private readonly destroyRef = inject(DestroyRef);
+
+  protected readonly state = signal<LoadState>({ kind: 'loading' });
+  protected readonly keys = signal<ApiKey[]>([]);
+
+  constructor() {
+    this.load();
+  }
+
+  protected load(): void {
+    this.state.set({ kind: 'loading' });
+    this.api
+      .list()
+      .pipe(takeUntilDestroyed(this.destroyRef))
+      .subscribe({
+        next: (keys) => {
+          this.keys.set(keys);
+          this.state.set({ kind: 'ready' });
+        },
+        // One inline error with a retry, never a toast per failure.
+        error: (error: unknown) => this.state.set({ kind: 'error', message: problemOf(error).detail ?? 'The keys could not be loaded.' }),
+      });
+  }
+
+  protected openCreate(): void {
+    this.dialog
+      .open<CreateApiKeyDialog, void, CreatedApiKey>(CreateApiKeyDialog, { width: '560px', maxWidth: '95vw', autoFocus: 'first-tabbable' })
+      .afterClosed()
+      .pipe(
+        filter((created): created is CreatedApiKey => !!created),
+        switchMap((created) => {
+          const { key, ...listed } = created;
+          this.keys.update((keys) => [listed, ...keys]);
+          return this.dialog
+            .open<ApiKeyCreatedDialog, ApiKeyCreatedDialogData>(ApiKeyCreatedDialog, { data: { name: created.name, key }, disableClose: true, width: '560px', maxWidth: '95vw' })
+            .afterClosed();
+        }),
+        takeUntilDestroyed(this.destroyRef),
+      )
+      .subscribe();
+  }
+
+  protected confirmDelete(key: ApiKey): void {
+    this.dialog
+      .open<ConfirmDialog, ConfirmDialogData, boolean>(ConfirmDialog, {
+        data: {
+          title: 'Delete API key',
+          message: `Are you sure you want to delete the API key "${key.name}"? This action cannot be undone.`,
+          confirmLabel: 'Delete',
+          destructive: true,
+        },
+        maxWidth: '95vw',
+      })
+      .afterClosed()
+      .pipe(
+        filter(Boolean),
+        switchMap(() => this.api.remove(key.id)),
+        takeUntilDestroyed(this.destroyRef),
+      )
+      .subscribe({
+        next: () => {
+          this.keys.update((keys) => keys.filter((k) => k.id !== key.id));
+          this.snackBar.open(`API key "${key.name}" deleted`, 'Dismiss', { duration: 5000 });
+        },
+        error: (error: unknown) => {
+          const problem = problemOf(error);
+          if (problem.status === 404) this.keys.update((keys) => keys.filter((k) => k.id !== key.id));
+          this.snackBar.open(`Could not delete "${key.name}": ${problem.detail ?? problem.title}`, 'Dismiss', { duration: 8000 });
+        },
+      });
+  }
+}
