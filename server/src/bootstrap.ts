@@ -108,6 +108,8 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
       reply.header('x-content-type-options', 'nosniff');
       reply.header('referrer-policy', 'no-referrer');
       reply.header('x-frame-options', 'DENY');
+      // API answers are per user and may hold a key shown once: no cache may keep them.
+      if (request.url.startsWith('/api/') && !reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
       // The console's pages: scripts only from this origin (Swagger UI sets up its own page).
       const type = String(reply.getHeader('content-type') ?? '');
       if (type.startsWith('text/html') && !reply.hasHeader('content-security-policy') && !request.url.startsWith('/api/docs')) {

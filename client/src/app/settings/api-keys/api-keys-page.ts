@@ -1,4 +1,4 @@
-import { ChangeDetectionStrategy, Component, DestroyRef, inject, signal } from '@angular/core';
+import { afterNextRender, ChangeDetectionStrategy, Component, DestroyRef, ElementRef, inject, Injector, signal, viewChildren } from '@angular/core';
 import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
 import { MatButton } from '@angular/material/button';
 import { MatDialog } from '@angular/material/dialog';
@@ -27,6 +27,9 @@ export class ApiKeysPage {
   private readonly dialog = inject(MatDialog);
   private readonly snackBar = inject(MatSnackBar);
   private readonly destroyRef = inject(DestroyRef);
+  private readonly injector = inject(Injector);
+  /** The header's and the empty state's "Create API key" buttons (one is on screen at a time). */
+  private readonly createButtons = viewChildren('createButton', { read: ElementRef });
 
   protected readonly state = signal<LoadState>({ kind: 'loading' });
   protected readonly keys = signal<ApiKey[]>([]);
@@ -65,7 +68,15 @@ export class ApiKeysPage {
         }),
         takeUntilDestroyed(this.destroyRef),
       )
-      .subscribe();
+      .subscribe(() => this.focusCreateButton());
+  }
+
+  /**
+   * The element that opened a dialog may be gone when it closes (the empty state's button, a
+   * deleted row's button): keep keyboard focus on the page instead of losing it to <body>.
+   */
+  private focusCreateButton(): void {
+    afterNextRender(() => (this.createButtons()[0]?.nativeElement as HTMLElement | undefined)?.focus(), { injector: this.injector });
   }
 
   protected confirmDelete(key: ApiKey): void {
@@ -89,6 +100,7 @@ export class ApiKeysPage {
         next: () => {
           this.keys.update((keys) => keys.filter((k) => k.id !== key.id));
           this.snackBar.open(`API key "${key.name}" deleted`, 'Dismiss', { duration: 5000 });
+          this.focusCreateButton();
         },
         error: (error: unknown) => {
           const problem = problemOf(error);

@@ -23,5 +23,5 @@ export function exactTime(iso: string, locale?: string, timeZone?: string): stri
 }
 
 export function daysUntil(iso: string, now: number): number {
-  return Math.ceil((new Date(iso).getTime() - now) / 86400e3);
+  return Math.round((new Date(iso).getTime() - now) / 86400e3);
 }

@@ -1,0 +1,168 @@
+import AxeBuilder from '@axe-core/playwright';
+import { Browser, expect, Page, test } from '@playwright/test';
+import { join, resolve } from 'node:path';
+
+const shots = resolve(__dirname, '../../test-results/browser');
+
+async function screenshot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+}
+
+/** No serious or critical accessibility violation on what is on screen now. */
+async function expectAccessible(page: Page, include?: string): Promise<void> {
+  const builder = new AxeBuilder({ page });
+  if (include) builder.include(include);
+  const { violations } = await builder.analyze();
+  const severe = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  expect(severe.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`)).toEqual([]);
+}
+
+async function signIn(page: Page, username: string): Promise<void> {
+  await page.goto('/settings/api-keys');
+  // Sent to the identity provider's form, as with Keycloak (same field ids).
+  await expect(page).toHaveURL(/\/realms\/dev\/protocol\/openid-connect\/auth/);
+  await page.locator('#username').fill(username);
+  await page.locator('#password').fill(username);
+  await page.locator('#kc-login').click();
+  await expect(page).toHaveURL(/\/settings\/api-keys$/);
+  await expect(page.getByTestId('signed-in-user')).toHaveText(new RegExp(username));
+}
+
+async function newPage(browser: Browser, options: Parameters<Browser['newContext']>[0] = {}): Promise<Page> {
+  const context = await browser.newContext({ permissions: ['clipboard-read', 'clipboard-write'], ...options });
+  return context.newPage();
+}
+
+test.describe.serial('Settings → API keys', () => {
+  let page: Page;
+  let copiedKey = '';
+
+  test.beforeAll(async ({ browser }) => {
+    page = await newPage(browser);
+  });
+
+  test('signs in through the identity provider and shows the empty state', async () => {
+    await signIn(page, 'alice');
+    await expect(page.getByRole('heading', { name: 'API keys', level: 1 })).toBeVisible();
+    await expect(page.getByText("You don't have any API keys yet. Create one to get started.")).toBeVisible();
+    await screenshot(page, '01-empty-state');
+    await expectAccessible(page);
+  });
+
+  test('creates a key and copies it from the one-time dialog', async () => {
+    await page.getByRole('button', { name: 'Create API key' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Create API key' });
+    await expect(dialog).toBeVisible();
+    const create = dialog.getByRole('button', { name: 'Create' });
+    await expect(create).toBeDisabled();
+    await dialog.getByLabel('Name').fill('   ');
+    await expect(create).toBeDisabled();
+    await dialog.getByLabel('Name').fill('Deploy script');
+    await expect(create).toBeEnabled();
+    await screenshot(page, '02-create-dialog');
+    await expectAccessible(page, '.cdk-overlay-container');
+    await create.click();
+
+    const created = page.getByRole('dialog', { name: 'API key created' });
+    await expect(created).toBeVisible();
+    await expect(created).toContainText('This is the only time your API key will be displayed');
+    const shown = (await created.getByTestId('new-api-key').textContent())!.trim();
+    expect(shown).toMatch(/^sk-oh-[0-9A-Za-z]{36}$/);
+    await created.getByRole('button', { name: 'Copy' }).click();
+    await expect(created.getByRole('button', { name: 'Copied' })).toBeVisible();
+    copiedKey = await page.evaluate(() => navigator.clipboard.readText());
+    expect(copiedKey).toBe(shown);
+    await screenshot(page, '03-key-created');
+    await expectAccessible(page, '.cdk-overlay-container');
+
+    // Neither Escape nor a click on the backdrop can lose the key.
+    await page.keyboard.press('Escape');
+    await page.locator('.cdk-overlay-backdrop').click({ position: { x: 5, y: 5 }, force: true });
+    await expect(created).toBeVisible();
+    await created.getByRole('button', { name: 'Close' }).click();
+    await expect(created).toBeHidden();
+    // Focus goes back to where the person was.
+    await expect(page.getByRole('button', { name: 'Create API key' })).toBeFocused();
+  });
+
+  test('lists the key as never used, then as used once the copied key calls the API', async () => {
+    const row = page.getByRole('row', { name: /Deploy script/ });
+    await expect(row).toContainText('Never');
+    await expect(row).toContainText(`sk-oh-…${copiedKey.slice(-4)}`);
+    await screenshot(page, '04-table-never-used');
+
+    const response = await page.request.get('/api/keys/current', { headers: { Authorization: `Bearer ${copiedKey}` } });
+    expect(response.status()).toBe(200);
+    expect(await response.json()).toMatchObject({ name: 'Deploy script', auth_type: 'api_key' });
+
+    await page.reload();
+    const used = page.getByRole('row', { name: /Deploy script/ });
+    await expect(used).not.toContainText('Never');
+    await expect(used.locator('time').first()).toBeVisible();
+    await expect(used).toContainText(/now|second|minute/);
+    await screenshot(page, '05-table-used');
+    await expectAccessible(page);
+  });
+
+  test('refuses a duplicate name inside the dialog, which stays open', async () => {
+    await page.getByRole('button', { name: 'Create API key' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Create API key' });
+    await dialog.getByLabel('Name').fill('Deploy script');
+    await dialog.getByRole('button', { name: 'Create' }).click();
+    await expect(dialog.getByText(/already have an active API key named "Deploy script"/)).toBeVisible();
+    await screenshot(page, '06-duplicate-name');
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await expect(dialog).toBeHidden();
+  });
+
+  test('deletes the key after a confirmation naming it; the key stops working', async () => {
+    await page.getByRole('button', { name: 'Delete API key Deploy script' }).click();
+    const confirm = page.getByRole('dialog', { name: 'Delete API key' });
+    await expect(confirm).toContainText('Are you sure you want to delete the API key "Deploy script"? This action cannot be undone.');
+    await screenshot(page, '07-delete-confirmation');
+    await expectAccessible(page, '.cdk-overlay-container');
+    await confirm.getByRole('button', { name: 'Delete' }).click();
+    await expect(page.getByText('API key "Deploy script" deleted')).toBeVisible();
+    await expect(page.getByRole('row', { name: /Deploy script/ })).toHaveCount(0);
+    await expect(page.getByText("You don't have any API keys yet.")).toBeVisible();
+
+    const response = await page.request.get('/api/keys/current', { headers: { Authorization: `Bearer ${copiedKey}` } });
+    expect(response.status()).toBe(401);
+  });
+
+  test('bob, signed in, does not see alice\'s keys', async ({ browser }) => {
+    // Alice keeps one key.
+    await page.getByRole('button', { name: 'Create API key' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Create API key' });
+    await dialog.getByLabel('Name').fill('Alice private key');
+    await dialog.getByRole('button', { name: 'Create' }).click();
+    await page.getByRole('dialog', { name: 'API key created' }).getByRole('button', { name: 'Close' }).click();
+    await expect(page.getByRole('row', { name: /Alice private key/ })).toBeVisible();
+
+    const bob = await newPage(browser);
+    await signIn(bob, 'bob');
+    await expect(bob.getByText("You don't have any API keys yet.")).toBeVisible();
+    await expect(bob.getByText('Alice private key')).toHaveCount(0);
+    await bob.context().close();
+  });
+
+  test('works at 375 px wide and in the dark theme', async ({ browser }) => {
+    const phone = await newPage(browser, { viewport: { width: 375, height: 740 }, colorScheme: 'dark' });
+    await signIn(phone, 'alice');
+    const row = phone.getByRole('row', { name: /Alice private key/ });
+    await expect(row).toBeVisible();
+    await expect(phone.getByRole('button', { name: 'Delete API key Alice private key' })).toBeInViewport();
+    const background = await phone.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    expect(background).not.toBe('rgb(255, 255, 255)');
+    await screenshot(phone, '08-phone-dark');
+    await expectAccessible(phone);
+    await phone.context().close();
+  });
+
+  test('signs out', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await expect(page).toHaveURL(/localhost:\d+\/(settings\/api-keys|realms\/dev\/protocol\/openid-connect\/auth.*)$/);
+    const response = await page.request.get('/api/keys');
+    expect(response.status()).toBe(401);
+  });
+});
