@@ -46,7 +46,8 @@ export class CreateApiKeyDialog {
   private readonly dialogRef = inject<MatDialogRef<CreateApiKeyDialog, CreatedApiKey>>(MatDialogRef);
   private readonly destroyRef = inject(DestroyRef);
 
-  protected readonly scopes = SCOPES;
+  // A copy: in the Vitest build a field initialised with the imported binding itself read undefined.
+  protected readonly scopeOptions = [...SCOPES];
   protected readonly nameMax = NAME_MAX;
   protected readonly minDate = new Date(Date.now() + DAY);
   protected readonly maxDate = new Date(Date.now() + 365 * DAY);
