@@ -7,6 +7,8 @@ import { dataSourceOptions } from './database/data-source-options';
 import { ConsoleModule } from './console/console.module';
 import { DevIdpModule } from './dev-idp/dev-idp.module';
 import { HealthController } from './health/health.controller';
+import { LlmKeysModule } from './llm-keys/llm-keys.module';
+import { VerificationModule } from './verification/verification.module';
 
 @Global()
 @Module({})
@@ -32,6 +34,8 @@ export class AppModule {
         }),
         ApiKeysModule,
         AuthModule,
+        LlmKeysModule,
+        VerificationModule,
         ...(config.oidc.embedded ? [DevIdpModule] : []),
         ConsoleModule.register(config.clientDir),
       ],

@@ -56,6 +56,7 @@ function setUpOpenApi(app: NestFastifyApplication): void {
       .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key (sk-oh-…) or a Keycloak access token' }, 'bearer')
       .addCookieAuth('keycloak_auth', { type: 'apiKey', in: 'cookie', name: 'keycloak_auth' }, 'cookie')
       .addApiKey({ type: 'apiKey', in: 'header', name: 'X-Session-API-Key', description: 'An API key, as MCP clients send it' }, 'mcp')
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'VERIFY_SERVICE_TOKEN, for POST /api/keys/verify only' }, 'service')
       .build(),
   );
   SwaggerModule.setup('api/docs', app, document, {

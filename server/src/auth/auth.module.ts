@@ -25,5 +25,6 @@ import { McpHeaderStrategy } from './strategies/mcp-header.strategy';
     // Deny by default: every route needs a credential unless it says @Public().
     { provide: APP_GUARD, useClass: CompositeAuthGuard },
   ],
+  exports: [AuthFailureLimiter],
 })
 export class AuthModule {}

@@ -45,6 +45,8 @@ export class AppConfig {
   readonly trustProxy: boolean;
   /** The built Angular console. */
   readonly clientDir: string;
+  readonly llmKeys: { prefix: string; encryptionKey: string; litellm?: { url: string; masterKey: string; timeoutMs: number } };
+  readonly verification: { serviceToken: string; ratePerMinute: number; generated: boolean };
 
   constructor(env: Environment) {
     this.production = env.NODE_ENV === 'production';
@@ -54,11 +56,12 @@ export class AppConfig {
     this.dataDir = resolve(env.DATA_DIR);
     this.database = { url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE, connectTimeoutMs: env.DATABASE_CONNECT_TIMEOUT_MS };
 
-    const needGenerated = !env.API_KEY_HASH_SECRET || !env.SESSION_SECRET || !env.KEYCLOAK_URL;
-    if (this.production && env.DATABASE_URL && (!env.API_KEY_HASH_SECRET || !env.SESSION_SECRET)) {
-      // Several instances share one database: each must hash keys with the same secret.
+    const needGenerated =
+      !env.API_KEY_HASH_SECRET || !env.SESSION_SECRET || !env.KEYCLOAK_URL || !env.LLM_KEY_ENCRYPTION_KEY || !env.VERIFY_SERVICE_TOKEN;
+    if (this.production && env.DATABASE_URL && (!env.API_KEY_HASH_SECRET || !env.SESSION_SECRET || !env.LLM_KEY_ENCRYPTION_KEY)) {
+      // Several instances share one database: each must hash and encrypt keys with the same secrets.
       throw new ConfigError(
-        'Invalid configuration:\n  API_KEY_HASH_SECRET, SESSION_SECRET: required when NODE_ENV=production with DATABASE_URL',
+        'Invalid configuration:\n  API_KEY_HASH_SECRET, SESSION_SECRET, LLM_KEY_ENCRYPTION_KEY: required when NODE_ENV=production with DATABASE_URL',
       );
     }
     const generated = needGenerated ? loadOrCreateSecrets(this.dataDir) : undefined;
@@ -103,6 +106,19 @@ export class AppConfig {
     this.logLevel = env.LOG_LEVEL;
     this.trustProxy = env.TRUST_PROXY;
     this.clientDir = resolve(env.CLIENT_DIR);
+    this.llmKeys = {
+      // LLM keys look like API keys but never pass as one: `sk-oh-llm-…` fails the API-key format.
+      prefix: `${env.API_KEY_PREFIX}llm-`,
+      encryptionKey: env.LLM_KEY_ENCRYPTION_KEY ?? generated!.llmKeyEncryptionKey,
+      litellm: env.LITELLM_URL && env.LITELLM_MASTER_KEY
+        ? { url: env.LITELLM_URL.replace(/\/+$/, ''), masterKey: env.LITELLM_MASTER_KEY, timeoutMs: env.LITELLM_TIMEOUT_MS }
+        : undefined,
+    };
+    this.verification = {
+      serviceToken: env.VERIFY_SERVICE_TOKEN ?? generated!.verifyServiceToken,
+      ratePerMinute: env.VERIFY_RATE_LIMIT_PER_MINUTE,
+      generated: !env.VERIFY_SERVICE_TOKEN,
+    };
   }
 
   static fromEnv(env: NodeJS.ProcessEnv = process.env): AppConfig {

@@ -121,6 +121,25 @@ export class Environment {
 
   @IsString() @MinLength(1)
   CLIENT_DIR = './dist/client/browser';
+
+  @Transform(emptyToUndefined) @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
+  LITELLM_URL?: string;
+
+  @Transform(emptyToUndefined) @IsOptional() @IsString() @MinLength(8, { message: 'LITELLM_MASTER_KEY must be at least 8 characters' })
+  LITELLM_MASTER_KEY?: string;
+
+  @Transform(toInt) @IsInt() @Min(100) @Max(60000)
+  LITELLM_TIMEOUT_MS = 5000;
+
+  @Transform(emptyToUndefined) @IsOptional() @IsString() @MinLength(32, { message: 'LLM_KEY_ENCRYPTION_KEY must be at least 32 characters' })
+  LLM_KEY_ENCRYPTION_KEY?: string;
+
+  @Transform(emptyToUndefined) @IsOptional() @IsString() @MinLength(32, { message: 'VERIFY_SERVICE_TOKEN must be at least 32 characters' })
+  VERIFY_SERVICE_TOKEN?: string;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(10_000_000)
+  VERIFY_RATE_LIMIT_PER_MINUTE = 60000;
 }
 
 export class ConfigError extends Error {}
@@ -128,6 +147,7 @@ export class ConfigError extends Error {}
 export function parseEnvironment(env: NodeJS.ProcessEnv): Environment {
   const known = Object.keys(new Environment()).concat(
     'PUBLIC_URL', 'DATABASE_URL', 'KEYCLOAK_URL', 'KEYCLOAK_CLIENT_SECRET', 'API_KEY_HASH_SECRET', 'SESSION_SECRET',
+    'LITELLM_URL', 'LITELLM_MASTER_KEY', 'LLM_KEY_ENCRYPTION_KEY', 'VERIFY_SERVICE_TOKEN',
   );
   const raw: Record<string, unknown> = {};
   for (const name of known) if (env[name] !== undefined) raw[name] = env[name];
@@ -140,6 +160,9 @@ export function parseEnvironment(env: NodeJS.ProcessEnv): Environment {
   }
   if (parsed.NODE_ENV === 'production' && !parsed.KEYCLOAK_URL) {
     throw new ConfigError('Invalid configuration:\n  KEYCLOAK_URL: required when NODE_ENV=production (the embedded development identity provider is for development only)');
+  }
+  if (Boolean(parsed.LITELLM_URL) !== Boolean(parsed.LITELLM_MASTER_KEY)) {
+    throw new ConfigError('Invalid configuration:\n  LITELLM_URL, LITELLM_MASTER_KEY: set both to use a LiteLLM proxy, or neither for the embedded LLM keys');
   }
   return parsed;
 }

@@ -7,6 +7,8 @@ export interface GeneratedSecrets {
   apiKeyHashSecret: string;
   sessionSecret: string;
   devIdpPrivateKeyPem: string;
+  llmKeyEncryptionKey: string;
+  verifyServiceToken: string;
 }
 
 /**
@@ -23,6 +25,8 @@ export function loadOrCreateSecrets(dataDir: string): GeneratedSecrets {
   const complete: GeneratedSecrets = {
     apiKeyHashSecret: stored.apiKeyHashSecret ?? randomBytes(32).toString('base64url'),
     sessionSecret: stored.sessionSecret ?? randomBytes(32).toString('base64url'),
+    llmKeyEncryptionKey: stored.llmKeyEncryptionKey ?? randomBytes(32).toString('base64url'),
+    verifyServiceToken: stored.verifyServiceToken ?? randomBytes(32).toString('base64url'),
     devIdpPrivateKeyPem:
       stored.devIdpPrivateKeyPem ??
       generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
