@@ -1,5 +1,6 @@
 import AxeBuilder from '@axe-core/playwright';
 import { Browser, expect, Page, test } from '@playwright/test';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const shots = resolve(__dirname, '../../test-results/browser');
@@ -47,6 +48,38 @@ test.describe.serial('Settings → API keys', () => {
     await expect(page.getByText("You don't have any API keys yet. Create one to get started.")).toBeVisible();
     await screenshot(page, '01-empty-state');
     await expectAccessible(page);
+  });
+
+  test('shows, copies and refreshes the LLM key; a gateway can verify it', async () => {
+    const card = page.locator('app-llm-key-card');
+    const shownKey = card.getByTestId('llm-key');
+    await expect(shownKey).toContainText('••••');
+    await card.getByRole('button', { name: 'Show LLM key' }).click();
+    await expect(shownKey).toHaveText(/^sk-oh-llm-[0-9A-Za-z]{36}$/);
+    const llmKey = (await shownKey.textContent())!.trim();
+    await card.getByRole('button', { name: 'Copy LLM key' }).click();
+    await expect(card.getByRole('button', { name: 'LLM key copied' })).toBeVisible();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(llmKey);
+    await screenshot(page, '01b-llm-key-card');
+
+    const { verifyServiceToken } = JSON.parse(readFileSync(join(process.env.BROWSER_TEST_DATA_DIR!, 'secrets.json'), 'utf8')) as { verifyServiceToken: string };
+    const verify = async (key: string) =>
+      (await page.request.post('/api/keys/verify', { headers: { Authorization: `Bearer ${verifyServiceToken}` }, data: { key } })).json();
+    expect(await verify(llmKey)).toMatchObject({ valid: true, code: 'VALID', kind: 'llm_key' });
+
+    await card.getByRole('button', { name: 'Refresh key' }).click();
+    const confirm = page.getByRole('dialog', { name: 'Refresh LLM key' });
+    await expect(confirm).toContainText('The old key stops working immediately');
+    await expectAccessible(page, '.cdk-overlay-container');
+    await confirm.getByRole('button', { name: 'Refresh key' }).click();
+    await expect(page.getByText('LLM key refreshed. The old key no longer works.')).toBeVisible();
+    await expect(shownKey).not.toHaveText(llmKey);
+    const refreshed = (await shownKey.textContent())!.trim();
+    expect(refreshed).toMatch(/^sk-oh-llm-/);
+    expect(await verify(llmKey)).toMatchObject({ valid: false, code: 'NOT_FOUND' });
+    expect(await verify(refreshed)).toMatchObject({ valid: true });
+    await card.getByRole('button', { name: 'Hide LLM key' }).click();
+    await expect(shownKey).toContainText('••••');
   });
 
   test('creates a key and copies it from the one-time dialog', async () => {

@@ -33,6 +33,8 @@ describe('ApiKeysPage', () => {
     loader = TestbedHarnessEnvironment.loader(fixture);
     root = TestbedHarnessEnvironment.documentRootLoader(fixture);
     await fixture.whenStable();
+    // The LLM key card loads beside the table; its own spec covers it.
+    http.expectOne('/api/keys/llm/byor').flush({ key: 'sk-oh-llm-TESTKEY0000' });
   });
 
   afterEach(() => http.verify());

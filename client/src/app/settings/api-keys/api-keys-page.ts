@@ -11,13 +11,14 @@ import { ApiKeyCreatedDialog, ApiKeyCreatedDialogData } from './api-key-created-
 import { ApiKey, ApiKeysApi, CreatedApiKey, problemOf } from './api-keys.api';
 import { ApiKeysTable } from './api-keys-table';
 import { CreateApiKeyDialog } from './create-api-key-dialog';
+import { LlmKeyCard } from './llm-key-card';
 
 type LoadState = { kind: 'loading' } | { kind: 'ready' } | { kind: 'error'; message: string };
 
 /** Settings → API keys: owns the HTTP calls and the dialogs; the table only displays. */
 @Component({
   selector: 'app-api-keys-page',
-  imports: [ApiKeysTable, MatButton, MatIcon, MatProgressBar],
+  imports: [ApiKeysTable, LlmKeyCard, MatButton, MatIcon, MatProgressBar],
   changeDetection: ChangeDetectionStrategy.OnPush,
   templateUrl: './api-keys-page.html',
   styleUrl: './api-keys-page.scss',

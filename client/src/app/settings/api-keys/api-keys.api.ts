@@ -70,4 +70,13 @@ export class ApiKeysApi {
   remove(id: number): Observable<{ message: string }> {
     return this.http.delete<{ message: string }>(`/api/keys/${id}`);
   }
+
+  /** The BYOR LLM key (provisioned by the server on first use). */
+  llmKey(): Observable<{ key: string }> {
+    return this.http.get<{ key: string }>('/api/keys/llm/byor');
+  }
+
+  refreshLlmKey(): Observable<{ key: string }> {
+    return this.http.post<{ key: string }>('/api/keys/llm/byor/refresh', null);
+  }
 }
