@@ -8,7 +8,9 @@ import { join, resolve } from 'node:path';
  * the embedded identity provider), driven through Debian's Chromium — Playwright never downloads
  * a browser here. Screenshots of each state go to test-results/browser (git-ignored).
  */
-const port = Number(process.env.BROWSER_TEST_PORT ?? 4317);
+// Chosen once in the main process (workers inherit the environment), away from common ports.
+process.env.BROWSER_TEST_PORT ??= String(40000 + (process.pid % 20000));
+const port = Number(process.env.BROWSER_TEST_PORT);
 const root = resolve(__dirname, '../..');
 process.env.BROWSER_TEST_DATA_DIR ??= mkdtempSync(join(tmpdir(), 'keys-browser-'));
 
