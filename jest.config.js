@@ -22,6 +22,8 @@ module.exports = {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/server/src/**/*.spec.ts'] },
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'], slowTestThreshold: 30 },
+    // Needs PostgreSQL 15 binaries (the tests start, stop and restart their own servers): .ci/run.
+    { ...common, displayName: 'pg', testMatch: ['<rootDir>/test/pg/**/*.pg-spec.ts'], slowTestThreshold: 60 },
   ],
   testTimeout: 30000,
 };

@@ -1,3 +1,4 @@
+import { generateKey } from '../server/src/api-keys/api-key-secret';
 import { call, createKey, expectProblem, passwordToken } from './support/http';
 import { LiteLlmStandIn } from './support/litellm-stand-in';
 import { startTestApp, TestApp } from './support/test-app';
@@ -189,7 +190,6 @@ describe('POST /api/keys/verify (e2e)', () => {
   });
 
   it('answers NOT_FOUND, EXPIRED, REVOKED, NOT_YET_VALID and MALFORMED', async () => {
-    const { generateKey } = await import('../server/src/api-keys/api-key-secret');
     expect((await verify(generateKey('sk-oh-'))).body).toMatchObject({ valid: false, code: 'NOT_FOUND', user_id: null });
 
     const expired = await createKey(app, alice, { expires_at: new Date(Date.now() + 3600e3).toISOString() });

@@ -9,6 +9,7 @@ import { insufficientScope } from '../auth/auth-problems';
 import { ApiKey } from './api-key.entity';
 import { generateKey, hashKey, hintOf } from './api-key-secret';
 import { ApiKeyCreatedResponse, ApiKeyResponse, CreateApiKeyRequest, CurrentCredentialResponse } from './dto/api-key.dto';
+import { INVALIDATION_CHANNEL } from './key-invalidation.service';
 import { KeyVerifier } from './key-verifier.service';
 import { LastUsedTracker } from './last-used.tracker';
 
@@ -83,10 +84,14 @@ export class ApiKeysService {
   }
 
   async revoke(userId: string, id: number): Promise<void> {
-    const [rows] = (await this.dataSource.query(
-      `UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL RETURNING key_hash`,
+    // Revoke and tell every instance (NOTIFY is delivered when this statement commits).
+    const rows: Array<{ key_hash: Buffer }> = await this.dataSource.query(
+      `WITH revoked AS (
+         UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL RETURNING key_hash
+       )
+       SELECT key_hash, pg_notify('${INVALIDATION_CHANNEL}', encode(key_hash, 'base64')) FROM revoked`,
       [id, userId],
-    )) as [Array<{ key_hash: Buffer }>, number];
+    );
     // Another user's key and a missing key look the same: existence must not leak.
     if (rows.length === 0) throw ApiProblem.notFound('API key not found', 'api_key_not_found');
     this.verifier.evict(rows[0].key_hash);

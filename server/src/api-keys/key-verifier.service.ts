@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import type { Scope } from '../auth/scopes';
 import { hashKey, parseKey } from './api-key-secret';
+import { DISCONNECTED_TTL_MS, KeyInvalidationService } from './key-invalidation.service';
 import { LastUsedTracker } from './last-used.tracker';
 
 export type VerificationCode = 'VALID' | 'NOT_FOUND' | 'EXPIRED' | 'REVOKED' | 'NOT_YET_VALID' | 'MALFORMED';
@@ -26,6 +27,10 @@ export interface Verification {
 
 type CacheEntry = VerifiedKey | typeof NOT_FOUND;
 const NOT_FOUND = { notFound: true } as const;
+interface Cached {
+  entry: CacheEntry;
+  at: number;
+}
 
 /**
  * Verifies API keys on every request: checksum (no I/O), keyed hash, then a bounded LRU cache,
@@ -34,7 +39,7 @@ const NOT_FOUND = { notFound: true } as const;
  */
 @Injectable()
 export class KeyVerifier {
-  private readonly cache?: LRUCache<string, CacheEntry>;
+  private readonly cache?: LRUCache<string, Cached>;
   private readonly inflight = new Map<string, Promise<CacheEntry>>();
   /** Database lookups made (for tests and the benchmark). */
   lookups = 0;
@@ -43,11 +48,16 @@ export class KeyVerifier {
     private readonly dataSource: DataSource,
     private readonly config: AppConfig,
     private readonly lastUsed: LastUsedTracker,
+    private readonly invalidation: KeyInvalidationService,
   ) {
     const { cacheMaxEntries, cacheTtlMs } = config.apiKeys;
     if (cacheMaxEntries > 0 && cacheTtlMs > 0) {
-      this.cache = new LRUCache<string, CacheEntry>({ max: cacheMaxEntries, ttl: cacheTtlMs });
+      this.cache = new LRUCache<string, Cached>({ max: cacheMaxEntries, ttl: cacheTtlMs });
     }
+    invalidation.onEvict(
+      (hashBase64) => this.cache?.delete(hashBase64),
+      () => this.cache?.clear(),
+    );
   }
 
   async verify(candidate: string, now = Date.now()): Promise<Verification> {
@@ -72,7 +82,9 @@ export class KeyVerifier {
   private async lookup(hash: Buffer): Promise<CacheEntry> {
     const cacheKey = hash.toString('base64');
     const cached = this.cache?.get(cacheKey);
-    if (cached) return cached;
+    // Without the invalidation listener, another instance's revocation could go unseen: trust
+    // a cached entry only briefly then.
+    if (cached && (this.invalidation.live || Date.now() - cached.at < DISCONNECTED_TTL_MS)) return cached.entry;
     // Concurrent first requests with one key share one query.
     let pending = this.inflight.get(cacheKey);
     if (!pending) {
@@ -82,7 +94,7 @@ export class KeyVerifier {
     const entry = await pending;
     // Unknown keys are remembered briefly too: a flood of made-up keys with valid checksums
     // then costs one query per key, not one per request.
-    this.cache?.set(cacheKey, entry, entry === NOT_FOUND ? { ttl: Math.min(5000, this.config.apiKeys.cacheTtlMs) } : undefined);
+    this.cache?.set(cacheKey, { entry, at: Date.now() }, entry === NOT_FOUND ? { ttl: Math.min(5000, this.config.apiKeys.cacheTtlMs) } : undefined);
     return entry;
   }
 

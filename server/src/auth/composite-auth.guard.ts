@@ -1,7 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import passport from 'passport';
+import { Passport } from 'passport';
 import { AppConfig } from '../config/app-config';
 import { AuthFailureLimiter } from './auth-failure-limiter';
 import { AuthFailure, csrfRejected, insufficientScope, invalidCredential, missingCredential, tooManyFailures } from './auth-problems';
@@ -9,9 +9,9 @@ import { IS_PUBLIC, REQUIRED_SCOPES } from './decorators/auth.decorators';
 import type { Principal } from './principal';
 import type { Scope } from './scopes';
 import { SessionService } from './session/session.service';
-import { API_KEY_STRATEGY } from './strategies/api-key.strategy';
-import { COOKIE_STRATEGY, JWT_STRATEGY, SESSION_COOKIE } from './strategies/keycloak-jwt.strategy';
-import { MCP_HEADER, MCP_STRATEGY } from './strategies/mcp-header.strategy';
+import { API_KEY_STRATEGY, ApiKeyStrategy } from './strategies/api-key.strategy';
+import { COOKIE_STRATEGY, JWT_STRATEGY, KeycloakCookieStrategy, KeycloakJwtStrategy, SESSION_COOKIE } from './strategies/keycloak-jwt.strategy';
+import { MCP_HEADER, MCP_STRATEGY, McpHeaderStrategy } from './strategies/mcp-header.strategy';
 
 type Request = FastifyRequest & { user?: Principal };
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -44,12 +44,27 @@ function jwtFailure(info: unknown): AuthFailure {
  */
 @Injectable()
 export class CompositeAuthGuard implements CanActivate {
+  /**
+   * This app's own Passport: the strategies also register on passport's process-wide singleton,
+   * where a second app in the same process (tests, the bench) would replace them.
+   */
+  private readonly passport = new Passport();
+
   constructor(
     private readonly reflector: Reflector,
     private readonly config: AppConfig,
     private readonly limiter: AuthFailureLimiter,
     private readonly sessions: SessionService,
-  ) {}
+    apiKey: ApiKeyStrategy,
+    jwt: KeycloakJwtStrategy,
+    cookie: KeycloakCookieStrategy,
+    mcp: McpHeaderStrategy,
+  ) {
+    this.passport.use(API_KEY_STRATEGY, apiKey);
+    this.passport.use(JWT_STRATEGY, jwt);
+    this.passport.use(COOKIE_STRATEGY, cookie);
+    this.passport.use(MCP_STRATEGY, mcp);
+  }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
@@ -115,7 +130,7 @@ export class CompositeAuthGuard implements CanActivate {
         if (!user) return reject(strategy === API_KEY_STRATEGY || strategy === MCP_STRATEGY ? new AuthFailure('invalid_key', 'The API key is invalid.') : jwtFailure(info));
         resolve(user);
       };
-      passport.authenticate(strategy, { session: false }, callback)(request, reply, (err: unknown) => reject(err));
+      this.passport.authenticate(strategy, { session: false }, callback)(request, reply, (err: unknown) => reject(err));
     });
   }
 }

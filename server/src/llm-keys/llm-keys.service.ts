@@ -4,6 +4,7 @@ import { DataSource, EntityManager, Repository } from 'typeorm';
 import { generateKey } from '../api-keys/api-key-secret';
 import { deriveKey, seal, unseal } from '../common/sealed';
 import { AppConfig } from '../config/app-config';
+import { INVALIDATION_CHANNEL } from '../api-keys/key-invalidation.service';
 import { LiteLlmClient } from './litellm.client';
 import { LlmKey } from './llm-key.entity';
 import { LlmKeyVerifier } from './llm-key-verifier';
@@ -83,6 +84,8 @@ export class LlmKeysService {
     };
     if (previous) {
       await tx.update(LlmKey, { id: previous.id }, { ...values, rotatedAt: new Date() });
+      // Every instance drops the old key when this transaction commits.
+      await tx.query(`SELECT pg_notify('${INVALIDATION_CHANNEL}', encode($1::bytea, 'base64'))`, [previous.keyHash]);
       this.verifier.evict(previous.keyHash);
     } else {
       await tx.insert(LlmKey, { ...values, userId, createdAt: new Date(), rotatedAt: null });

@@ -1,0 +1,64 @@
+import { call, createKey, passwordToken } from '../support/http';
+import { PostgresServer } from '../support/postgres-server';
+import { startTestApp, TestApp } from '../support/test-app';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `b` until the key is refused; returns the milliseconds it took. */
+async function timeUntilRefused(b: TestApp, key: string, limitMs = 3000): Promise<number> {
+  const started = Date.now();
+  while (Date.now() - started < limitMs) {
+    if ((await call(b, '/api/keys/current', { token: key })).status === 401) return Date.now() - started;
+    await sleep(5);
+  }
+  return Infinity;
+}
+
+describe('Revocation across instances sharing one PostgreSQL (LISTEN/NOTIFY)', () => {
+  const pg = new PostgresServer();
+  let a: TestApp;
+  let b: TestApp;
+  let token: string;
+
+  beforeAll(async () => {
+    await pg.start();
+    // Long cache TTL: only the notification can make B forget a key quickly.
+    const env = { DATABASE_URL: pg.url, KEY_CACHE_TTL_MS: '600000' };
+    a = await startTestApp(env);
+    b = await startTestApp({ ...env, API_KEY_HASH_SECRET: a.config.apiKeys.hashSecret, SESSION_SECRET: a.config.sessionSecret });
+    token = await passwordToken(a, 'alice');
+  });
+  afterAll(async () => {
+    await b?.close();
+    await a?.close();
+    pg.destroy();
+  });
+
+  it('a key deleted on A stops working on B within a second, every time', async () => {
+    const times: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const key = await createKey(a, token);
+      expect((await call(b, '/api/keys/current', { token: key.key })).status).toBe(200); // cached on B
+      expect((await call(a, `/api/keys/${key.id}`, { method: 'DELETE', token })).status).toBe(200);
+      times.push(await timeUntilRefused(b, key.key));
+    }
+    expect(Math.max(...times)).toBeLessThan(1000);
+  });
+
+  it('falls back to a short trust window while the listener is cut off, and listens again afterwards', async () => {
+    const key = await createKey(a, token);
+    expect((await call(b, '/api/keys/current', { token: key.key })).status).toBe(200);
+    // Cut every LISTEN connection (B's and A's) from the server side.
+    await a.sql(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()`);
+    await sleep(50);
+    await call(a, `/api/keys/${key.id}`, { method: 'DELETE', token });
+    expect(await timeUntilRefused(b, key.key)).toBeLessThan(1500);
+
+    // Once reconnected, revocations travel by notification again.
+    await sleep(1500);
+    const again = await createKey(a, token);
+    expect((await call(b, '/api/keys/current', { token: again.key })).status).toBe(200);
+    await call(a, `/api/keys/${again.id}`, { method: 'DELETE', token });
+    expect(await timeUntilRefused(b, again.key)).toBeLessThan(1000);
+  });
+});
