@@ -14,7 +14,7 @@ const swc = [
 const common = {
   testEnvironment: 'node',
   transform: { '^.+\\.(t|j|mj)s$': swc },
-  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|jose|openid-client|oauth4webapi|content-disposition)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|jose|openid-client|oauth4webapi|content-disposition|fast-check|pure-rand|cookie)/)'],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
 };
 

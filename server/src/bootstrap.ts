@@ -2,12 +2,13 @@ import 'reflect-metadata';
 import fastifyCookie from '@fastify/cookie';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { join } from 'node:path';
 import secureJson from 'secure-json-parse';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
-import { ProblemDetailsFilter } from './common/problem-details.filter';
+import { problemFromError, ProblemDetailsFilter, sendProblem } from './common/problem-details.filter';
 import { createValidationPipe } from './common/validation';
 import { AppConfig } from './config/app-config';
 import { EmbeddedPostgres, startEmbeddedPostgres } from './database/embedded-postgres';
@@ -82,6 +83,9 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
       // Our own pino logger (nestjs-pino) logs requests; Fastify's would log them twice.
       logger: false,
       return503OnClosing: true,
+      // Errors Fastify's router raises before any hook (malformed URL, oversized path segment)
+      // become problems too.
+      frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => sendProblem(reply, request, problemFromError(error)),
     });
     const logger = createLogger(config.logLevel, config.apiKeys.prefix, options.logStream);
     const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, databaseUrl), adapter, {

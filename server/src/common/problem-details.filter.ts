@@ -46,6 +46,8 @@ export function problemFromError(error: unknown): ProblemInit {
       : fastifyCode === 'FST_ERR_CTP_EMPTY_JSON_BODY' ? 'The JSON body is empty.'
       : fastifyCode.startsWith('FST_ERR_CTP_INVALID_JSON') || error instanceof SyntaxError ? 'The body is not valid JSON.'
       : fastifyCode === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH' ? 'Content-Length does not match the body.'
+      : fastifyCode === 'FST_ERR_BAD_URL' ? 'The URL is malformed.'
+      : fastifyCode === 'FST_ERR_MAX_PARAM_LENGTH' ? 'A path segment is too long.'
       : 'The request could not be read.';
     return { status: statusCode, detail, code: 'bad_request' };
   }
@@ -57,6 +59,7 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, proble
   reply.status(problem.status).header('content-type', PROBLEM_CONTENT_TYPE);
   for (const [name, value] of Object.entries(problem.headers ?? {})) reply.header(name, value);
   reply.header('cache-control', 'no-store');
+  reply.header('x-content-type-options', 'nosniff');
   reply.send(JSON.stringify(body));
 }
 
