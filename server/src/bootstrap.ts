@@ -124,7 +124,7 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
     // One line per request: method, path without its query (OAuth callbacks carry codes
     // there), status, time. Headers are never logged, so no credential can reach the log.
     fastify.addHook('onResponse', async (request, reply) => {
-      if (request.url === '/api/health') return;
+      if (request.url.startsWith('/api/health')) return;
       const status = reply.statusCode;
       const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
       logger[level]({ req: { id: request.id, method: request.method, url: request.url.split('?')[0], remoteAddress: request.ip }, res: { statusCode: status }, responseTime: Math.round(reply.elapsedTime * 100) / 100 }, 'request completed');

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { hash as digest } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
@@ -30,6 +31,8 @@ const NOT_FOUND = { notFound: true } as const;
 interface Cached {
   entry: CacheEntry;
   at: number;
+  /** The stored HMAC (base64), as revocations and notifications name the key. */
+  stored: string;
 }
 
 /**
@@ -52,10 +55,15 @@ export class KeyVerifier {
   ) {
     const { cacheMaxEntries, cacheTtlMs } = config.apiKeys;
     if (cacheMaxEntries > 0 && cacheTtlMs > 0) {
-      this.cache = new LRUCache<string, Cached>({ max: cacheMaxEntries, ttl: cacheTtlMs });
+      this.cache = new LRUCache<string, Cached>({
+        max: cacheMaxEntries,
+        ttl: cacheTtlMs,
+        // Keep the reverse index exactly as large as the cache.
+        dispose: (value) => this.byStoredHash.delete(value.stored),
+      });
     }
     invalidation.onEvict(
-      (hashBase64) => this.cache?.delete(hashBase64),
+      (storedBase64) => this.evictStored(storedBase64),
       () => this.cache?.clear(),
     );
   }
@@ -63,8 +71,22 @@ export class KeyVerifier {
   async verify(candidate: string, now = Date.now()): Promise<Verification> {
     const { prefix, hashSecret } = this.config.apiKeys;
     if (!parseKey(candidate, prefix).ok) return { code: 'MALFORMED' };
-    const hash = hashKey(candidate, hashSecret);
-    const entry = await this.lookup(hash);
+    return this.judge(await this.lookup(candidate, hashSecret), now);
+  }
+
+  /**
+   * The answer from the cache alone, synchronously, or undefined when the database must be
+   * asked. The guard's fast path: a key seen recently costs a checksum, a SHA-256 and a lookup.
+   */
+  verifyCached(candidate: string, now = Date.now()): Verification | undefined {
+    if (!this.cache) return undefined;
+    if (!parseKey(candidate, this.config.apiKeys.prefix).ok) return { code: 'MALFORMED' };
+    const cached = this.cache.get(digest('sha256', candidate, 'base64'));
+    if (!cached || !(this.invalidation.live || now - cached.at < DISCONNECTED_TTL_MS)) return undefined;
+    return this.judge(cached.entry, now);
+  }
+
+  private judge(entry: CacheEntry, now: number): Verification {
     if (entry === NOT_FOUND) return { code: 'NOT_FOUND' };
     const key = entry as VerifiedKey;
     if (key.revokedAt !== null) return { code: 'REVOKED', key };
@@ -76,25 +98,42 @@ export class KeyVerifier {
 
   /** Drops a key from the cache, so its deletion counts from the very next request. */
   evict(hash: Buffer): void {
-    this.cache?.delete(hash.toString('base64'));
+    this.evictStored(hash.toString('base64'));
   }
 
-  private async lookup(hash: Buffer): Promise<CacheEntry> {
-    const cacheKey = hash.toString('base64');
+  private evictStored(storedBase64: string): void {
+    const cacheKey = this.byStoredHash.get(storedBase64);
+    if (cacheKey) this.cache?.delete(cacheKey);
+  }
+
+  /**
+   * The cache is keyed by a plain SHA-256 of the key (0.3 µs; never the key itself, so a heap
+   * dump shows no keys); the slower keyed HMAC is computed only on a miss, for the database.
+   * `byStoredHash` maps the stored HMAC back, for evictions that only know the row.
+   */
+  private readonly byStoredHash = new Map<string, string>();
+
+  private async lookup(candidate: string, hashSecret: string): Promise<CacheEntry> {
+    const cacheKey = digest('sha256', candidate, 'base64');
     const cached = this.cache?.get(cacheKey);
     // Without the invalidation listener, another instance's revocation could go unseen: trust
     // a cached entry only briefly then.
     if (cached && (this.invalidation.live || Date.now() - cached.at < DISCONNECTED_TTL_MS)) return cached.entry;
     // Concurrent first requests with one key share one query.
+    const stored = hashKey(candidate, hashSecret);
     let pending = this.inflight.get(cacheKey);
     if (!pending) {
-      pending = this.load(hash).finally(() => this.inflight.delete(cacheKey));
+      pending = this.load(stored).finally(() => this.inflight.delete(cacheKey));
       this.inflight.set(cacheKey, pending);
     }
     const entry = await pending;
     // Unknown keys are remembered briefly too: a flood of made-up keys with valid checksums
     // then costs one query per key, not one per request.
-    this.cache?.set(cacheKey, { entry, at: Date.now() }, entry === NOT_FOUND ? { ttl: Math.min(5000, this.config.apiKeys.cacheTtlMs) } : undefined);
+    if (this.cache) {
+      const storedBase64 = stored.toString('base64');
+      this.cache.set(cacheKey, { entry, at: Date.now(), stored: storedBase64 }, entry === NOT_FOUND ? { ttl: Math.min(5000, this.config.apiKeys.cacheTtlMs) } : undefined);
+      this.byStoredHash.set(storedBase64, cacheKey);
+    }
     return entry;
   }
 

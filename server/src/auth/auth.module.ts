@@ -10,6 +10,7 @@ import { SessionService } from './session/session.service';
 import { ApiKeyStrategy } from './strategies/api-key.strategy';
 import { KeycloakCookieStrategy, KeycloakJwtStrategy } from './strategies/keycloak-jwt.strategy';
 import { McpHeaderStrategy } from './strategies/mcp-header.strategy';
+import { VerifiedTokenCache } from './verified-token-cache';
 
 @Module({
   imports: [PassportModule, ApiKeysModule],
@@ -22,6 +23,7 @@ import { McpHeaderStrategy } from './strategies/mcp-header.strategy';
     AuthFailureLimiter,
     OidcClientService,
     SessionService,
+    VerifiedTokenCache,
     // Deny by default: every route needs a credential unless it says @Public().
     { provide: APP_GUARD, useClass: CompositeAuthGuard },
   ],

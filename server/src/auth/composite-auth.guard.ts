@@ -8,7 +8,9 @@ import { AuthFailure, csrfRejected, insufficientScope, invalidCredential, missin
 import { IS_PUBLIC, REQUIRED_SCOPES } from './decorators/auth.decorators';
 import type { Principal } from './principal';
 import type { Scope } from './scopes';
+import { KeyVerifier } from '../api-keys/key-verifier.service';
 import { SessionService } from './session/session.service';
+import { VerifiedTokenCache } from './verified-token-cache';
 import { API_KEY_STRATEGY, ApiKeyStrategy } from './strategies/api-key.strategy';
 import { COOKIE_STRATEGY, JWT_STRATEGY, KeycloakCookieStrategy, KeycloakJwtStrategy, SESSION_COOKIE } from './strategies/keycloak-jwt.strategy';
 import { MCP_HEADER, MCP_STRATEGY, McpHeaderStrategy } from './strategies/mcp-header.strategy';
@@ -55,6 +57,8 @@ export class CompositeAuthGuard implements CanActivate {
     private readonly config: AppConfig,
     private readonly limiter: AuthFailureLimiter,
     private readonly sessions: SessionService,
+    private readonly tokens: VerifiedTokenCache,
+    private readonly keys: KeyVerifier,
     apiKey: ApiKeyStrategy,
     jwt: KeycloakJwtStrategy,
     cookie: KeycloakCookieStrategy,
@@ -66,16 +70,46 @@ export class CompositeAuthGuard implements CanActivate {
     this.passport.use(MCP_STRATEGY, mcp);
   }
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
 
     const http = context.switchToHttp();
     const request = http.getRequest<Request>();
-    const reply = http.getResponse<FastifyReply>();
     const strategy = this.selectStrategy(request);
     if (!strategy) throw missingCredential();
 
+    // Fast path, without a promise: a credential verified recently, from an address in good
+    // standing. Everything else (first sight, failures, cookies that may need a refresh and a
+    // CSRF check) takes the full path through Passport.
+    if (!this.limiter.mayBeBlocked(request.ip)) {
+      const known = this.fromCache(strategy, request);
+      if (known) return this.admit(known, targets, request);
+    }
+    return this.verify(context, strategy, targets, request);
+  }
+
+  private fromCache(strategy: string, request: Request): Principal | undefined {
+    if (strategy === JWT_STRATEGY) return this.tokens.get(BEARER.exec(request.headers.authorization!.trim())![1], 'jwt');
+    if (strategy !== API_KEY_STRATEGY && strategy !== MCP_STRATEGY) return undefined;
+    const raw = strategy === API_KEY_STRATEGY ? BEARER.exec(request.headers.authorization!.trim())![1] : String(request.headers[MCP_HEADER]).trim();
+    const result = this.keys.verifyCached(raw);
+    if (!result || result.code !== 'VALID' || !result.key) return undefined;
+    const { id, name, userId, scopes } = result.key;
+    return { userId, authType: strategy === MCP_STRATEGY ? 'mcp' : 'api_key', scopes, apiKey: { id, name } };
+  }
+
+  private admit(principal: Principal, targets: Parameters<Reflector['getAllAndOverride']>[1], request: Request): true {
+    const required = this.reflector.getAllAndOverride<Scope[] | undefined>(REQUIRED_SCOPES, targets) ?? [];
+    const needed: Scope[] = principal.authType === 'mcp' ? ['mcp', ...required] : required;
+    const missing = needed.filter((s) => !principal.scopes.includes(s));
+    if (missing.length > 0) throw insufficientScope(missing);
+    request.user = principal;
+    return true;
+  }
+
+  private async verify(context: ExecutionContext, strategy: string, targets: Parameters<Reflector['getAllAndOverride']>[1], request: Request): Promise<boolean> {
+    const reply = context.switchToHttp().getResponse<FastifyReply>();
     const retryAfter = await this.limiter.retryAfter(request.ip);
     if (retryAfter > 0) throw tooManyFailures(retryAfter);
 
@@ -96,13 +130,7 @@ export class CompositeAuthGuard implements CanActivate {
       this.sessions.ensureCsrfCookie(request, reply);
     }
 
-    const required = this.reflector.getAllAndOverride<Scope[] | undefined>(REQUIRED_SCOPES, targets) ?? [];
-    const needed: Scope[] = principal.authType === 'mcp' ? ['mcp', ...required] : required;
-    const missing = needed.filter((s) => !principal.scopes.includes(s));
-    if (missing.length > 0) throw insufficientScope(missing);
-
-    request.user = principal;
-    return true;
+    return this.admit(principal, targets, request);
   }
 
   private selectStrategy(request: Request): string | undefined {
@@ -124,10 +152,17 @@ export class CompositeAuthGuard implements CanActivate {
     if (strategy === 'malformed-authorization') {
       return Promise.reject(new AuthFailure('malformed_authorization', 'The Authorization header must be "Bearer <token>".'));
     }
+    const jwt = strategy === JWT_STRATEGY ? BEARER.exec(request.headers.authorization!.trim())![1] : strategy === COOKIE_STRATEGY ? request.cookies[SESSION_COOKIE] : undefined;
+    // A session cookie (after any refresh) verified before skips the RSA check.
+    if (jwt && strategy === COOKIE_STRATEGY) {
+      const cached = this.tokens.get(jwt, 'cookie');
+      if (cached) return Promise.resolve(cached);
+    }
     return new Promise<Principal>((resolve, reject) => {
       const callback = (err: unknown, user: Principal | false, info: unknown) => {
         if (err) return reject(err);
         if (!user) return reject(strategy === API_KEY_STRATEGY || strategy === MCP_STRATEGY ? new AuthFailure('invalid_key', 'The API key is invalid.') : jwtFailure(info));
+        if (jwt) this.tokens.remember(jwt, user);
         resolve(user);
       };
       this.passport.authenticate(strategy, { session: false }, callback)(request, reply, (err: unknown) => reject(err));

@@ -46,7 +46,7 @@ describe('configuration', () => {
   it('requires explicit secrets in production with a shared database', () => {
     expect(() =>
       AppConfig.fromEnv({ NODE_ENV: 'production', KEYCLOAK_URL: 'https://sso.example.com', DATABASE_URL: 'postgres://db/x', DATA_DIR: dataDir() }),
-    ).toThrow(/API_KEY_HASH_SECRET, SESSION_SECRET: required/);
+    ).toThrow(/API_KEY_HASH_SECRET, SESSION_SECRET, LLM_KEY_ENCRYPTION_KEY: required/);
   });
 
   it('generates secrets once, owner-only, and keeps them across restarts', () => {

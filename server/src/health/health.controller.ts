@@ -9,6 +9,15 @@ import { Public } from '../auth/decorators/auth.decorators';
 export class HealthController {
   constructor(private readonly dataSource: DataSource) {}
 
+  /** Liveness without touching the database (for probes, and the benchmark's baseline). */
+  @Get('live')
+  @Public()
+  @ApiOperation({ summary: 'Liveness only: the process answers (public, no database)' })
+  @ApiOkResponse({ schema: { example: { status: 'ok' } } })
+  live(): { status: string } {
+    return { status: 'ok' };
+  }
+
   @Get()
   @Public()
   @ApiOperation({ summary: 'Liveness and database reachability (public)' })

@@ -1,0 +1,258 @@
+#!/usr/bin/env node
+// npm run bench [-- --duration 10 --connections 50 --scale]
+//
+// Loads the production build on PostgreSQL with autocannon, side by side in one run: a public
+// baseline, an API key as Bearer (cache hit), a Keycloak-style JWT, X-Session-API-Key, and the
+// cache-miss path; reports req/s, p50/p99/max, ratios to the baseline, RSS, database writes per
+// 10,000 authenticated requests, RSS with 100,000 distinct keys, and revocation propagation
+// between two instances. `--scale` adds 1,000,000 keys. Results: bench-results/ (git-ignored).
+import autocannon from 'autocannon';
+import { execFileSync, spawn } from 'node:child_process';
+import { createHmac, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { crc32 } from 'node:zlib';
+import pg from 'pg';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const opt = (name, fallback) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] && !args[i + 1].startsWith('--') ? args[i + 1] : fallback;
+};
+const DURATION = Number(opt('duration', 10));
+const CONNECTIONS = Number(opt('connections', 50));
+const SCALE = args.includes('--scale');
+const CACHE_SIZE = 10_000;
+const HASH_SECRET = randomBytes(32).toString('base64url');
+const SESSION_SECRET = randomBytes(32).toString('base64url');
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const log = (...a) => console.error('[bench]', ...a);
+
+// --- key format, as server/src/api-keys/api-key-secret.ts (kept in sync by the e2e tests that use the bench's keys)
+const B62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+const base62 = (n, w) => { let s = ''; do { s = B62[n % 62] + s; n = Math.floor(n / 62); } while (n > 0); return s.padStart(w, '0'); };
+function makeKey() {
+  let r = '';
+  for (const b of randomBytes(60)) { if (b < 248) r += B62[b % 62]; if (r.length === 30) break; }
+  const head = `sk-oh-${r}`;
+  return head + base62(crc32(head), 6);
+}
+const hashOf = (key) => createHmac('sha256', HASH_SECRET).update(key).digest();
+
+async function freePort() {
+  return new Promise((res) => { const s = createServer(); s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => res(p)); }); });
+}
+
+// --- database
+async function database() {
+  if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL, kind: 'PostgreSQL server (DATABASE_URL)', stop() {} };
+  if (existsSync('/usr/lib/postgresql/15/bin/initdb')) {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-pg-'));
+    const url = execFileSync(join(ROOT, 'scripts/throwaway-postgres.sh'), ['start', dir, String(await freePort())], { encoding: 'utf8' }).trim();
+    return { url, kind: 'throwaway PostgreSQL 15', stop: () => execFileSync(join(ROOT, 'scripts/throwaway-postgres.sh'), ['stop', dir]) };
+  }
+  log('WARNING: no DATABASE_URL and no PostgreSQL 15 here: falling back to embedded PGlite (figures are not comparable)');
+  return { url: undefined, kind: 'embedded PGlite (fallback)', stop() {} };
+}
+
+// --- the app under test, as a process
+async function startApp(databaseUrl, extraEnv = {}) {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(process.execPath, [join(ROOT, 'dist/server/src/main.js')], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'ignore'],
+    env: {
+      ...process.env, PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: url, DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-app-')),
+      LOG_LEVEL: 'error', API_KEY_HASH_SECRET: HASH_SECRET, SESSION_SECRET, API_KEY_MAX_PER_USER: '100000', AUTH_FAILURE_LIMIT: '1000000',
+      KEY_CACHE_MAX_ENTRIES: String(CACHE_SIZE), DATABASE_POOL_SIZE: '10', CLIENT_DIR: '/nonexistent',
+      DEV_USERS: 'alice:alice,bob:bob,carol:carol',
+      ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...extraEnv,
+    },
+  });
+  for (let i = 0; i < 300; i++) {
+    try { if ((await fetch(`${url}/api/health`)).ok) return { url, child, pid: child.pid }; } catch { /* starting */ }
+    if (child.exitCode !== null) throw new Error('the app exited during start');
+    await sleep(100);
+  }
+  throw new Error('the app did not start');
+}
+const rssMb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
+
+async function token(url, user = 'alice') {
+  const res = await fetch(`${url}/realms/dev/protocol/openid-connect/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `grant_type=password&client_id=cli&username=${user}&password=${user}` });
+  return (await res.json()).access_token;
+}
+async function createKey(url, jwt, name) {
+  const res = await fetch(`${url}/api/keys`, { method: 'POST', headers: { authorization: `Bearer ${jwt}`, 'content-type': 'application/json' }, body: JSON.stringify({ name }) });
+  if (res.status !== 201) throw new Error(`create: ${res.status}`);
+  return res.json();
+}
+
+/** Inserts `count` keys for `userId` straight into the table (multi-row INSERTs, batched). */
+async function seedKeys(db, userId, count, label) {
+  const keys = [];
+  const batch = 5000;
+  for (let done = 0; done < count; done += batch) {
+    const n = Math.min(batch, count - done);
+    const ids = [], names = [], hashes = [], hints = [];
+    for (let i = 0; i < n; i++) {
+      const key = makeKey();
+      if (keys.length < 200_000) keys.push(key);
+      names.push(`${label}-${done + i}`); hashes.push(hashOf(key)); hints.push(`sk-oh-…${key.slice(-4)}`);
+    }
+    await db.query(
+      `INSERT INTO api_keys (user_id, name, key_hash, key_hint, scopes)
+       SELECT $1, n, h, k, ARRAY['keys:read','keys:write','llm:read','llm:write','mcp'] FROM unnest($2::text[], $3::bytea[], $4::text[]) AS t(n, h, k)`,
+      [userId, names, hashes, hints],
+    );
+    if (count >= 100_000 && (done / batch) % 20 === 0) log(`  seeded ${(done + n).toLocaleString()} / ${count.toLocaleString()}`);
+    void ids;
+  }
+  return keys;
+}
+
+async function load(name, url, options) {
+  const result = await autocannon({ url, connections: CONNECTIONS, duration: DURATION, ...options });
+  const out = {
+    name,
+    rps: Math.round(result.requests.average),
+    p50: result.latency.p50, p99: result.latency.p99, max: result.latency.max,
+    total: result.requests.total, non2xx: result.non2xx, errors: result.errors,
+  };
+  log(`${name}: ${out.rps} req/s, p50 ${out.p50} ms, p99 ${out.p99} ms, non-2xx ${out.non2xx}`);
+  return out;
+}
+const roundRobin = (keys, header = 'authorization', prefix = 'Bearer ') => {
+  let i = 0;
+  return [{ setupRequest: (req) => { req.headers = { ...req.headers, [header]: prefix + keys[i++ % keys.length] }; return req; } }];
+};
+
+async function writeCounter(db) {
+  try {
+    await db.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+    await db.query('SELECT count(*) FROM pg_stat_statements');
+    return async () => Number((await db.query(`SELECT coalesce(sum(calls), 0)::bigint AS n FROM pg_stat_statements WHERE query ILIKE 'UPDATE api_keys%'`)).rows[0].n);
+  } catch {
+    return async () => Number((await db.query(`SELECT n_tup_upd AS n FROM pg_stat_user_tables WHERE relname = 'api_keys'`)).rows[0].n);
+  }
+}
+
+async function main() {
+  if (!existsSync(join(ROOT, 'dist/server/src/main.js'))) throw new Error('build first: npm run build:server');
+  const db0 = await database();
+  const report = { date: new Date().toISOString(), machine: `${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`, database: db0.kind, duration_s: DURATION, connections: CONNECTIONS, cache_size: CACHE_SIZE, runs: [] };
+  const A = await startApp(db0.url);
+  let db;
+  try {
+    if (db0.url) { db = new pg.Client({ connectionString: db0.url }); await db.connect(); }
+    const jwt = await token(A.url);
+    const me = await (await fetch(`${A.url}/api/keys/current`, { headers: { authorization: `Bearer ${jwt}` } })).json();
+    const hot = (await createKey(A.url, jwt, 'bench-hot')).key;
+    const counter = db ? await writeCounter(db) : async () => NaN;
+
+    log(`database: ${db0.kind}; ${DURATION} s per run, ${CONNECTIONS} connections, client and server on the same ${cpus().length} cores`);
+    const baseline = await load('public baseline (GET /api/health/live)', `${A.url}/api/health/live`, {});
+    report.runs.push(baseline);
+    const writesBefore = await counter();
+    const authenticated = [];
+    authenticated.push(await load('API key, Bearer (cache hit)', `${A.url}/api/keys/current`, { headers: { authorization: `Bearer ${hot}` } }));
+    authenticated.push(await load('Keycloak-style JWT, Bearer', `${A.url}/api/keys/current`, { headers: { authorization: `Bearer ${jwt}` } }));
+    authenticated.push(await load('X-Session-API-Key (MCP)', `${A.url}/api/keys/current`, { headers: { 'x-session-api-key': hot } }));
+    let missKeys = [];
+    if (db) {
+      missKeys = await seedKeys(db, me.user_id, CACHE_SIZE * 2, 'bench-miss');
+      authenticated.push(await load(`API key, cache miss (${missKeys.length.toLocaleString()} keys round-robin > cache ${CACHE_SIZE.toLocaleString()})`, `${A.url}/api/keys/current`, { requests: roundRobin(missKeys) }));
+    }
+    await sleep(1500);
+    const writes = (await counter()) - writesBefore;
+    const authRequests = authenticated.reduce((s, r) => s + r.total, 0);
+    report.runs.push(...authenticated);
+    for (const run of report.runs) run.ratio = +(run.rps / baseline.rps).toFixed(2);
+    report.writes = { update_statements: writes, authenticated_requests: authRequests, per_10k: +((writes / authRequests) * 10_000).toFixed(2), distinct_keys_used: 1 + missKeys.length };
+    report.rss_after_load_mb = +rssMb(A.pid).toFixed(0);
+
+    if (db) {
+      // 100,000 distinct keys, each used: the cache stays at its bound, so does memory.
+      const many = await seedKeys(db, me.user_id, 100_000, 'bench-100k');
+      const before = rssMb(A.pid);
+      const run = await load('100,000 distinct keys round-robin', `${A.url}/api/keys/current`, { requests: roundRobin(many), duration: Math.max(DURATION, 10) });
+      report.rss_100k = { before_mb: +before.toFixed(0), after_mb: +rssMb(A.pid).toFixed(0), requests: run.total, rps: run.rps };
+
+      // Revocation between two instances.
+      const B = await startApp(db0.url, { KEY_CACHE_TTL_MS: '600000' });
+      const times = [];
+      const carol = await token(A.url, 'carol');
+      for (let i = 0; i < 50; i++) {
+        const { id, key } = await createKey(A.url, carol, `revoke-${i}`);
+        await fetch(`${B.url}/api/keys/current`, { headers: { authorization: `Bearer ${key}` } });
+        const t0 = performance.now();
+        await fetch(`${A.url}/api/keys/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${carol}` } });
+        while ((await fetch(`${B.url}/api/keys/current`, { headers: { authorization: `Bearer ${key}` } })).status !== 401) {
+          if (performance.now() - t0 > 5000) break;
+        }
+        times.push(performance.now() - t0);
+      }
+      B.child.kill('SIGTERM');
+      times.sort((a, b) => a - b);
+      report.revocation_ms = { p50: +times[24].toFixed(1), p99: +times[49].toFixed(1), max: +times[49].toFixed(1), samples: 50, note: 'DELETE on A until B answers 401, including both round trips' };
+
+      if (SCALE) {
+        // Verification latency with the cache out of the way (index lookups), at 1k and 1M rows.
+        const C = await startApp(db0.url, { KEY_CACHE_MAX_ENTRIES: '0' });
+        const scaleUser = 'bench-scale-user';
+        const small = await seedKeys(db, `${scaleUser}-small`, 1000, 'scale-1k');
+        await db.query('ANALYZE api_keys');
+        const rowsNow = Number((await db.query('SELECT count(*) FROM api_keys')).rows[0].count);
+        log(`table has ${rowsNow.toLocaleString()} rows; seeding up to 1,000,000 …`);
+        const at1k = await load(`verify, no cache, ${rowsNow.toLocaleString()} rows`, `${C.url}/api/keys/current`, { requests: roundRobin(small) });
+        await seedKeys(db, `${scaleUser}-big`, 1_000_000 - rowsNow, 'scale-1m');
+        await db.query('ANALYZE api_keys');
+        const at1m = await load('verify, no cache, 1,000,000 rows', `${C.url}/api/keys/current`, { requests: roundRobin(small) });
+        // GET /api/keys for a user holding 1,000 keys.
+        const holderJwt = await token(A.url, 'bob');
+        const bob = await (await fetch(`${A.url}/api/keys/current`, { headers: { authorization: `Bearer ${holderJwt}` } })).json();
+        await seedKeys(db, bob.user_id, 1000, 'bob');
+        const list = await load('GET /api/keys, user with 1,000 keys', `${A.url}/api/keys`, { headers: { authorization: `Bearer ${holderJwt}` } });
+        report.scale = { at_small: at1k, at_1m: at1m, p99_ratio: +(at1m.p99 / Math.max(1, at1k.p99)).toFixed(2), list_1000: list };
+        C.child.kill('SIGTERM');
+      }
+    }
+  } finally {
+    A.child.kill('SIGTERM');
+    await db?.end().catch(() => undefined);
+    await sleep(500);
+    db0.stop();
+  }
+  return report;
+}
+
+function markdown(r) {
+  const rows = r.runs.map((x) => `| ${x.name} | ${x.rps.toLocaleString()} | ${x.ratio} | ${x.p50} | ${x.p99} | ${x.max} | ${x.non2xx} |`).join('\n');
+  let md = `# Benchmark ${r.date}\n\n${r.machine}; database: ${r.database}; ${r.duration_s} s per run, ${r.connections} connections (autocannon on loopback, sharing the cores with the server); verification cache ${r.cache_size.toLocaleString()} entries.\n\n| path | req/s | × baseline | p50 ms | p99 ms | max ms | non-2xx |\n|---|---:|---:|---:|---:|---:|---:|\n${rows}\n`;
+  if (r.writes) md += `\nDatabase writes (\`UPDATE api_keys\`) during the authenticated runs: ${r.writes.update_statements} for ${r.writes.authenticated_requests.toLocaleString()} requests = **${r.writes.per_10k} per 10,000 requests** (${r.writes.distinct_keys_used.toLocaleString()} distinct keys used).\n`;
+  md += `\nServer RSS after the runs: ${r.rss_after_load_mb} MB.\n`;
+  if (r.rss_100k) md += `\n100,000 distinct keys used round-robin (${r.rss_100k.requests.toLocaleString()} requests, ${r.rss_100k.rps} req/s): RSS ${r.rss_100k.before_mb} MB before, ${r.rss_100k.after_mb} MB after.\n`;
+  if (r.revocation_ms) md += `\nRevocation across two instances (delete on A, poll B until 401; ${r.revocation_ms.samples} samples): p50 ${r.revocation_ms.p50} ms, p99 ${r.revocation_ms.p99} ms.\n`;
+  if (r.scale) md += `\nScale: verification without cache p99 ${r.scale.at_small.p99} ms (${r.scale.at_small.name}) vs ${r.scale.at_1m.p99} ms at 1,000,000 rows: ratio **${r.scale.p99_ratio}**. GET /api/keys with 1,000 keys: ${r.scale.list_1000.rps} req/s, p50 ${r.scale.list_1000.p50} ms, p99 ${r.scale.list_1000.p99} ms.\n`;
+  return md;
+}
+
+main().then((report) => {
+  const dir = join(ROOT, 'bench-results');
+  mkdirSync(dir, { recursive: true });
+  const stamp = report.date.replace(/[:.]/g, '-');
+  writeFileSync(join(dir, `bench-${stamp}.json`), JSON.stringify(report, null, 2));
+  const md = markdown(report);
+  writeFileSync(join(dir, `bench-${stamp}.md`), md);
+  writeFileSync(join(dir, 'latest.md'), md);
+  console.log(md);
+  console.table(report.runs.map(({ name, rps, ratio, p50, p99, max }) => ({ name, rps, ratio, p50, p99, max })));
+}).catch((error) => {
+  console.error('[bench] failed:', error);
+  process.exit(1);
+});
