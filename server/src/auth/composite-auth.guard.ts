@@ -10,6 +10,7 @@ import type { Principal } from './principal';
 import type { Scope } from './scopes';
 import { KeyVerifier } from '../api-keys/key-verifier.service';
 import { SessionService } from './session/session.service';
+import { keyPrincipal } from './strategies/api-key-failure';
 import { VerifiedTokenCache } from './verified-token-cache';
 import { API_KEY_STRATEGY, ApiKeyStrategy } from './strategies/api-key.strategy';
 import { COOKIE_STRATEGY, JWT_STRATEGY, KeycloakCookieStrategy, KeycloakJwtStrategy, SESSION_COOKIE } from './strategies/keycloak-jwt.strategy';
@@ -95,8 +96,7 @@ export class CompositeAuthGuard implements CanActivate {
     const raw = strategy === API_KEY_STRATEGY ? BEARER.exec(request.headers.authorization!.trim())![1] : String(request.headers[MCP_HEADER]).trim();
     const result = this.keys.verifyCached(raw);
     if (!result || result.code !== 'VALID' || !result.key) return undefined;
-    const { id, name, userId, scopes } = result.key;
-    return { userId, authType: strategy === MCP_STRATEGY ? 'mcp' : 'api_key', scopes, apiKey: { id, name } };
+    return keyPrincipal(result.key, strategy === MCP_STRATEGY ? 'mcp' : 'api_key');
   }
 
   private admit(principal: Principal, targets: Parameters<Reflector['getAllAndOverride']>[1], request: Request): true {

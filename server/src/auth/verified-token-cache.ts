@@ -32,7 +32,7 @@ export class VerifiedTokenCache {
 
   remember(token: string, principal: Principal): void {
     if (!this.enabled) return;
-    const exp = readExp(token);
+    const exp = jwtExp(token);
     if (exp === undefined) return;
     // The same leeway verification allowed, so a cached token lapses exactly when a fresh check would fail.
     const expiresAtMs = (exp + this.config.oidc.clockToleranceSeconds) * 1000;
@@ -40,7 +40,8 @@ export class VerifiedTokenCache {
   }
 }
 
-function readExp(jwt: string): number | undefined {
+/** A JWT's `exp`, read without verification (callers verify, or only use it to plan ahead). */
+export function jwtExp(jwt: string): number | undefined {
   try {
     const payload = JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as { exp?: unknown };
     return typeof payload.exp === 'number' ? payload.exp : undefined;

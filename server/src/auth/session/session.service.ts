@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppConfig } from '../../config/app-config';
 import { deriveKey, seal, unseal } from '../../common/sealed';
 import { SESSION_COOKIE } from '../strategies/keycloak-jwt.strategy';
+import { jwtExp } from '../verified-token-cache';
 import { LoginTransaction, OidcClientService, SessionTokens } from './oidc-client.service';
 
 export const REFRESH_COOKIE = 'keycloak_refresh';
@@ -14,14 +15,10 @@ const SESSION_MAX_AGE_S = 12 * 3600;
 /** Refresh this long before the access token lapses, so a page never sees it expire. */
 const REFRESH_MARGIN_S = 60;
 
-/** Seconds until a JWT's `exp`, read without verification (verification follows in the strategy). */
+/** Seconds until a JWT's `exp` (verification follows in the strategy). */
 function secondsLeft(jwt: string): number {
-  try {
-    const payload = JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as { exp?: unknown };
-    return typeof payload.exp === 'number' ? payload.exp - Date.now() / 1000 : 0;
-  } catch {
-    return 0;
-  }
+  const exp = jwtExp(jwt);
+  return exp === undefined ? 0 : exp - Date.now() / 1000;
 }
 
 /**

@@ -3,7 +3,7 @@ import { PassportStrategy } from '@nestjs/passport';
 import { Strategy as HttpBearerStrategy } from 'passport-http-bearer';
 import { KeyVerifier } from '../../api-keys/key-verifier.service';
 import type { Principal } from '../principal';
-import { apiKeyFailure } from './api-key-failure';
+import { authenticateKey } from './api-key-failure';
 
 export const API_KEY_STRATEGY = 'api-key';
 
@@ -14,10 +14,7 @@ export class ApiKeyStrategy extends PassportStrategy(HttpBearerStrategy, API_KEY
     super();
   }
 
-  async validate(token: string): Promise<Principal> {
-    const result = await this.verifier.verify(token);
-    if (result.code !== 'VALID' || !result.key) throw apiKeyFailure(result.code === 'VALID' ? 'NOT_FOUND' : result.code);
-    const { id, name, userId, scopes } = result.key;
-    return { userId, authType: 'api_key', scopes, apiKey: { id, name } };
+  validate(token: string): Promise<Principal> {
+    return authenticateKey(this.verifier, token, 'api_key');
   }
 }

@@ -3,7 +3,7 @@ import { PassportStrategy } from '@nestjs/passport';
 import { Strategy } from 'passport-strategy';
 import { KeyVerifier } from '../../api-keys/key-verifier.service';
 import type { Principal } from '../principal';
-import { apiKeyFailure } from './api-key-failure';
+import { authenticateKey } from './api-key-failure';
 
 export const MCP_HEADER = 'x-session-api-key';
 export const MCP_STRATEGY = 'mcp-header';
@@ -36,10 +36,7 @@ export class McpHeaderStrategy extends PassportStrategy(HeaderApiKeyStrategy, MC
     super();
   }
 
-  async validate(key: string): Promise<Principal> {
-    const result = await this.verifier.verify(key);
-    if (result.code !== 'VALID' || !result.key) throw apiKeyFailure(result.code === 'VALID' ? 'NOT_FOUND' : result.code);
-    const { id, name, userId, scopes } = result.key;
-    return { userId, authType: 'mcp', scopes, apiKey: { id, name } };
+  validate(key: string): Promise<Principal> {
+    return authenticateKey(this.verifier, key, 'mcp');
   }
 }
