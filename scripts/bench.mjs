@@ -25,6 +25,7 @@ const opt = (name, fallback) => {
 };
 const DURATION = Number(opt('duration', 10));
 const CONNECTIONS = Number(opt('connections', 50));
+const WARMUP = Number(opt('warmup', 3));
 const SCALE = args.includes('--scale');
 const CACHE_SIZE = 10_000;
 const HASH_SECRET = randomBytes(32).toString('base64url');
@@ -117,6 +118,8 @@ async function seedKeys(db, userId, count, label) {
 }
 
 async function load(name, url, options) {
+  // Each path is warmed up first (JIT, caches, pool), so a path is not penalised for running first.
+  await autocannon({ url, connections: CONNECTIONS, duration: WARMUP, ...options });
   const result = await autocannon({ url, connections: CONNECTIONS, duration: DURATION, ...options });
   const out = {
     name,
@@ -145,7 +148,7 @@ async function writeCounter(db) {
 async function main() {
   if (!existsSync(join(ROOT, 'dist/server/src/main.js'))) throw new Error('build first: npm run build:server');
   const db0 = await database();
-  const report = { date: new Date().toISOString(), machine: `${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`, database: db0.kind, duration_s: DURATION, connections: CONNECTIONS, cache_size: CACHE_SIZE, runs: [] };
+  const report = { date: new Date().toISOString(), machine: `${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`, database: db0.kind, duration_s: DURATION, warmup_s: WARMUP, connections: CONNECTIONS, cache_size: CACHE_SIZE, runs: [] };
   const A = await startApp(db0.url);
   let db;
   try {
@@ -239,7 +242,7 @@ async function main() {
 
 function markdown(r) {
   const rows = r.runs.map((x) => `| ${x.name} | ${x.rps.toLocaleString()} | ${x.ratio} | ${x.p50} | ${x.p99} | ${x.max} | ${x.non2xx} |`).join('\n');
-  let md = `# Benchmark ${r.date}\n\n${r.machine}; database: ${r.database}; ${r.duration_s} s per run, ${r.connections} connections (autocannon on loopback, sharing the cores with the server); verification cache ${r.cache_size.toLocaleString()} entries.\n\n| path | req/s | × baseline | p50 ms | p99 ms | max ms | non-2xx |\n|---|---:|---:|---:|---:|---:|---:|\n${rows}\n`;
+  let md = `# Benchmark ${r.date}\n\n${r.machine}; database: ${r.database}; ${r.warmup_s} s warm-up then ${r.duration_s} s per run, ${r.connections} connections (autocannon on loopback, sharing the cores with the server); verification cache ${r.cache_size.toLocaleString()} entries.\n\n| path | req/s | × baseline | p50 ms | p99 ms | max ms | non-2xx |\n|---|---:|---:|---:|---:|---:|---:|\n${rows}\n`;
   if (r.writes) md += `\nDatabase writes (\`UPDATE api_keys\`) during the authenticated runs: ${r.writes.update_statements} for ${r.writes.authenticated_requests.toLocaleString()} requests = **${r.writes.per_10k} per 10,000 requests** (${r.writes.distinct_keys_used.toLocaleString()} distinct keys used).\n`;
   md += `\nServer RSS after the runs: ${r.rss_after_load_mb} MB.\n`;
   if (r.rss_100k) md += `\n100,000 distinct keys used round-robin (${r.rss_100k.requests.toLocaleString()} requests, ${r.rss_100k.rps} req/s): RSS ${r.rss_100k.before_mb} MB before, ${r.rss_100k.after_mb} MB after.\n`;
