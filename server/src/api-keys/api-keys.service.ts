@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { DataSource, Repository } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { ApiProblem } from '../common/problem';
 import { AppConfig } from '../config/app-config';
 import type { Principal } from '../auth/principal';
@@ -25,7 +24,6 @@ export function parseInstant(value: string): Date {
 @Injectable()
 export class ApiKeysService {
   constructor(
-    @InjectRepository(ApiKey) private readonly keys: Repository<ApiKey>,
     private readonly dataSource: DataSource,
     private readonly config: AppConfig,
     private readonly verifier: KeyVerifier,
