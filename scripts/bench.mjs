@@ -8,13 +8,13 @@
 // between two instances. `--scale` adds 1,000,000 keys. Results: bench-results/ (git-ignored).
 import autocannon from 'autocannon';
 import { execFileSync, spawn } from 'node:child_process';
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { crc32 } from 'node:zlib';
 import pg from 'pg';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -33,16 +33,16 @@ const SESSION_SECRET = randomBytes(32).toString('base64url');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (...a) => console.error('[bench]', ...a);
 
-// --- key format, as server/src/api-keys/api-key-secret.ts (kept in sync by the e2e tests that use the bench's keys)
-const B62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-const base62 = (n, w) => { let s = ''; do { s = B62[n % 62] + s; n = Math.floor(n / 62); } while (n > 0); return s.padStart(w, '0'); };
-function makeKey() {
-  let r = '';
-  for (const b of randomBytes(60)) { if (b < 248) r += B62[b % 62]; if (r.length === 30) break; }
-  const head = `sk-oh-${r}`;
-  return head + base62(crc32(head), 6);
+// The key format and hash come from the built server itself, so the bench cannot drift from it.
+const require = createRequire(import.meta.url);
+const SECRET_MODULE = join(ROOT, 'dist/server/src/api-keys/api-key-secret.js');
+if (!existsSync(SECRET_MODULE)) {
+  console.error('[bench] build first: npm run build:server (npm run bench does it for you)');
+  process.exit(2);
 }
-const hashOf = (key) => createHmac('sha256', HASH_SECRET).update(key).digest();
+const { generateKey, hashKey, hintOf } = require(SECRET_MODULE);
+const makeKey = () => generateKey('sk-oh-');
+const hashOf = (key) => hashKey(key, HASH_SECRET);
 
 async function freePort() {
   return new Promise((res) => { const s = createServer(); s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => res(p)); }); });
@@ -100,11 +100,11 @@ async function seedKeys(db, userId, count, label) {
   const batch = 5000;
   for (let done = 0; done < count; done += batch) {
     const n = Math.min(batch, count - done);
-    const ids = [], names = [], hashes = [], hints = [];
+    const names = [], hashes = [], hints = [];
     for (let i = 0; i < n; i++) {
       const key = makeKey();
       if (keys.length < 200_000) keys.push(key);
-      names.push(`${label}-${done + i}`); hashes.push(hashOf(key)); hints.push(`sk-oh-…${key.slice(-4)}`);
+      names.push(`${label}-${done + i}`); hashes.push(hashOf(key)); hints.push(hintOf(key, 'sk-oh-'));
     }
     await db.query(
       `INSERT INTO api_keys (user_id, name, key_hash, key_hint, scopes)
@@ -112,7 +112,6 @@ async function seedKeys(db, userId, count, label) {
       [userId, names, hashes, hints],
     );
     if (count >= 100_000 && (done / batch) % 20 === 0) log(`  seeded ${(done + n).toLocaleString()} / ${count.toLocaleString()}`);
-    void ids;
   }
   return keys;
 }
