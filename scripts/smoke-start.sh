@@ -44,4 +44,13 @@ start
 curl -sf "$BASE/api/keys/current" -H "Authorization: Bearer $KEY" | jq -e '.name == "smoke"' >/dev/null
 curl -sf "$BASE/api/keys" -H "Authorization: Bearer $TOKEN" | jq -e 'map(.name) | index("smoke") != null' >/dev/null
 stop
+
+# Production never runs on the embedded database by accident: the built app refuses to start
+# and names the setting.
+set +e
+refusal=$(NODE_ENV=production KEYCLOAK_URL=https://sso.example.com DATA_DIR=$DATA node dist/server/src/main.js 2>&1)
+code=$?
+set -e
+[ "$code" = 2 ] || { echo "production without DATABASE_URL exited $code: $refusal"; exit 1; }
+grep -q "DATABASE_URL: required when NODE_ENV=production" <<<"$refusal" || { echo "$refusal"; exit 1; }
 echo "smoke start: ok"

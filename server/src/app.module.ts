@@ -3,7 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { ApiKeysModule } from './api-keys/api-keys.module';
 import { AuthModule } from './auth/auth.module';
 import { AppConfig } from './config/app-config';
-import { dataSourceOptions } from './database/data-source-options';
+import { DatabaseConnection, dataSourceOptions } from './database/data-source-options';
 import { ConsoleModule } from './console/console.module';
 import { DevIdpModule } from './dev-idp/dev-idp.module';
 import { HealthController } from './health/health.controller';
@@ -20,14 +20,14 @@ class ConfigModule {
 
 @Module({})
 export class AppModule {
-  /** `databaseUrl` is the server's, or the embedded PGlite socket's when none is configured. */
-  static forRoot(config: AppConfig, databaseUrl: string): DynamicModule {
+  /** `database` is the server's, or the embedded PGlite socket's when none is configured. */
+  static forRoot(config: AppConfig, database: DatabaseConnection): DynamicModule {
     return {
       module: AppModule,
       imports: [
         ConfigModule.register(config),
         TypeOrmModule.forRoot({
-          ...dataSourceOptions(databaseUrl, config.database.poolSize, config.database.connectTimeoutMs),
+          ...dataSourceOptions(database.url, database.poolSize, database.acquireTimeoutMs),
           migrationsRun: true,
           retryAttempts: 2,
           retryDelay: 1000,

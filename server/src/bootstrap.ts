@@ -11,6 +11,7 @@ import { AppModule } from './app.module';
 import { problemFromError, ProblemDetailsFilter, sendProblem } from './common/problem-details.filter';
 import { createValidationPipe } from './common/validation';
 import { AppConfig } from './config/app-config';
+import { databaseConnection } from './database/data-source-options';
 import { EmbeddedPostgres, startEmbeddedPostgres } from './database/embedded-postgres';
 import { createLogger, PinoNestLogger } from './logging/logging';
 
@@ -68,13 +69,12 @@ function setUpOpenApi(app: NestFastifyApplication): void {
 
 /** Builds, configures and starts the app; used by `main.ts`, the tests and the benchmark. */
 export async function startApp(config: AppConfig, options: StartOptions = {}): Promise<RunningApp> {
-  let embedded: EmbeddedPostgres | undefined;
-  let databaseUrl = config.database.url;
-  if (!databaseUrl) {
-    // The pool must stay within the socket server's connections, or extras are reset.
-    embedded = await startEmbeddedPostgres(options.embeddedInMemory ? undefined : join(config.dataDir, 'pglite'), config.database.poolSize + 2);
-    databaseUrl = embedded.url;
-  }
+  const embedded: EmbeddedPostgres | undefined = config.database.url
+    ? undefined
+    : await startEmbeddedPostgres(options.embeddedInMemory ? undefined : join(config.dataDir, 'pglite'));
+  // An LLM key refresh holds its transaction across (at most) two LiteLLM calls.
+  const longestTransactionMs = config.llmKeys.litellm ? 2 * config.llmKeys.litellm.timeoutMs : 0;
+  const database = databaseConnection(config.database, embedded?.url, longestTransactionMs);
 
   try {
     const adapter = new FastifyAdapter({
@@ -88,7 +88,7 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
       frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => sendProblem(reply, request, problemFromError(error)),
     });
     const logger = createLogger(config.logLevel, config.apiKeys.prefix, options.logStream);
-    const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, databaseUrl), adapter, {
+    const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, database), adapter, {
       logger: new PinoNestLogger(logger),
       abortOnError: false,
     });

@@ -43,6 +43,17 @@ describe('configuration', () => {
     expect(() => parseEnvironment({ NODE_ENV: 'production' })).toThrow(/KEYCLOAK_URL: required when NODE_ENV=production/);
   });
 
+  it('refuses to run production on the embedded database unless explicitly allowed', () => {
+    const production = { NODE_ENV: 'production', KEYCLOAK_URL: 'https://sso.example.com' };
+    expect(() => parseEnvironment(production)).toThrow(/^Invalid configuration:\n  DATABASE_URL: required when NODE_ENV=production .*ALLOW_EMBEDDED_DATABASE=true/);
+    expect(parseEnvironment({ ...production, ALLOW_EMBEDDED_DATABASE: 'true' }).ALLOW_EMBEDDED_DATABASE).toBe(true);
+    expect(parseEnvironment({ ...production, DATABASE_URL: 'postgres://db/x' }).DATABASE_URL).toBe('postgres://db/x');
+  });
+
+  it('names every missing production setting at once', () => {
+    expect(() => parseEnvironment({ NODE_ENV: 'production' })).toThrow(/KEYCLOAK_URL: required[^\n]*\n  DATABASE_URL: required/);
+  });
+
   it('requires explicit secrets in production with a shared database', () => {
     expect(() =>
       AppConfig.fromEnv({ NODE_ENV: 'production', KEYCLOAK_URL: 'https://sso.example.com', DATABASE_URL: 'postgres://db/x', DATA_DIR: dataDir() }),

@@ -52,6 +52,13 @@ export class Environment {
   @Transform(toInt) @IsInt() @Min(1) @Max(200)
   DATABASE_POOL_SIZE = 10;
 
+  /**
+   * Lets NODE_ENV=production run without DATABASE_URL, on the embedded PGlite: one session in
+   * this process, a single instance, for single-node trials only.
+   */
+  @Transform(toBool) @IsBoolean()
+  ALLOW_EMBEDDED_DATABASE = false;
+
   @Transform(toInt) @IsInt() @Min(100) @Max(60000)
   DATABASE_CONNECT_TIMEOUT_MS = 3000;
 
@@ -157,8 +164,18 @@ export function parseEnvironment(env: NodeJS.ProcessEnv): Environment {
     const lines = errors.flatMap((e) => Object.values(e.constraints ?? {}).map((m) => `  ${e.property}: ${m}`));
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
-  if (parsed.NODE_ENV === 'production' && !parsed.KEYCLOAK_URL) {
-    throw new ConfigError('Invalid configuration:\n  KEYCLOAK_URL: required when NODE_ENV=production (the embedded development identity provider is for development only)');
+  if (parsed.NODE_ENV === 'production') {
+    const missing: string[] = [];
+    if (!parsed.KEYCLOAK_URL) {
+      missing.push('  KEYCLOAK_URL: required when NODE_ENV=production (the embedded development identity provider is for development only)');
+    }
+    if (!parsed.DATABASE_URL && !parsed.ALLOW_EMBEDDED_DATABASE) {
+      missing.push(
+        '  DATABASE_URL: required when NODE_ENV=production (the embedded PGlite database is one session in this process, ' +
+          'for development; set ALLOW_EMBEDDED_DATABASE=true to run a single-node trial on it anyway)',
+      );
+    }
+    if (missing.length > 0) throw new ConfigError(`Invalid configuration:\n${missing.join('\n')}`);
   }
   if (Boolean(parsed.LITELLM_URL) !== Boolean(parsed.LITELLM_MASTER_KEY)) {
     throw new ConfigError('Invalid configuration:\n  LITELLM_URL, LITELLM_MASTER_KEY: set both to use a LiteLLM proxy, or neither for the embedded LLM keys');

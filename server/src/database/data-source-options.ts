@@ -7,8 +7,33 @@ import { LlmKey } from '../llm-keys/llm-key.entity';
 export const ENTITIES = [ApiKey, LlmKey];
 export const MIGRATIONS = [CreateApiKeys1764432000000, CreateLlmKeys1764518400000];
 
+/** How the app reaches its database: decided once at start (`databaseConnection`). */
+export interface DatabaseConnection {
+  url: string;
+  /** The embedded PGlite: one session, so one pooled connection and a single instance. */
+  embedded: boolean;
+  poolSize: number;
+  /** How long a query may wait for a connection (and for a new connection to open). */
+  acquireTimeoutMs: number;
+}
+
+/**
+ * The embedded database is one PostgreSQL session, so everything goes through one connection
+ * and the driver queues the rest; a query may then wait behind the longest transaction (an LLM
+ * key refresh waits on the LiteLLM proxy inside one), so it gets a longer wait before a 503.
+ */
+export function databaseConnection(
+  settings: { url?: string; poolSize: number; connectTimeoutMs: number },
+  embeddedUrl: string | undefined,
+  longestTransactionMs: number,
+): DatabaseConnection {
+  if (settings.url) return { url: settings.url, embedded: false, poolSize: settings.poolSize, acquireTimeoutMs: settings.connectTimeoutMs };
+  if (!embeddedUrl) throw new Error('no DATABASE_URL and no embedded database');
+  return { url: embeddedUrl, embedded: true, poolSize: 1, acquireTimeoutMs: settings.connectTimeoutMs + longestTransactionMs };
+}
+
 /** One description of the database for the app, the tests and the TypeORM CLI (`ormconfig.ts`). */
-export function dataSourceOptions(url: string, poolSize = 10, connectTimeoutMs = 3000): DataSourceOptions {
+export function dataSourceOptions(url: string, poolSize = 10, acquireTimeoutMs = 3000): DataSourceOptions {
   return {
     type: 'postgres',
     url,
@@ -19,8 +44,9 @@ export function dataSourceOptions(url: string, poolSize = 10, connectTimeoutMs =
     synchronize: false,
     extra: {
       max: poolSize,
-      // Fail fast when the database is gone, so requests get a 503 instead of hanging.
-      connectionTimeoutMillis: connectTimeoutMs,
+      // Fail fast when the database is gone, so requests get a 503 instead of hanging. pg's pool
+      // applies the same limit to a query waiting for a free connection.
+      connectionTimeoutMillis: acquireTimeoutMs,
       query_timeout: 10000,
       idleTimeoutMillis: 30000,
     },
