@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
-import { generateKey } from '../server/src/api-keys/api-key-secret';
+import { generateKey } from '../server/src/credentials/key-format';
 import { passwordToken } from './support/http';
 import { startTestApp, TestApp } from './support/test-app';
 

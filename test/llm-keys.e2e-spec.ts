@@ -1,4 +1,4 @@
-import { generateKey } from '../server/src/api-keys/api-key-secret';
+import { generateKey } from '../server/src/credentials/key-format';
 import { call, createKey, expectProblem, passwordToken } from './support/http';
 import { LiteLlmStandIn } from './support/litellm-stand-in';
 import { startTestApp, TestApp } from './support/test-app';

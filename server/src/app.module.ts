@@ -1,7 +1,10 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ApiKeysModule } from './api-keys/api-keys.module';
 import { AuthModule } from './auth/auth.module';
+import { ProblemDetailsFilter } from './common/problem-details.filter';
+import { createValidationPipe } from './common/validation';
 import { AppConfig } from './config/app-config';
 import { DatabaseConnection, dataSourceOptions } from './database/data-source-options';
 import { ConsoleModule } from './console/console.module';
@@ -40,6 +43,11 @@ export class AppModule {
         ConsoleModule.register(config.clientDir),
       ],
       controllers: [HealthController],
+      providers: [
+        // Every body and parameter validated; every error an RFC 9457 problem.
+        { provide: APP_PIPE, useFactory: createValidationPipe },
+        { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+      ],
     };
   }
 }

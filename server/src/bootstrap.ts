@@ -8,8 +8,7 @@ import { join } from 'node:path';
 import secureJson from 'secure-json-parse';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
-import { problemFromError, ProblemDetailsFilter, sendProblem } from './common/problem-details.filter';
-import { createValidationPipe } from './common/validation';
+import { problemFromError, sendProblem } from './common/problem-details.filter';
 import { AppConfig } from './config/app-config';
 import { databaseConnection } from './database/data-source-options';
 import { EmbeddedPostgres, startEmbeddedPostgres } from './database/embedded-postgres';
@@ -93,8 +92,6 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
       abortOnError: false,
     });
     await app.register(fastifyCookie);
-    app.useGlobalPipes(createValidationPipe());
-    app.useGlobalFilters(new ProblemDetailsFilter());
     const fastify = app.getHttpAdapter().getInstance();
     // JSON in, JSON out: plain text bodies get a 415 instead of reaching the validators as strings.
     fastify.removeContentTypeParser('text/plain');

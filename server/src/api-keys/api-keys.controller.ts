@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireScopes } from '../auth/decorators/auth.decorators';
-import type { Principal } from '../auth/principal';
+import type { Principal } from '../credentials/principal';
 import { IdPipe } from '../common/id.pipe';
 import { ProblemResponse } from '../common/problem.dto';
 import { ApiKeysService } from './api-keys.service';

@@ -1,16 +1,12 @@
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
-import { ApiKey } from './api-key.entity';
+import { CredentialsModule } from '../credentials/credentials.module';
+import { DatabaseModule } from '../database/database.module';
 import { ApiKeysController } from './api-keys.controller';
 import { ApiKeysService } from './api-keys.service';
-import { KeyInvalidationService } from './key-invalidation.service';
-import { KeyVerifier } from './key-verifier.service';
-import { LastUsedTracker } from './last-used.tracker';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([ApiKey])],
+  imports: [DatabaseModule, CredentialsModule],
   controllers: [ApiKeysController],
-  providers: [ApiKeysService, KeyVerifier, LastUsedTracker, KeyInvalidationService],
-  exports: [KeyVerifier, KeyInvalidationService, LastUsedTracker],
+  providers: [ApiKeysService],
 })
 export class ApiKeysModule {}

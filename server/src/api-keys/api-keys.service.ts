@@ -1,16 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { insufficientScope } from '../auth/auth-problems';
 import { ApiProblem } from '../common/problem';
 import { AppConfig } from '../config/app-config';
-import type { Principal } from '../auth/principal';
-import type { Scope } from '../auth/scopes';
-import { insufficientScope } from '../auth/auth-problems';
-import { ApiKey } from './api-key.entity';
-import { generateKey, hashKey, hintOf } from './api-key-secret';
+import { KeyInvalidationService } from '../credentials/key-invalidation.service';
+import { generateKey, hashKey, hintOf } from '../credentials/key-format';
+import { LastUsedTracker } from '../credentials/last-used.tracker';
+import type { Principal } from '../credentials/principal';
+import type { Scope } from '../credentials/scopes';
+import { lockUntilCommit } from '../database/advisory-lock';
+import { ApiKeyRecord, ApiKeysRepository } from '../database/repositories/api-keys.repository';
 import { ApiKeyCreatedResponse, ApiKeyResponse, CreateApiKeyRequest, CurrentCredentialResponse } from './dto/api-key.dto';
-import { INVALIDATION_CHANNEL } from './key-invalidation.service';
-import { KeyVerifier } from './key-verifier.service';
-import { LastUsedTracker } from './last-used.tracker';
 
 const DAY_MS = 86_400_000;
 
@@ -26,22 +26,13 @@ export class ApiKeysService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly config: AppConfig,
-    private readonly verifier: KeyVerifier,
+    private readonly keys: ApiKeysRepository,
+    private readonly invalidation: KeyInvalidationService,
     private readonly lastUsed: LastUsedTracker,
   ) {}
 
   async list(userId: string): Promise<ApiKeyResponse[]> {
-    // Plain rows, the columns the response needs (the partial index covers the order): for a
-    // user with many keys, entity hydration would cost more than the query.
-    const rows: Array<{ id: number; name: string; key_hint: string; scopes: string[]; created_at: Date; last_used_at: Date | null; expires_at: Date | null; not_before: Date | null }> =
-      await this.dataSource.query(
-        `SELECT id, name, key_hint, scopes, created_at, last_used_at, expires_at, not_before
-           FROM api_keys WHERE user_id = $1 AND revoked_at IS NULL ORDER BY created_at DESC, id DESC`,
-        [userId],
-      );
-    return rows.map((row) =>
-      this.toResponse({ id: row.id, name: row.name, keyHint: row.key_hint, scopes: row.scopes, createdAt: row.created_at, lastUsedAt: row.last_used_at, expiresAt: row.expires_at, notBefore: row.not_before }),
-    );
+    return (await this.keys.listActive(userId)).map((row) => this.toResponse(row));
   }
 
   async create(principal: Principal, request: CreateApiKeyRequest): Promise<ApiKeyCreatedResponse> {
@@ -52,32 +43,22 @@ export class ApiKeysService {
 
     const row = await this.dataSource.transaction(async (tx) => {
       // Serialise creates per user so the cap holds under concurrent requests.
-      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`api_keys:${principal.userId}`]);
-      const [{ count }] = await tx.query(
-        'SELECT count(*)::int AS count FROM api_keys WHERE user_id = $1 AND revoked_at IS NULL',
-        [principal.userId],
-      );
+      await lockUntilCommit(tx, `api_keys:${principal.userId}`);
+      const count = await this.keys.countActive(tx, principal.userId);
       if (count >= maxPerUser) {
         throw ApiProblem.conflict(`You already have ${count} active API keys, the maximum. Delete one before creating another.`, 'key_limit_reached');
       }
-      const duplicate = await tx.query(
-        'SELECT 1 FROM api_keys WHERE user_id = $1 AND name = $2 AND revoked_at IS NULL',
-        [principal.userId, request.name],
-      );
-      if (duplicate.length > 0) throw duplicateName(request.name);
-      const entity = tx.create(ApiKey, {
+      if (await this.keys.activeNameExists(tx, principal.userId, request.name)) throw duplicateName(request.name);
+      return this.keys.insert(tx, {
         userId: principal.userId,
         name: request.name,
         keyHash: hashKey(key, hashSecret),
         keyHint: hintOf(key, prefix),
         scopes,
         createdAt: new Date(),
-        lastUsedAt: null,
         expiresAt,
         notBefore,
-        revokedAt: null,
       });
-      return tx.save(entity);
     }).catch((error: unknown) => {
       // The partial unique index is the backstop should two creates ever race past the lock.
       const driverError = (error as { driverError?: { code?: string; constraint?: string } }).driverError;
@@ -88,17 +69,15 @@ export class ApiKeysService {
   }
 
   async revoke(userId: string, id: number): Promise<void> {
-    // Revoke and tell every instance (NOTIFY is delivered when this statement commits).
-    const rows: Array<{ key_hash: Buffer }> = await this.dataSource.query(
-      `WITH revoked AS (
-         UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL RETURNING key_hash
-       )
-       SELECT key_hash, pg_notify('${INVALIDATION_CHANNEL}', encode(key_hash, 'base64')) FROM revoked`,
-      [id, userId],
-    );
+    // Revoke and tell every instance (NOTIFY is delivered when this transaction commits).
+    const storedHash = await this.dataSource.transaction(async (tx) => {
+      const hash = await this.keys.revoke(tx, userId, id);
+      if (hash) await this.invalidation.publish(tx, [hash]);
+      return hash;
+    });
     // Another user's key and a missing key look the same: existence must not leak.
-    if (rows.length === 0) throw ApiProblem.notFound('API key not found', 'api_key_not_found');
-    this.verifier.evict(rows[0].key_hash);
+    if (!storedHash) throw ApiProblem.notFound('API key not found', 'api_key_not_found');
+    this.invalidation.evictLocally([storedHash]);
     this.lastUsed.forget(id);
   }
 
@@ -138,7 +117,7 @@ export class ApiKeysService {
   }
 
   /** The single place where a row becomes a response: hash and revocation never leave. */
-  private toResponse(row: Pick<ApiKey, 'id' | 'name' | 'keyHint' | 'scopes' | 'createdAt' | 'lastUsedAt' | 'expiresAt' | 'notBefore'>): ApiKeyResponse {
+  private toResponse(row: ApiKeyRecord): ApiKeyResponse {
     const pending = this.lastUsed.pendingUse(row.id);
     const lastUsed = pending && (!row.lastUsedAt || pending > row.lastUsedAt) ? pending : row.lastUsedAt;
     return {

@@ -1,15 +1,6 @@
 import { ApiProblem } from '../common/problem';
-import type { Scope } from './scopes';
-
-/** Why a presented credential was refused; `code` is stable, `description` is for people. */
-export class AuthFailure extends Error {
-  constructor(
-    readonly code: string,
-    readonly description: string,
-  ) {
-    super(description);
-  }
-}
+import { CredentialRejected, describeRejection } from '../credentials/credential-rejected';
+import type { Scope } from '../credentials/scopes';
 
 const REALM = 'realm="api"';
 
@@ -28,12 +19,13 @@ export function missingCredential(): ApiProblem {
 }
 
 /** 401 for a credential that was presented and refused, saying why. */
-export function invalidCredential(failure: AuthFailure): ApiProblem {
+export function invalidCredential(rejection: CredentialRejected): ApiProblem {
+  const { code, detail } = describeRejection(rejection);
   return new ApiProblem({
     status: 401,
-    code: failure.code,
-    detail: failure.description,
-    headers: { 'WWW-Authenticate': `Bearer ${REALM}, error="invalid_token", error_description="${quote(failure.description)}"` },
+    code,
+    detail,
+    headers: { 'WWW-Authenticate': `Bearer ${REALM}, error="invalid_token", error_description="${quote(detail)}"` },
   });
 }
 

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
-import { ApiKeysModule } from '../api-keys/api-keys.module';
+import { CredentialsModule } from '../credentials/credentials.module';
 import { AuthFailureLimiter } from './auth-failure-limiter';
 import { CompositeAuthGuard } from './composite-auth.guard';
 import { AuthController } from './session/auth.controller';
@@ -13,7 +13,7 @@ import { McpHeaderStrategy } from './strategies/mcp-header.strategy';
 import { VerifiedTokenCache } from './verified-token-cache';
 
 @Module({
-  imports: [PassportModule, ApiKeysModule],
+  imports: [PassportModule, CredentialsModule],
   controllers: [AuthController],
   providers: [
     ApiKeyStrategy,

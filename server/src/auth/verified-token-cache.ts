@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { AppConfig } from '../config/app-config';
-import type { Principal } from './principal';
+import type { Principal } from '../credentials/principal';
 
 /**
  * Remembers access tokens that passed full verification (signature, issuer, audience, type)

@@ -1,5 +1,6 @@
 import { HttpException } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
+import type { ProblemCode } from './problem-codes';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
 
@@ -16,20 +17,20 @@ export interface ProblemBody {
   detail?: string;
   instance?: string;
   /** Stable machine-readable reason, e.g. `expired_key`. */
-  code?: string;
+  code?: ProblemCode;
   errors?: FieldError[];
 }
 
 export interface ProblemInit {
   status: number;
   detail?: string;
-  code?: string;
+  code?: ProblemCode;
   title?: string;
   errors?: FieldError[];
   headers?: Record<string, string>;
 }
 
-export function problemType(code: string | undefined): string {
+export function problemType(code: ProblemCode | undefined): string {
   return code ? `/problems/${code.replace(/_/g, '-')}` : 'about:blank';
 }
 
@@ -45,19 +46,19 @@ export class ApiProblem extends HttpException {
     this.problem = init;
   }
 
-  static badRequest(detail: string, code = 'bad_request', errors?: FieldError[]) {
+  static badRequest(detail: string, code: ProblemCode = 'bad_request', errors?: FieldError[]) {
     return new ApiProblem({ status: 400, detail, code, errors });
   }
-  static notFound(detail: string, code = 'not_found') {
+  static notFound(detail: string, code: ProblemCode = 'not_found') {
     return new ApiProblem({ status: 404, detail, code });
   }
-  static conflict(detail: string, code: string, errors?: FieldError[]) {
+  static conflict(detail: string, code: ProblemCode, errors?: FieldError[]) {
     return new ApiProblem({ status: 409, detail, code, errors });
   }
-  static unprocessable(detail: string, errors: FieldError[], code = 'validation_failed') {
+  static unprocessable(detail: string, errors: FieldError[], code: ProblemCode = 'validation_failed') {
     return new ApiProblem({ status: 422, detail, code, errors });
   }
-  static unavailable(detail: string, code = 'service_unavailable', retryAfterSeconds = 5) {
+  static unavailable(detail: string, code: ProblemCode, retryAfterSeconds = 5) {
     return new ApiProblem({ status: 503, detail, code, headers: { 'Retry-After': String(retryAfterSeconds) } });
   }
 }

@@ -1,8 +1,8 @@
 import type { DataSourceOptions } from 'typeorm';
-import { ApiKey } from '../api-keys/api-key.entity';
+import { ApiKey } from './entities/api-key.entity';
 import { CreateApiKeys1764432000000 } from './migrations/1764432000000-CreateApiKeys';
 import { CreateLlmKeys1764518400000 } from './migrations/1764518400000-CreateLlmKeys';
-import { LlmKey } from '../llm-keys/llm-key.entity';
+import { LlmKey } from './entities/llm-key.entity';
 
 export const ENTITIES = [ApiKey, LlmKey];
 export const MIGRATIONS = [CreateApiKeys1764432000000, CreateLlmKeys1764518400000];

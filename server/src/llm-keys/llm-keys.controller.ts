@@ -1,7 +1,7 @@
 import { Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiBadGatewayResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireScopes } from '../auth/decorators/auth.decorators';
-import type { Principal } from '../auth/principal';
+import type { Principal } from '../credentials/principal';
 import { ProblemResponse } from '../common/problem.dto';
 import { LlmKeysService } from './llm-keys.service';
 

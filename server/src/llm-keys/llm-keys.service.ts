@@ -1,13 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { DataSource, EntityManager, Repository } from 'typeorm';
-import { generateKey } from '../api-keys/api-key-secret';
+import { DataSource, EntityManager } from 'typeorm';
 import { deriveKey, seal, unseal } from '../common/sealed';
 import { AppConfig } from '../config/app-config';
-import { INVALIDATION_CHANNEL } from '../api-keys/key-invalidation.service';
+import { KeyInvalidationService } from '../credentials/key-invalidation.service';
+import { generateKey } from '../credentials/key-format';
+import { KeyVerifier } from '../credentials/key-verifier.service';
+import { lockUntilCommit } from '../database/advisory-lock';
+import { LlmKeysRepository, StoredLlmKey } from '../database/repositories/llm-keys.repository';
 import { LiteLlmClient } from './litellm.client';
-import { LlmKey } from './llm-key.entity';
-import { LlmKeyVerifier } from './llm-key-verifier';
 
 /**
  * The BYOR LLM key: one per user, provisioned on first use at the LiteLLM proxy (or issued here
@@ -20,18 +20,19 @@ export class LlmKeysService {
   private readonly sealKey: Buffer;
 
   constructor(
-    @InjectRepository(LlmKey) private readonly keys: Repository<LlmKey>,
+    private readonly keys: LlmKeysRepository,
     private readonly dataSource: DataSource,
     private readonly config: AppConfig,
     private readonly gateway: LiteLlmClient,
-    private readonly verifier: LlmKeyVerifier,
+    private readonly verifier: KeyVerifier,
+    private readonly invalidation: KeyInvalidationService,
   ) {
     this.sealKey = deriveKey(config.llmKeys.encryptionKey, 'llm-keys');
   }
 
   async get(userId: string): Promise<string> {
-    const row = await this.keys.findOne({ where: { userId } });
-    if (!row) return this.withUserLock(userId, async (tx, existing) => (existing ? this.open(existing) : this.issue(tx, userId, null)));
+    const row = await this.keys.findByUser(userId);
+    if (!row) return this.withUserLock(userId, async (tx, existing) => (existing ? { key: this.open(existing) } : this.issue(tx, userId, null)));
     const key = this.open(row);
     if (row.source === 'litellm' && this.gateway.enabled && (await this.gateway.check(key)) === 'invalid') {
       // The proxy no longer accepts it (deleted there, expired, proxy reset): replace it.
@@ -44,23 +45,28 @@ export class LlmKeysService {
     return this.withUserLock(userId, (tx, existing) => this.issue(tx, userId, existing));
   }
 
-  private open(row: LlmKey): string {
+  private open(row: StoredLlmKey): string {
     const key = unseal(row.keyCiphertext, this.sealKey);
     // Only a changed LLM_KEY_ENCRYPTION_KEY or an altered row gets here.
     if (key === undefined) throw new Error(`LLM key ${row.id} cannot be decrypted with the configured LLM_KEY_ENCRYPTION_KEY`);
     return key;
   }
 
-  private async withUserLock(userId: string, work: (tx: EntityManager, existing: LlmKey | null) => Promise<string>): Promise<string> {
-    return this.dataSource.transaction(async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`llm_keys:${userId}`]);
-      const existing = await tx.findOne(LlmKey, { where: { userId } });
-      return work(tx, existing);
+  /**
+   * Runs `work` under the user's lock, inside one transaction; afterwards (committed) evicts the
+   * key it replaced from this instance's cache. The others evict it on the NOTIFY.
+   */
+  private async withUserLock(userId: string, work: (tx: EntityManager, existing: StoredLlmKey | null) => Promise<Issued>): Promise<string> {
+    const issued = await this.dataSource.transaction(async (tx) => {
+      await lockUntilCommit(tx, `llm_keys:${userId}`);
+      return work(tx, await this.keys.findByUser(userId, tx));
     });
+    if (issued.replacedHash) this.invalidation.evictLocally([issued.replacedHash]);
+    return issued.key;
   }
 
   /** Creates a key (at the proxy or here), stores it encrypted, and retires the previous one. */
-  private async issue(tx: EntityManager, userId: string, previous: LlmKey | null, options: { oldAlreadyInvalid?: boolean } = {}): Promise<string> {
+  private async issue(tx: EntityManager, userId: string, previous: StoredLlmKey | null, options: { oldAlreadyInvalid?: boolean } = {}): Promise<Issued> {
     const useGateway = this.gateway.enabled;
     const key = useGateway ? await this.gateway.generate(userId) : generateKey(this.config.llmKeys.prefix);
     if (previous?.source === 'litellm' && this.gateway.enabled) {
@@ -82,14 +88,19 @@ export class LlmKeysService {
       keyHint: `${key.slice(0, 6)}…${key.slice(-4)}`,
       source: useGateway ? ('litellm' as const) : ('embedded' as const),
     };
-    if (previous) {
-      await tx.update(LlmKey, { id: previous.id }, { ...values, rotatedAt: new Date() });
-      // Every instance drops the old key when this transaction commits.
-      await tx.query(`SELECT pg_notify('${INVALIDATION_CHANNEL}', encode($1::bytea, 'base64'))`, [previous.keyHash]);
-      this.verifier.evict(previous.keyHash);
-    } else {
-      await tx.insert(LlmKey, { ...values, userId, createdAt: new Date(), rotatedAt: null });
+    if (!previous) {
+      await this.keys.insert(tx, userId, values);
+      return { key };
     }
-    return key;
+    await this.keys.replace(tx, previous.id, values);
+    // Every instance drops the old key when this transaction commits.
+    await this.invalidation.publish(tx, [previous.keyHash]);
+    return { key, replacedHash: previous.keyHash };
   }
+}
+
+interface Issued {
+  key: string;
+  /** The stored hash of the key this one replaced, to evict once committed. */
+  replacedHash?: Buffer;
 }

@@ -3,7 +3,9 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { AuthFailureLimiter } from '../auth/auth-failure-limiter';
-import { AuthFailure, invalidCredential, missingCredential, tooManyFailures } from '../auth/auth-problems';
+import { invalidCredential, missingCredential, tooManyFailures } from '../auth/auth-problems';
+import { bearerToken } from '../auth/credential';
+import { CredentialRejected } from '../credentials/credential-rejected';
 import { ApiProblem } from '../common/problem';
 import { AppConfig } from '../config/app-config';
 
@@ -38,11 +40,11 @@ export class ServiceTokenGuard implements CanActivate {
     }
     const header = request.headers.authorization;
     if (!header) throw missingCredential();
-    const token = /^Bearer +(\S+)$/i.exec(header)?.[1] ?? '';
+    const token = bearerToken(header) ?? '';
     // Compare digests: equal length, constant time, whatever was sent.
     if (!timingSafeEqual(createHash('sha256').update(token).digest(), this.expected)) {
       await this.failures.recordFailure(request.ip);
-      throw invalidCredential(new AuthFailure('invalid_service_token', 'The service token is not valid for the verification API.'));
+      throw invalidCredential(new CredentialRejected('invalid_service_token'));
     }
     return true;
   }

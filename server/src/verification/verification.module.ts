@@ -1,12 +1,11 @@
 import { Module } from '@nestjs/common';
-import { ApiKeysModule } from '../api-keys/api-keys.module';
 import { AuthModule } from '../auth/auth.module';
-import { LlmKeysModule } from '../llm-keys/llm-keys.module';
+import { CredentialsModule } from '../credentials/credentials.module';
 import { ServiceTokenGuard } from './service-token.guard';
 import { VerificationController } from './verification.controller';
 
 @Module({
-  imports: [ApiKeysModule, LlmKeysModule, AuthModule],
+  imports: [CredentialsModule, AuthModule],
   controllers: [VerificationController],
   providers: [ServiceTokenGuard],
 })

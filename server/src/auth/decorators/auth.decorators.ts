@@ -1,8 +1,8 @@
 import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
 import { ApiBearerAuth, ApiCookieAuth, ApiForbiddenResponse, ApiSecurity, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import type { Principal } from '../principal';
-import type { Scope } from '../scopes';
+import type { Principal } from '../../credentials/principal';
+import type { Scope } from '../../credentials/scopes';
 import { ProblemResponse } from '../../common/problem.dto';
 
 export const IS_PUBLIC = 'auth:public';

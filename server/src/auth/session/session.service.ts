@@ -3,7 +3,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppConfig } from '../../config/app-config';
 import { deriveKey, seal, unseal } from '../../common/sealed';
-import { SESSION_COOKIE } from '../strategies/keycloak-jwt.strategy';
+import { SESSION_COOKIE } from '../credential';
 import { jwtExp } from '../verified-token-cache';
 import { LoginTransaction, OidcClientService, SessionTokens } from './oidc-client.service';
 
@@ -60,20 +60,21 @@ export class SessionService {
   }
 
   /**
-   * Renews the session with the refresh token when the access token is about to lapse. A failed
-   * refresh leaves the old token in place; the strategy then refuses it with "expired".
+   * Renews the session with the refresh token when the access token is about to lapse, and
+   * answers the access token to verify: the new one, or the old one when no renewal was needed
+   * or it failed (the strategy then refuses it with "expired").
    */
-  async refreshIfNeeded(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const accessToken = request.cookies[SESSION_COOKIE];
-    if (!accessToken || secondsLeft(accessToken) > REFRESH_MARGIN_S) return;
+  async refreshIfNeeded(accessToken: string, request: FastifyRequest, reply: FastifyReply): Promise<string> {
+    if (secondsLeft(accessToken) > REFRESH_MARGIN_S) return accessToken;
     const stored = this.readRefreshCookie(request);
-    if (!stored) return;
+    if (!stored) return accessToken;
     try {
       const tokens = await this.oidc.refresh(stored.r);
       this.start(reply, { ...tokens, idToken: tokens.idToken ?? stored.i });
-      request.cookies[SESSION_COOKIE] = tokens.accessToken;
+      return tokens.accessToken;
     } catch (error) {
       this.logger.warn({ err: error }, 'session refresh failed');
+      return accessToken;
     }
   }
 

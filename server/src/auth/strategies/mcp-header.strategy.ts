@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { Strategy } from 'passport-strategy';
-import { KeyVerifier } from '../../api-keys/key-verifier.service';
-import type { Principal } from '../principal';
-import { authenticateKey } from './api-key-failure';
+import { authenticateKey } from '../../credentials/key-principal';
+import { KeyVerifier } from '../../credentials/key-verifier.service';
+import type { Principal } from '../../credentials/principal';
+import type { CredentialRequest } from '../credential';
 
-export const MCP_HEADER = 'x-session-api-key';
 export const MCP_STRATEGY = 'mcp-header';
 
 type Verify = (key: string, done: (err: unknown, user?: unknown, info?: unknown) => void) => void;
@@ -19,10 +19,9 @@ class HeaderApiKeyStrategy extends Strategy {
     super();
   }
 
-  override authenticate(req: { headers: Record<string, string | string[] | undefined> }): void {
-    const value = req.headers[MCP_HEADER];
-    if (typeof value !== 'string' || value.length === 0) return this.fail('missing', 401);
-    this.verify(value.trim(), (err, user, info) => {
+  // Passport types `req` as Express's request; the guard passes a CredentialRequest.
+  override authenticate(req: object): void {
+    this.verify((req as CredentialRequest).credential.raw, (err, user, info) => {
       if (err) return this.error(err as Error);
       if (!user) return this.fail(info, 401);
       this.success(user, info);

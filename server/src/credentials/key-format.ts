@@ -42,10 +42,6 @@ export function generateKey(prefix: string): string {
   return head + checksumOf(head);
 }
 
-export function hasPrefix(candidate: string, prefix: string): boolean {
-  return candidate.startsWith(prefix);
-}
-
 /**
  * Offline check of shape and checksum: a mistyped or invented key is rejected here, before any
  * hashing, cache or database work.

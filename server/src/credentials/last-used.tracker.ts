@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
+import { ApiKeysRepository } from '../database/repositories/api-keys.repository';
 
 /**
  * Records `last_used_at` without a database write per request (the seed's scaling wall): uses
@@ -15,11 +15,9 @@ export class LastUsedTracker implements OnModuleInit, OnApplicationShutdown {
   private readonly lastWritten = new Map<number, number>();
   private timer?: NodeJS.Timeout;
   private flushing?: Promise<void>;
-  /** Number of UPDATE statements issued (for tests and the benchmark). */
-  writes = 0;
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly repository: ApiKeysRepository,
     private readonly config: AppConfig,
   ) {}
 
@@ -74,12 +72,7 @@ export class LastUsedTracker implements OnModuleInit, OnApplicationShutdown {
     for (let i = 0; i < due.length; i += 1000) {
       const batch = due.slice(i, i + 1000);
       try {
-        this.writes++;
-        await this.dataSource.query(
-          `UPDATE api_keys AS k SET last_used_at = GREATEST(COALESCE(k.last_used_at, v.at), v.at)
-             FROM unnest($1::int[], $2::timestamptz[]) AS v(id, at) WHERE k.id = v.id`,
-          [batch.map(([id]) => id), batch.map(([, at]) => new Date(at).toISOString())],
-        );
+        await this.repository.recordLastUse(batch);
       } catch (error) {
         // Put them back: a later flush retries (the database may be restarting).
         for (const [id, at] of batch) if (!this.pending.has(id)) this.pending.set(id, at);

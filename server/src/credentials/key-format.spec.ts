@@ -1,4 +1,4 @@
-import { checksumOf, generateKey, hashKey, hintOf, parseKey, RANDOM_LENGTH } from './api-key-secret';
+import { checksumOf, generateKey, hashKey, hintOf, parseKey, RANDOM_LENGTH } from './key-format';
 
 describe('api-key-secret', () => {
   const prefix = 'sk-oh-';

@@ -1,17 +1,19 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Client, Notification } from 'pg';
+import type { EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 
-export const INVALIDATION_CHANNEL = 'key_invalidation';
+const INVALIDATION_CHANNEL = 'key_invalidation';
 /** While the listener is down, a cached key is trusted this long at most. */
 export const DISCONNECTED_TTL_MS = 1000;
 
 type Listener = (keyHashBase64: string) => void;
 
 /**
- * Cross-instance cache invalidation. Revoking or rotating a key NOTIFYs its hash on
- * `key_invalidation` in the same statement; every instance LISTENs on a dedicated connection and
- * evicts it from its verification caches, so a deletion on one instance stops the key on all of
+ * Cross-instance cache invalidation, both halves. Revoking or rotating a key publishes its
+ * stored hash on `key_invalidation` inside the change's own transaction (NOTIFY is delivered on
+ * commit, never for a rolled-back change); every instance LISTENs on a dedicated connection and
+ * evicts it from its verification cache, so a deletion on one instance stops the key on all of
  * them within milliseconds. If the connection drops, caches fall back to a 1 s trust window and
  * are cleared on reconnect (notifications may have been missed); reconnection retries with
  * backoff. Only with a PostgreSQL server: the embedded database has a single instance.
@@ -32,6 +34,22 @@ export class KeyInvalidationService implements OnApplicationBootstrap, OnApplica
   /** True when caches may trust entries for their full TTL. */
   get live(): boolean {
     return this.connected || !this.config.database.url;
+  }
+
+  /** Announces revoked or replaced keys to every instance; call inside the change's transaction. */
+  async publish(tx: EntityManager, storedHashes: Buffer[]): Promise<void> {
+    for (const hash of storedHashes) await tx.query(`SELECT pg_notify($1, encode($2::bytea, 'base64'))`, [INVALIDATION_CHANNEL, hash]);
+  }
+
+  /**
+   * Evicts the keys on this instance at once; call after the transaction committed (evicting
+   * earlier would let a concurrent lookup cache the row as it was before the change).
+   */
+  evictLocally(storedHashes: Buffer[]): void {
+    for (const hash of storedHashes) {
+      const base64 = hash.toString('base64');
+      for (const evict of this.listeners) evict(base64);
+    }
   }
 
   onEvict(listener: Listener, reset: () => void): void {

@@ -1,0 +1,46 @@
+/**
+ * Every `code` the API puts in a problem body: stable, machine-readable, documented. The
+ * console shows its own text for the ones it knows; new codes are added here first.
+ */
+export const PROBLEM_CODES = [
+  // Requests
+  'bad_request',
+  'validation_failed',
+  'invalid_id',
+  'not_found',
+  'rate_limited',
+  'internal_error',
+  'database_unavailable',
+  // Credentials (401) and permissions (403, 429)
+  'missing_credential',
+  'malformed_authorization',
+  'malformed_key',
+  'unknown_key',
+  'expired_key',
+  'revoked_key',
+  'key_not_yet_valid',
+  'malformed_token',
+  'invalid_token',
+  'expired_token',
+  'token_not_yet_valid',
+  'invalid_audience',
+  'wrong_token_type',
+  'invalid_service_token',
+  'insufficient_scope',
+  'csrf_token_invalid',
+  'too_many_failed_authentications',
+  // API keys
+  'api_key_not_found',
+  'duplicate_name',
+  'key_limit_reached',
+  'invalid_validity_window',
+  // Console sign-in
+  'login_expired',
+  'login_failed',
+  'identity_provider_unavailable',
+  // LLM keys
+  'llm_gateway_error',
+  'llm_gateway_unavailable',
+] as const;
+
+export type ProblemCode = (typeof PROBLEM_CODES)[number];

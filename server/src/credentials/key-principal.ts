@@ -1,0 +1,23 @@
+import { CredentialRejected, RejectionReason } from './credential-rejected';
+import type { KeyVerifier, VerificationCode, VerifiedKey } from './key-verifier.service';
+import type { AuthType, Principal } from './principal';
+
+const REASONS: Record<Exclude<VerificationCode, 'VALID'>, RejectionReason> = {
+  MALFORMED: 'malformed_key',
+  NOT_FOUND: 'unknown_key',
+  EXPIRED: 'expired_key',
+  REVOKED: 'revoked_key',
+  NOT_YET_VALID: 'key_not_yet_valid',
+};
+
+/** The principal an API key stands for, however it was presented. */
+export function keyPrincipal(key: VerifiedKey, authType: Extract<AuthType, 'api_key' | 'mcp'>): Principal {
+  return { userId: key.userId, authType, scopes: key.scopes, apiKey: { id: key.id, name: key.name } };
+}
+
+/** Full verification for the key strategies: the principal, or a CredentialRejected saying why not. */
+export async function authenticateKey(verifier: KeyVerifier, candidate: string, authType: Extract<AuthType, 'api_key' | 'mcp'>): Promise<Principal> {
+  const result = await verifier.verify(candidate);
+  if (result.code !== 'VALID' || !result.key) throw new CredentialRejected(REASONS[result.code === 'VALID' ? 'NOT_FOUND' : result.code]);
+  return keyPrincipal(result.key, authType);
+}

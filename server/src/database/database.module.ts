@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { LlmKey } from './entities/llm-key.entity';
+import { ApiKeysRepository } from './repositories/api-keys.repository';
+import { LlmKeysRepository } from './repositories/llm-keys.repository';
+
+/** One repository per table; every feature and the credentials core reach the data through them. */
+@Module({
+  imports: [TypeOrmModule.forFeature([LlmKey])],
+  providers: [ApiKeysRepository, LlmKeysRepository],
+  exports: [ApiKeysRepository, LlmKeysRepository],
+})
+export class DatabaseModule {}

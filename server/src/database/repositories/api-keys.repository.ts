@@ -1,0 +1,122 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { ApiKey } from '../entities/api-key.entity';
+
+/** An API key as the features see it: never its hash. */
+export interface ApiKeyRecord {
+  id: number;
+  userId: string;
+  name: string;
+  keyHint: string;
+  scopes: string[];
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  expiresAt: Date | null;
+  notBefore: Date | null;
+}
+
+/** What verification needs of a key, looked up by its keyed hash. */
+export interface ApiKeyCredentialRow {
+  id: number;
+  userId: string;
+  name: string;
+  scopes: string[];
+  expiresAt: Date | null;
+  notBefore: Date | null;
+  revokedAt: Date | null;
+}
+
+export type NewApiKey = Omit<ApiKeyRecord, 'id' | 'lastUsedAt'> & { keyHash: Buffer };
+
+interface ApiKeyRow {
+  id: number;
+  user_id: string;
+  name: string;
+  key_hint: string;
+  scopes: string[];
+  created_at: Date;
+  last_used_at: Date | null;
+  expires_at: Date | null;
+  not_before: Date | null;
+  revoked_at: Date | null;
+}
+
+const RECORD_COLUMNS = 'id, user_id, name, key_hint, scopes, created_at, last_used_at, expires_at, not_before';
+
+function toRecord(row: ApiKeyRow): ApiKeyRecord {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    name: row.name,
+    keyHint: row.key_hint,
+    scopes: row.scopes,
+    createdAt: row.created_at,
+    lastUsedAt: row.last_used_at,
+    expiresAt: row.expires_at,
+    notBefore: row.not_before,
+  };
+}
+
+/**
+ * The `api_keys` table: all its SQL and its mapping. Plain SQL rather than entity hydration on
+ * the lists and the hot path (a user's 1,000 keys, a lookup per cache miss); methods that must
+ * run inside a caller's transaction take its `EntityManager`.
+ */
+@Injectable()
+export class ApiKeysRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** A user's active keys, newest first (the partial index covers the order). */
+  async listActive(userId: string): Promise<ApiKeyRecord[]> {
+    const rows: ApiKeyRow[] = await this.dataSource.query(
+      `SELECT ${RECORD_COLUMNS} FROM api_keys WHERE user_id = $1 AND revoked_at IS NULL ORDER BY created_at DESC, id DESC`,
+      [userId],
+    );
+    return rows.map(toRecord);
+  }
+
+  async countActive(tx: EntityManager, userId: string): Promise<number> {
+    const [{ count }] = await tx.query('SELECT count(*)::int AS count FROM api_keys WHERE user_id = $1 AND revoked_at IS NULL', [userId]);
+    return count as number;
+  }
+
+  async activeNameExists(tx: EntityManager, userId: string, name: string): Promise<boolean> {
+    const rows: unknown[] = await tx.query('SELECT 1 FROM api_keys WHERE user_id = $1 AND name = $2 AND revoked_at IS NULL', [userId, name]);
+    return rows.length > 0;
+  }
+
+  async insert(tx: EntityManager, key: NewApiKey): Promise<ApiKeyRecord> {
+    const saved = await tx.getRepository(ApiKey).save(tx.getRepository(ApiKey).create({ ...key, lastUsedAt: null, revokedAt: null }));
+    return { ...key, id: saved.id, lastUsedAt: null };
+  }
+
+  /** Marks one of the user's active keys revoked; its stored hash, or undefined when there is none. */
+  async revoke(tx: EntityManager, userId: string, id: number): Promise<Buffer | undefined> {
+    // TypeORM answers an UPDATE … RETURNING as [rows, affected count].
+    const [rows]: [Array<{ key_hash: Buffer }>, number] = await tx.query(
+      'UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL RETURNING key_hash',
+      [id, userId],
+    );
+    return rows[0]?.key_hash;
+  }
+
+  /** The verifier's lookup on a cache miss: one indexed SELECT by keyed hash. */
+  async findByHash(keyHash: Buffer): Promise<ApiKeyCredentialRow | undefined> {
+    const rows: ApiKeyRow[] = await this.dataSource.query(
+      'SELECT id, user_id, name, scopes, expires_at, not_before, revoked_at FROM api_keys WHERE key_hash = $1',
+      [keyHash],
+    );
+    const row = rows[0];
+    if (!row) return undefined;
+    return { id: row.id, userId: row.user_id, name: row.name, scopes: row.scopes, expiresAt: row.expires_at, notBefore: row.not_before, revokedAt: row.revoked_at };
+  }
+
+  /** One statement for a batch of uses; a newer time already stored wins. */
+  async recordLastUse(uses: Array<[id: number, atMs: number]>): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE api_keys AS k SET last_used_at = GREATEST(COALESCE(k.last_used_at, v.at), v.at)
+         FROM unnest($1::int[], $2::timestamptz[]) AS v(id, at) WHERE k.id = v.id`,
+      [uses.map(([id]) => id), uses.map(([, at]) => new Date(at).toISOString())],
+    );
+  }
+}
