@@ -35,7 +35,7 @@ const log = (...a) => console.error('[bench]', ...a);
 
 // The key format and hash come from the built server itself, so the bench cannot drift from it.
 const require = createRequire(import.meta.url);
-const SECRET_MODULE = join(ROOT, 'dist/server/src/api-keys/api-key-secret.js');
+const SECRET_MODULE = join(ROOT, 'dist/server/src/credentials/key-format.js');
 if (!existsSync(SECRET_MODULE)) {
   console.error('[bench] build first: npm run build:server (npm run bench does it for you)');
   process.exit(2);

@@ -43,6 +43,27 @@ describe('Authentication (e2e)', () => {
     });
   });
 
+  describe('one parse of the credential', () => {
+    it('accepts RFC 6750 "Bearer" with several spaces and any case, on a cache miss as on a hit', async () => {
+      for (const scheme of ['Bearer  ', 'bearer ', 'BEARER   ']) {
+        const key = await createKey(app, alice);
+        const first = await call(app, '/api/keys/current', { headers: { authorization: `${scheme}${key.key}` } });
+        expect(first.status).toBe(200);
+        expect(first.body.id).toBe(key.id);
+        expect((await call(app, '/api/keys/current', { headers: { authorization: `${scheme}${key.key}` } })).status).toBe(200);
+      }
+      const jwt = await call(app, '/api/keys/current', { headers: { authorization: `Bearer  ${await passwordToken(app, 'alice')}` } });
+      expect(jwt.body).toMatchObject({ auth_type: 'jwt', user_id: aliceSub });
+    });
+
+    it('reads the credential from the header only: an access_token member in the body changes nothing', async () => {
+      const key = await createKey(app, alice);
+      const res = await call(app, '/api/keys', { method: 'POST', token: key.key, body: { name: 'body-token', access_token: key.key } });
+      // Refused by validation (unknown member), not by authentication.
+      expectProblem(res, 422, 'validation_failed');
+    });
+  });
+
   describe('each strategy', () => {
     it('accepts an API key as Bearer', async () => {
       const key = await createKey(app, alice, { name: 'bearer-key' });

@@ -8,7 +8,6 @@ import { generateKey, hashKey, hintOf } from '../credentials/key-format';
 import { LastUsedTracker } from '../credentials/last-used.tracker';
 import type { Principal } from '../credentials/principal';
 import type { Scope } from '../credentials/scopes';
-import { lockUntilCommit } from '../database/advisory-lock';
 import { ApiKeyRecord, ApiKeysRepository } from '../database/repositories/api-keys.repository';
 import { ApiKeyCreatedResponse, ApiKeyResponse, CreateApiKeyRequest, CurrentCredentialResponse } from './dto/api-key.dto';
 
@@ -43,7 +42,7 @@ export class ApiKeysService {
 
     const row = await this.dataSource.transaction(async (tx) => {
       // Serialise creates per user so the cap holds under concurrent requests.
-      await lockUntilCommit(tx, `api_keys:${principal.userId}`);
+      await this.keys.lockUser(tx, principal.userId);
       const count = await this.keys.countActive(tx, principal.userId);
       if (count >= maxPerUser) {
         throw ApiProblem.conflict(`You already have ${count} active API keys, the maximum. Delete one before creating another.`, 'key_limit_reached');

@@ -5,7 +5,6 @@ import { AppConfig } from '../config/app-config';
 import { KeyInvalidationService } from '../credentials/key-invalidation.service';
 import { generateKey } from '../credentials/key-format';
 import { KeyVerifier } from '../credentials/key-verifier.service';
-import { lockUntilCommit } from '../database/advisory-lock';
 import { LlmKeysRepository, StoredLlmKey } from '../database/repositories/llm-keys.repository';
 import { LiteLlmClient } from './litellm.client';
 
@@ -58,7 +57,7 @@ export class LlmKeysService {
    */
   private async withUserLock(userId: string, work: (tx: EntityManager, existing: StoredLlmKey | null) => Promise<Issued>): Promise<string> {
     const issued = await this.dataSource.transaction(async (tx) => {
-      await lockUntilCommit(tx, `llm_keys:${userId}`);
+      await this.keys.lockUser(tx, userId);
       return work(tx, await this.keys.findByUser(userId, tx));
     });
     if (issued.replacedHash) this.invalidation.evictLocally([issued.replacedHash]);

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
+import { lockUntilCommit } from '../advisory-lock';
 import { ApiKey } from '../entities/api-key.entity';
 
 /** An API key as the features see it: never its hash. */
@@ -73,6 +74,11 @@ export class ApiKeysRepository {
       [userId],
     );
     return rows.map(toRecord);
+  }
+
+  /** Serialises a user's creates, on every instance, until `tx` ends (so the cap holds). */
+  lockUser(tx: EntityManager, userId: string): Promise<void> {
+    return lockUntilCommit(tx, `api_keys:${userId}`);
   }
 
   async countActive(tx: EntityManager, userId: string): Promise<number> {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { DataSource, EntityManager, Repository } from 'typeorm';
+import { lockUntilCommit } from '../advisory-lock';
 import { LlmKey } from '../entities/llm-key.entity';
 
 export type StoredLlmKey = Pick<LlmKey, 'id' | 'userId' | 'keyCiphertext' | 'keyHash' | 'keyHint' | 'source'>;
@@ -13,6 +14,11 @@ export class LlmKeysRepository {
     @InjectRepository(LlmKey) private readonly keys: Repository<LlmKey>,
     private readonly dataSource: DataSource,
   ) {}
+
+  /** Serialises provisioning and rotation of a user's key, on every instance, until `tx` ends. */
+  lockUser(tx: EntityManager, userId: string): Promise<void> {
+    return lockUntilCommit(tx, `llm_keys:${userId}`);
+  }
 
   findByUser(userId: string, tx?: EntityManager): Promise<StoredLlmKey | null> {
     return (tx ? tx.getRepository(LlmKey) : this.keys).findOne({ where: { userId } });

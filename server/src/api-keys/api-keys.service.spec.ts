@@ -1,0 +1,115 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { ApiProblem } from '../common/problem';
+import { AppConfig } from '../config/app-config';
+import type { KeyInvalidationService } from '../credentials/key-invalidation.service';
+import { parseKey } from '../credentials/key-format';
+import type { LastUsedTracker } from '../credentials/last-used.tracker';
+import type { Principal } from '../credentials/principal';
+import type { ApiKeyRecord, ApiKeysRepository, NewApiKey } from '../database/repositories/api-keys.repository';
+import { ApiKeysService } from './api-keys.service';
+
+/** The service's rules with the repository, the database and the core faked. */
+function setUp(options: { active?: number; nameTaken?: boolean; revokedHash?: Buffer } = {}) {
+  const events: string[] = [];
+  const tx = {} as EntityManager;
+  const inserted: NewApiKey[] = [];
+  const repository = {
+    lockUser: jest.fn(async () => void events.push('lock')),
+    listActive: jest.fn(async (): Promise<ApiKeyRecord[]> => []),
+    countActive: jest.fn(async () => options.active ?? 0),
+    activeNameExists: jest.fn(async () => options.nameTaken ?? false),
+    insert: jest.fn(async (_tx: EntityManager, key: NewApiKey) => {
+      inserted.push(key);
+      return { ...key, id: 7, lastUsedAt: null };
+    }),
+    revoke: jest.fn(async () => {
+      events.push('revoke');
+      return options.revokedHash;
+    }),
+  };
+  const dataSource = {
+    transaction: jest.fn(async (work: (tx: EntityManager) => Promise<unknown>) => {
+      events.push('begin');
+      const result = await work(tx);
+      events.push('commit');
+      return result;
+    }),
+    query: jest.fn(async () => [{}]),
+  };
+  const invalidation = {
+    publish: jest.fn(async () => void events.push('publish')),
+    evictLocally: jest.fn(() => void events.push('evict')),
+  };
+  const lastUsed = { pendingUse: jest.fn(() => undefined), forget: jest.fn() };
+  const config = AppConfig.fromEnv({ API_KEY_HASH_SECRET: 'h'.repeat(32), SESSION_SECRET: 's'.repeat(32), LLM_KEY_ENCRYPTION_KEY: 'l'.repeat(32), VERIFY_SERVICE_TOKEN: 'v'.repeat(32), KEYCLOAK_URL: 'https://sso.example.com' });
+  const service = new ApiKeysService(
+    dataSource as unknown as DataSource,
+    config,
+    repository as unknown as ApiKeysRepository,
+    invalidation as unknown as KeyInvalidationService,
+    lastUsed as unknown as LastUsedTracker,
+  );
+  return { service, repository, dataSource, invalidation, events, inserted };
+}
+
+const alice: Principal = { userId: 'alice', authType: 'jwt', scopes: ['keys:read', 'keys:write', 'llm:read', 'llm:write', 'mcp'] };
+
+async function problemOf(promise: Promise<unknown>): Promise<ApiProblem['problem']> {
+  const error = await promise.then(() => undefined, (e: unknown) => e);
+  expect(error).toBeInstanceOf(ApiProblem);
+  return (error as ApiProblem).problem;
+}
+
+describe('ApiKeysService', () => {
+  it('creates a key whose hash, not the key, reaches the repository, and shows the key once', async () => {
+    const { service, inserted } = setUp();
+    const created = await service.create(alice, { name: 'ci' });
+    expect(parseKey(created.key, 'sk-oh-').ok).toBe(true);
+    expect(inserted).toHaveLength(1);
+    expect(JSON.stringify(inserted[0])).not.toContain(created.key);
+    expect(inserted[0].keyHash).toHaveLength(32);
+    expect(created).toMatchObject({ id: 7, name: 'ci', key_hint: `sk-oh-…${created.key.slice(-4)}`, scopes: alice.scopes });
+  });
+
+  it('refuses a create past the per-user cap with 409 key_limit_reached', async () => {
+    const { service, repository } = setUp({ active: 100 });
+    expect(await problemOf(service.create(alice, { name: 'one more' }))).toMatchObject({ status: 409, code: 'key_limit_reached' });
+    expect(repository.insert).not.toHaveBeenCalled();
+  });
+
+  it('refuses a duplicate active name with 409 duplicate_name on the field', async () => {
+    const { service } = setUp({ nameTaken: true });
+    expect(await problemOf(service.create(alice, { name: 'ci' }))).toMatchObject({ status: 409, code: 'duplicate_name', errors: [{ field: 'name' }] });
+  });
+
+  it('never grants a scope the calling credential lacks', async () => {
+    const { service } = setUp();
+    const key: Principal = { userId: 'alice', authType: 'api_key', scopes: ['keys:read', 'keys:write'] };
+    expect(await problemOf(service.create(key, { name: 'x', scopes: ['llm:read'] }))).toMatchObject({ status: 403, code: 'insufficient_scope' });
+    expect((await service.create(key, { name: 'y' })).scopes).toEqual(['keys:read', 'keys:write']);
+  });
+
+  it('refuses expiry beyond the maximum lifetime and a not_before after expires_at', async () => {
+    const { service } = setUp();
+    const far = new Date(Date.now() + 400 * 86_400_000).toISOString();
+    expect(await problemOf(service.create(alice, { name: 'x', expires_at: far }))).toMatchObject({ status: 422, code: 'invalid_validity_window' });
+    const soon = new Date(Date.now() + 86_400_000).toISOString();
+    const later = new Date(Date.now() + 2 * 86_400_000).toISOString();
+    expect(await problemOf(service.create(alice, { name: 'x', expires_at: soon, not_before: later }))).toMatchObject({ errors: [{ field: 'not_before' }] });
+  });
+
+  it('revokes inside a transaction, publishes there, and evicts locally only after commit', async () => {
+    const hash = Buffer.alloc(32, 1);
+    const { service, events, invalidation } = setUp({ revokedHash: hash });
+    await service.revoke('alice', 7);
+    expect(events).toEqual(['begin', 'revoke', 'publish', 'commit', 'evict']);
+    expect(invalidation.publish).toHaveBeenCalledWith(expect.anything(), [hash]);
+  });
+
+  it('answers 404 for a key that is not the caller\'s active key, publishing nothing', async () => {
+    const { service, invalidation } = setUp();
+    expect(await problemOf(service.revoke('alice', 99))).toMatchObject({ status: 404, code: 'api_key_not_found' });
+    expect(invalidation.publish).not.toHaveBeenCalled();
+    expect(invalidation.evictLocally).not.toHaveBeenCalled();
+  });
+});

@@ -1,0 +1,93 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { deriveKey, seal } from '../common/sealed';
+import { AppConfig } from '../config/app-config';
+import type { KeyInvalidationService } from '../credentials/key-invalidation.service';
+import { KeyVerifier } from '../credentials/key-verifier.service';
+import type { LlmKeysRepository, LlmKeyValues, StoredLlmKey } from '../database/repositories/llm-keys.repository';
+import type { LiteLlmClient } from './litellm.client';
+import { LlmKeysService } from './llm-keys.service';
+
+const config = AppConfig.fromEnv({ API_KEY_HASH_SECRET: 'h'.repeat(32), SESSION_SECRET: 's'.repeat(32), LLM_KEY_ENCRYPTION_KEY: 'l'.repeat(32), VERIFY_SERVICE_TOKEN: 'v'.repeat(32), KEYCLOAK_URL: 'https://sso.example.com' });
+
+/** The LLM key rules with the repository, the gateway and the database faked. */
+function setUp(stored: StoredLlmKey | null, gateway: Partial<LiteLlmClient> = { enabled: false }) {
+  const events: string[] = [];
+  const writes: Array<{ op: string; values: LlmKeyValues }> = [];
+  const repository = {
+    lockUser: jest.fn(async () => void events.push('lock')),
+    findByUser: jest.fn(async () => stored),
+    insert: jest.fn(async (_tx: EntityManager, _user: string, values: LlmKeyValues) => void writes.push({ op: 'insert', values })),
+    replace: jest.fn(async (_tx: EntityManager, _id: number, values: LlmKeyValues) => void writes.push({ op: 'replace', values })),
+  };
+  const dataSource = {
+    transaction: async (work: (tx: EntityManager) => Promise<unknown>) => {
+      events.push('begin');
+      const result = await work({} as EntityManager);
+      events.push('commit');
+      return result;
+    },
+  };
+  const invalidation = { publish: jest.fn(async () => void events.push('publish')), evictLocally: jest.fn(() => void events.push('evict')) };
+  // Only `hash` is used here: the real keyed hash, without cache or database.
+  const verifier = new KeyVerifier(config, null!, null!, null!, null!);
+  const service = new LlmKeysService(
+    repository as unknown as LlmKeysRepository,
+    dataSource as unknown as DataSource,
+    config,
+    gateway as LiteLlmClient,
+    verifier,
+    invalidation as unknown as KeyInvalidationService,
+  );
+  return { service, repository, invalidation, events, writes, verifier };
+}
+
+function storedKey(key: string, verifier: KeyVerifier): StoredLlmKey {
+  return { id: 3, userId: 'alice', keyCiphertext: seal(key, deriveKey(config.llmKeys.encryptionKey, 'llm-keys')), keyHash: verifier.hash(key), keyHint: 'x', source: 'embedded' };
+}
+
+describe('LlmKeysService', () => {
+  it('provisions an embedded key on first use, stored encrypted with its keyed hash', async () => {
+    const { service, writes, verifier } = setUp(null);
+    const key = await service.get('alice');
+    expect(key).toMatch(/^sk-oh-llm-/);
+    expect(writes).toHaveLength(1);
+    expect(writes[0].op).toBe('insert');
+    expect(writes[0].values.keyCiphertext).not.toContain(key);
+    expect(writes[0].values.keyHash.equals(verifier.hash(key))).toBe(true);
+  });
+
+  it('hands out the stored key again without writing', async () => {
+    const probe = setUp(null);
+    const existing = storedKey('sk-oh-llm-existing', probe.verifier);
+    const { service, writes } = setUp(existing);
+    expect(await service.get('alice')).toBe('sk-oh-llm-existing');
+    expect(writes).toHaveLength(0);
+  });
+
+  it('refreshes under the user lock, publishes the old hash in the transaction and evicts it after commit', async () => {
+    const probe = setUp(null);
+    const existing = storedKey('sk-oh-llm-old', probe.verifier);
+    const { service, events, invalidation } = setUp(existing);
+    const key = await service.refresh('alice');
+    expect(key).not.toBe('sk-oh-llm-old');
+    expect(events).toEqual(['begin', 'lock', 'publish', 'commit', 'evict']);
+    expect(invalidation.evictLocally).toHaveBeenCalledWith([existing.keyHash]);
+  });
+
+  it('keeps the old key when the gateway cannot delete it, and removes the new one there', async () => {
+    const probe = setUp(null);
+    const existing = { ...storedKey('sk-litellm-old', probe.verifier), source: 'litellm' as const };
+    const gateway = {
+      enabled: true,
+      generate: jest.fn(async () => 'sk-litellm-new'),
+      delete: jest.fn(async (key: string) => {
+        if (key === 'sk-litellm-old') throw new Error('gateway down');
+      }),
+    };
+    const { service, writes, invalidation } = setUp(existing, gateway as unknown as Partial<LiteLlmClient>);
+    await expect(service.refresh('alice')).rejects.toThrow('gateway down');
+    expect(gateway.delete).toHaveBeenCalledWith('sk-litellm-new');
+    expect(writes).toHaveLength(0);
+    expect(invalidation.publish).not.toHaveBeenCalled();
+  });
+});
