@@ -1,6 +1,7 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import type { Logger } from 'pino';
 import { ApiKeysModule } from './api-keys/api-keys.module';
 import { AuthModule } from './auth/auth.module';
 import { ProblemDetailsFilter } from './common/problem-details.filter';
@@ -10,25 +11,34 @@ import { DatabaseConnection, dataSourceOptions } from './database/data-source-op
 import { ConsoleModule } from './console/console.module';
 import { DevIdpModule } from './dev-idp/dev-idp.module';
 import { HealthController } from './health/health.controller';
+import { APP_LOGGER, HttpPipelineModule } from './http/http-pipeline.module';
 import { LlmKeysModule } from './llm-keys/llm-keys.module';
 import { VerificationModule } from './verification/verification.module';
 
 @Global()
 @Module({})
 class ConfigModule {
-  static register(config: AppConfig): DynamicModule {
-    return { module: ConfigModule, providers: [{ provide: AppConfig, useValue: config }], exports: [AppConfig] };
+  static register(config: AppConfig, logger: Logger): DynamicModule {
+    return {
+      module: ConfigModule,
+      providers: [
+        { provide: AppConfig, useValue: config },
+        { provide: APP_LOGGER, useValue: logger },
+      ],
+      exports: [AppConfig, APP_LOGGER],
+    };
   }
 }
 
 @Module({})
 export class AppModule {
   /** `database` is the server's, or the embedded PGlite socket's when none is configured. */
-  static forRoot(config: AppConfig, database: DatabaseConnection): DynamicModule {
+  static forRoot(config: AppConfig, database: DatabaseConnection, logger: Logger): DynamicModule {
     return {
       module: AppModule,
       imports: [
-        ConfigModule.register(config),
+        ConfigModule.register(config, logger),
+        HttpPipelineModule,
         TypeOrmModule.forRoot({
           ...dataSourceOptions(database.url, database.poolSize, database.acquireTimeoutMs),
           migrationsRun: true,

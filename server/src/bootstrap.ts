@@ -1,11 +1,9 @@
 import 'reflect-metadata';
-import fastifyCookie from '@fastify/cookie';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { join } from 'node:path';
-import secureJson from 'secure-json-parse';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
 import { problemFromError, sendProblem } from './common/problem-details.filter';
@@ -14,19 +12,6 @@ import { databaseConnection } from './database/data-source-options';
 import { EmbeddedPostgres, startEmbeddedPostgres } from './database/embedded-postgres';
 import { createLogger, PinoNestLogger } from './logging/logging';
 
-const CONSOLE_CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  // Angular Material sets styles at run time.
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "frame-ancestors 'none'",
-  "base-uri 'self'",
-  "form-action 'self'",
-  "object-src 'none'",
-].join('; ');
 
 export interface RunningApp {
   app: NestFastifyApplication;
@@ -79,7 +64,7 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
     const adapter = new FastifyAdapter({
       bodyLimit: config.bodyLimitBytes,
       trustProxy: config.trustProxy,
-      // Our own pino logger (nestjs-pino) logs requests; Fastify's would log them twice.
+      // HttpPipelineModule logs requests; Fastify's logger would log them twice.
       logger: false,
       return503OnClosing: true,
       // Errors Fastify's router raises before any hook (malformed URL, oversized path segment)
@@ -87,44 +72,9 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
       frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => sendProblem(reply, request, problemFromError(error)),
     });
     const logger = createLogger(config.logLevel, config.apiKeys.prefix, options.logStream);
-    const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, database), adapter, {
+    const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, database, logger), adapter, {
       logger: new PinoNestLogger(logger),
       abortOnError: false,
-    });
-    await app.register(fastifyCookie);
-    const fastify = app.getHttpAdapter().getInstance();
-    // JSON in, JSON out: plain text bodies get a 415 instead of reaching the validators as strings.
-    fastify.removeContentTypeParser('text/plain');
-    // Clients such as the seed's Python example send `Content-Type: application/json` on a
-    // DELETE without a body: an empty JSON body means "no body", not an error.
-    app.useBodyParser('application/json', { bodyLimit: config.bodyLimitBytes }, (_request, body, done) => {
-      const text = body.toString('utf8');
-      if (text.trim() === '') return done(null, undefined);
-      try {
-        done(null, secureJson.parse(text, undefined, { protoAction: 'remove', constructorAction: 'remove' }));
-      } catch {
-        done(Object.assign(new Error('The body is not valid JSON.'), { statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON_BODY' }), undefined);
-      }
-    });
-    fastify.addHook('onSend', async (request, reply) => {
-      reply.header('x-content-type-options', 'nosniff');
-      reply.header('referrer-policy', 'no-referrer');
-      reply.header('x-frame-options', 'DENY');
-      // API answers are per user and may hold a key shown once: no cache may keep them.
-      if (request.url.startsWith('/api/') && !reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
-      // The console's pages: scripts only from this origin (Swagger UI sets up its own page).
-      const type = String(reply.getHeader('content-type') ?? '');
-      if (type.startsWith('text/html') && !reply.hasHeader('content-security-policy') && !request.url.startsWith('/api/docs')) {
-        reply.header('content-security-policy', CONSOLE_CSP);
-      }
-    });
-    // One line per request: method, path without its query (OAuth callbacks carry codes
-    // there), status, time. Headers are never logged, so no credential can reach the log.
-    fastify.addHook('onResponse', async (request, reply) => {
-      if (request.url.startsWith('/api/health')) return;
-      const status = reply.statusCode;
-      const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
-      logger[level]({ req: { id: request.id, method: request.method, url: request.url.split('?')[0], remoteAddress: request.ip }, res: { statusCode: status }, responseTime: Math.round(reply.elapsedTime * 100) / 100 }, 'request completed');
     });
     setUpOpenApi(app);
     await app.listen({ port: config.port, host: config.host });

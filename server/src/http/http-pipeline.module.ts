@@ -1,0 +1,121 @@
+import fastifyCookie from '@fastify/cookie';
+import helmet from '@fastify/helmet';
+import { Inject, Injectable, Module, OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import secureJson from 'secure-json-parse';
+import { AppConfig } from '../config/app-config';
+
+/** The app's pino logger (created before Nest, so framework messages use it too). */
+export const APP_LOGGER = Symbol('APP_LOGGER');
+
+/** The console's pages: scripts only from this origin (Swagger UI sets up its own page). */
+const CONSOLE_CSP = {
+  defaultSrc: ["'self'"],
+  scriptSrc: ["'self'"],
+  // Angular Material sets styles at run time.
+  styleSrc: ["'self'", "'unsafe-inline'"],
+  imgSrc: ["'self'", 'data:'],
+  fontSrc: ["'self'"],
+  connectSrc: ["'self'"],
+  frameAncestors: ["'none'"],
+  baseUri: ["'self'"],
+  formAction: ["'self'"],
+  objectSrc: ["'none'"],
+  upgradeInsecureRequests: null,
+};
+
+/**
+ * What every HTTP exchange goes through, outside the Nest pipeline: cookies, security headers
+ * (`@fastify/helmet`, with the console's strict CSP on HTML pages), `no-store` on API answers,
+ * the JSON body parser, and one access-log line per request.
+ */
+@Injectable()
+class HttpPipeline implements OnModuleInit {
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly config: AppConfig,
+    @Inject(APP_LOGGER) private readonly logger: Logger,
+  ) {}
+
+  onModuleInit(): void {
+    const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
+    // Session cookies for the guard (credential order: Authorization, cookie, MCP header).
+    void fastify.register(fastifyCookie);
+    this.securityHeaders(fastify);
+    this.jsonBodies(fastify);
+    this.accessLog(fastify);
+  }
+
+  private securityHeaders(fastify: FastifyInstance): void {
+    const https = this.config.publicUrl.startsWith('https://');
+    void fastify.register(helmet, {
+      // Set per response below: only HTML pages need a policy, and Swagger UI brings its own.
+      contentSecurityPolicy: false,
+      frameguard: { action: 'deny' },
+      referrerPolicy: { policy: 'no-referrer' },
+      // Over plain HTTP (development on localhost) HSTS would be ignored at best.
+      strictTransportSecurity: https ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+      crossOriginEmbedderPolicy: false,
+      global: true,
+    });
+    const csp = Object.entries(CONSOLE_CSP)
+      .filter(([, sources]) => sources !== null)
+      .map(([name, sources]) => `${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} ${(sources as string[]).join(' ')}`)
+      .join('; ');
+    fastify.addHook('onSend', async (request, reply) => {
+      // API answers are per user and may hold a key shown once: no cache may keep them.
+      if (request.url.startsWith('/api/') && !reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+      const type = String(reply.getHeader('content-type') ?? '');
+      if (type.startsWith('text/html') && !reply.hasHeader('content-security-policy') && !request.url.startsWith('/api/docs')) {
+        reply.header('content-security-policy', csp);
+      }
+    });
+  }
+
+  /**
+   * JSON in, JSON out: plain text bodies get a 415 instead of reaching the validators as
+   * strings. Prototype-poisoning keys are dropped. (Replaces Nest's JSON parser; its
+   * urlencoded parser stays, for the identity provider's token endpoint.) Clients such as the seed's Python example
+   * send `Content-Type: application/json` on a DELETE without a body: empty means no body.
+   */
+  private jsonBodies(fastify: FastifyInstance): void {
+    fastify.removeContentTypeParser(['application/json', 'text/plain']);
+    fastify.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: this.config.bodyLimitBytes }, (_request, body, done) => {
+      const text = body as string;
+      if (text.trim() === '') return done(null, undefined);
+      try {
+        done(null, secureJson.parse(text, undefined, { protoAction: 'remove', constructorAction: 'remove' }));
+      } catch {
+        done(Object.assign(new Error('The body is not valid JSON.'), { statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON_BODY' }), undefined);
+      }
+    });
+  }
+
+  /**
+   * One line per request: method, path without its query (OAuth callbacks carry codes there),
+   * status, time. Headers are never logged, so no credential can reach the log. A Fastify hook
+   * rather than nestjs-pino's pino-http: it also sees requests Nest never routes (404s, the
+   * console's files) and costs one pino call.
+   */
+  private accessLog(fastify: FastifyInstance): void {
+    const logger = this.logger;
+    fastify.addHook('onResponse', async (request, reply) => {
+      if (request.url.startsWith('/api/health')) return;
+      const status = reply.statusCode;
+      const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
+      logger[level](
+        {
+          req: { id: request.id, method: request.method, url: request.url.split('?')[0], remoteAddress: request.ip },
+          res: { statusCode: status },
+          responseTime: Math.round(reply.elapsedTime * 100) / 100,
+        },
+        'request completed',
+      );
+    });
+  }
+}
+
+@Module({ providers: [HttpPipeline] })
+export class HttpPipelineModule {}

@@ -1,0 +1,63 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { call, passwordToken } from './support/http';
+import { startTestApp, TestApp } from './support/test-app';
+
+/** A console build of one page, so the suite does not depend on `npm run build`. */
+function stubConsole(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'console-'));
+  writeFileSync(join(dir, 'index.html'), '<!doctype html><title>console</title><app-root></app-root>');
+  return dir;
+}
+
+describe('HTTP pipeline: security headers, caching, access log (e2e)', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp({ CLIENT_DIR: stubConsole() });
+  });
+  afterAll(() => app?.close());
+
+  it('sends the security headers and no-store on API answers, errors included', async () => {
+    const token = await passwordToken(app, 'alice');
+    for (const res of [await call(app, '/api/keys', { token }), await call(app, '/api/keys')]) {
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('x-frame-options')).toBe('DENY');
+      expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+      // Development on http://: no HSTS (browsers ignore it there, and it would pin localhost).
+      expect(res.headers.get('strict-transport-security')).toBeNull();
+    }
+  });
+
+  it('gives the console\'s pages a strict content security policy', async () => {
+    const page = await call(app, '/settings/api-keys', { headers: { accept: 'text/html' } });
+    expect(page.status).toBe(200);
+    const csp = page.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).toContain("object-src 'none'");
+    expect(csp).not.toContain('unsafe-eval');
+  });
+
+  it('logs one line per request with method, path without query, status and time, and no credentials', async () => {
+    const token = await passwordToken(app, 'alice');
+    await call(app, '/api/keys?secret-query=1', { token });
+    const line = app.logs.lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'request completed' && l.req?.url === '/api/keys');
+    expect(line).toMatchObject({ req: { method: 'GET', url: '/api/keys' }, res: { statusCode: 200 }, responseTime: expect.any(Number) });
+    expect(app.logs.text).not.toContain('secret-query');
+    expect(app.logs.text).not.toContain(token);
+  });
+});
+
+describe('HTTP pipeline behind https (e2e)', () => {
+  it('sends Strict-Transport-Security when the public URL is https', async () => {
+    const app = await startTestApp({ PUBLIC_URL: 'https://keys.example.com' });
+    try {
+      const res = await call(app, '/api/health/live');
+      expect(res.headers.get('strict-transport-security')).toBe('max-age=31536000; includeSubDomains');
+    } finally {
+      await app.close();
+    }
+  });
+});
