@@ -1,5 +1,5 @@
 import { call, createKey, expectProblem, passwordToken } from './support/http';
-import { startTestApp, TestApp } from './support/test-app';
+import { startTestApp, type TestApp } from './support/test-app';
 
 describe('API keys (e2e)', () => {
   let app: TestApp;

@@ -4,7 +4,7 @@ import { generateKey } from '../server/src/credentials/key-format';
 import { ApiKeysRepository } from '../server/src/database/repositories/api-keys.repository';
 import { signIn } from './support/browser-session';
 import { call, createKey, expectProblem, passwordToken } from './support/http';
-import { devIdpPrivateKeyPem, startTestApp, TestApp } from './support/test-app';
+import { devIdpPrivateKeyPem, startTestApp, type TestApp } from './support/test-app';
 
 describe('Authentication (e2e)', () => {
   let app: TestApp;

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
 import { generateKey } from '../server/src/credentials/key-format';
 import { passwordToken } from './support/http';
-import { startTestApp, TestApp } from './support/test-app';
+import { startTestApp, type TestApp } from './support/test-app';
 
 /**
  * Property: whatever arrives — bodies, ids, query strings, credentials, content types, oversized

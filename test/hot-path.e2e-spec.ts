@@ -1,7 +1,7 @@
 import { LastUsedTracker } from '../server/src/credentials/last-used.tracker';
 import { ApiKeysRepository } from '../server/src/database/repositories/api-keys.repository';
 import { call, createKey, passwordToken } from './support/http';
-import { startTestApp, TestApp } from './support/test-app';
+import { startTestApp, type TestApp } from './support/test-app';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,6 +1,6 @@
 import { IsolationWorkload, prng } from './support/isolation-workload';
 import { LiteLlmStandIn } from './support/litellm-stand-in';
-import { startTestApp, TestApp } from './support/test-app';
+import { startTestApp, type TestApp } from './support/test-app';
 
 /**
  * Isolation between users under concurrency, on whichever database the suite runs against

@@ -1,7 +1,7 @@
 import { generateKey } from '../server/src/credentials/key-format';
 import { call, createKey, expectProblem, passwordToken } from './support/http';
 import { LiteLlmStandIn } from './support/litellm-stand-in';
-import { startTestApp, TestApp } from './support/test-app';
+import { startTestApp, type TestApp } from './support/test-app';
 
 const USERS = 'alice:alice,bob:bob,carol:carol,dave:dave';
 

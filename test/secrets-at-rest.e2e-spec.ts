@@ -1,5 +1,5 @@
 import { call, createKey, passwordToken } from './support/http';
-import { startTestApp, TestApp } from './support/test-app';
+import { startTestApp, type TestApp } from './support/test-app';
 
 describe('Secrets at rest and in logs (e2e)', () => {
   let app: TestApp;

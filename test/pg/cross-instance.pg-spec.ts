@@ -1,6 +1,6 @@
 import { call, createKey, passwordToken } from '../support/http';
 import { PostgresServer } from '../support/postgres-server';
-import { startTestApp, TestApp } from '../support/test-app';
+import { startTestApp, type TestApp } from '../support/test-app';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

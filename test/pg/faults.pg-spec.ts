@@ -3,7 +3,7 @@ import { Client } from 'pg';
 import { call, createKey, passwordToken } from '../support/http';
 import { PostgresServer } from '../support/postgres-server';
 import { SpawnedApp } from '../support/spawned-app';
-import { startTestApp, TestApp } from '../support/test-app';
+import { startTestApp, type TestApp } from '../support/test-app';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 type Sample = { status: number; ms: number; problem: boolean };
@@ -107,6 +107,7 @@ describe('The app killed and stopped (production build as a process)', () => {
     expect(await app.kill('SIGKILL')).toBe('SIGKILL');
     await Promise.all(burst);
     expect(created.length).toBeGreaterThan(0);
+    expect(failed).toBeGreaterThan(0); // the kill cut the burst short
 
     await app.start();
     const fresh = await passwordToken({ url: app.url } as TestApp, 'alice');

@@ -1,7 +1,7 @@
 import { importPKCS8, SignJWT } from 'jose';
 import { signIn } from './browser-session';
-import { call, CallResult, passwordToken } from './http';
-import { devIdpPrivateKeyPem, TestApp } from './test-app';
+import { call, type CallResult, passwordToken } from './http';
+import { devIdpPrivateKeyPem, type TestApp } from './test-app';
 
 /**
  * Several users hammering every route at once, with every answer checked against what its

@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { AppConfig } from '../../server/src/config/app-config';
-import { RunningApp, startApp } from '../../server/src/bootstrap';
+import { type RunningApp, startApp } from '../../server/src/bootstrap';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

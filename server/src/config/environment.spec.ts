@@ -45,13 +45,13 @@ describe('configuration', () => {
 
   it('refuses to run production on the embedded database unless explicitly allowed', () => {
     const production = { NODE_ENV: 'production', KEYCLOAK_URL: 'https://sso.example.com' };
-    expect(() => parseEnvironment(production)).toThrow(/^Invalid configuration:\n  DATABASE_URL: required when NODE_ENV=production .*ALLOW_EMBEDDED_DATABASE=true/);
+    expect(() => parseEnvironment(production)).toThrow(/^Invalid configuration:\n {2}DATABASE_URL: required when NODE_ENV=production .*ALLOW_EMBEDDED_DATABASE=true/);
     expect(parseEnvironment({ ...production, ALLOW_EMBEDDED_DATABASE: 'true' }).ALLOW_EMBEDDED_DATABASE).toBe(true);
     expect(parseEnvironment({ ...production, DATABASE_URL: 'postgres://db/x' }).DATABASE_URL).toBe('postgres://db/x');
   });
 
   it('names every missing production setting at once', () => {
-    expect(() => parseEnvironment({ NODE_ENV: 'production' })).toThrow(/KEYCLOAK_URL: required[^\n]*\n  DATABASE_URL: required/);
+    expect(() => parseEnvironment({ NODE_ENV: 'production' })).toThrow(/KEYCLOAK_URL: required[^\n]*\n {2}DATABASE_URL: required/);
   });
 
   it('requires explicit secrets in production with a shared database', () => {
