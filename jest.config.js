@@ -1,5 +1,5 @@
 // Nest 12, jose and openid-client ship ESM only; swc compiles them (and our TypeScript) to
-// CommonJS for Jest, which cannot load ESM on Node 20 (see ../shared/notes/toolchain.md).
+// CommonJS for Jest, which cannot load ESM on Node 20 (plain ts-jest fails on their `import`s).
 const swc = [
   '@swc/jest',
   {

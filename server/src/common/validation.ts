@@ -4,7 +4,9 @@ import { ApiProblem, FieldError } from './problem';
 function flatten(errors: ValidationError[], parent = ''): FieldError[] {
   return errors.flatMap((e) => {
     const field = parent ? `${parent}.${e.property}` : e.property;
-    const own = Object.values(e.constraints ?? {}).map((message) => ({ field, message }));
+    // A missing member fails every rule after "is required" too; only that one says what to do.
+    const constraints = e.constraints?.isDefined ? { isDefined: e.constraints.isDefined } : (e.constraints ?? {});
+    const own = Object.values(constraints).map((message) => ({ field, message }));
     return own.concat(flatten(e.children ?? [], field));
   });
 }

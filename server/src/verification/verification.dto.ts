@@ -1,8 +1,9 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsString, MaxLength } from 'class-validator';
+import { IsDefined, IsString, MaxLength } from 'class-validator';
 
 export class VerifyKeyRequest {
   @ApiProperty({ example: 'sk-oh-…', description: 'An API key or a BYOR LLM key.' })
+  @IsDefined({ message: 'key is required' })
   @IsString({ message: 'key must be a string' })
   @MaxLength(512, { message: 'key must be at most 512 characters' })
   key: string;

@@ -1,18 +1,30 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { ArrayUnique, IsArray, IsIn, IsISO8601, IsNotEmpty, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
+import { ArrayUnique, IsArray, IsDefined, IsIn, IsISO8601, IsNotEmpty, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
 import { ALL_SCOPES, Scope } from '../../credentials/scopes';
 
-const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+/**
+ * Names are compared as people see them: NFC-normalised and trimmed, so "é" typed two ways is
+ * one name. A lone surrogate cannot be stored faithfully (it would become U+FFFD): refused.
+ */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const normaliseName = ({ value }: { value: unknown }) => (typeof value === 'string' && !LONE_SURROGATE.test(value) ? value.normalize('NFC').trim() : value);
+
+/**
+ * Only visible characters and the plain space: no control (Cc), format (Cf: U+200B, U+202E …),
+ * line or paragraph separators (Zl, Zp), no space other than U+0020, no lone surrogates (Cs) or
+ * unassigned code points (Cn).
+ */
+const VISIBLE_NAME = /^(?:(?![\p{Cc}\p{Cf}\p{Cs}\p{Cn}\p{Zl}\p{Zp}])(?:[^\p{Zs}]| ))*$/u;
 
 export class CreateApiKeyRequest {
   @ApiProperty({ example: 'CI deploy script', minLength: 1, maxLength: 255, description: 'Trimmed; unique among your active keys.' })
-  @Transform(trim)
+  @Transform(normaliseName)
+  @IsDefined({ message: 'name is required' })
   @IsString({ message: 'name must be a string' })
   @IsNotEmpty({ message: 'name must not be empty' })
   @MaxLength(255, { message: 'name must be at most 255 characters' })
-  // eslint-disable-next-line no-control-regex
-  @Matches(/^[^\u0000-\u001f\u007f]*$/, { message: 'name must not contain control characters' })
+  @Matches(VISIBLE_NAME, { message: 'name may hold visible characters and plain spaces only (no control, format or invisible characters)' })
   name: string;
 
   @ApiPropertyOptional({
