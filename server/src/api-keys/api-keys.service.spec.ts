@@ -16,8 +16,9 @@ function setUp(options: { active?: number; nameTaken?: boolean; revokedHash?: Bu
   const repository = {
     lockUser: jest.fn(async () => void events.push('lock')),
     listActive: jest.fn(async (): Promise<ApiKeyRecord[]> => []),
-    countActive: jest.fn(async () => options.active ?? 0),
-    activeNameExists: jest.fn(async () => options.nameTaken ?? false),
+    countUsable: jest.fn(async () => options.active ?? 0),
+    usableNameExists: jest.fn(async () => options.nameTaken ?? false),
+    retireExpiredNamed: jest.fn(async () => undefined),
     insert: jest.fn(async (_tx: EntityManager, key: NewApiKey) => {
       inserted.push(key);
       return { ...key, id: 7, lastUsedAt: null };

@@ -36,19 +36,22 @@ export class ApiKeysService {
 
   async create(principal: Principal, request: CreateApiKeyRequest): Promise<ApiKeyCreatedResponse> {
     const scopes = this.grantableScopes(principal, request.scopes);
-    const { expiresAt, notBefore } = this.validityWindow(request);
+    const { expiresAt, notBefore } = this.validityWindow(request, principal.apiKey);
     const { prefix, hashSecret, maxPerUser } = this.config.apiKeys;
     const key = generateKey(prefix);
 
-    const row = await this.dataSource.transaction(async (tx) => {
+    const { row, retired } = await this.dataSource.transaction(async (tx) => {
       // Serialise creates per user so the cap holds under concurrent requests.
       await this.keys.lockUser(tx, principal.userId);
-      const count = await this.keys.countActive(tx, principal.userId);
+      // Only keys that can still authenticate hold a slot and a name.
+      const count = await this.keys.countUsable(tx, principal.userId);
       if (count >= maxPerUser) {
         throw ApiProblem.conflict(`You already have ${count} active API keys, the maximum. Delete one before creating another.`, 'key_limit_reached');
       }
-      if (await this.keys.activeNameExists(tx, principal.userId, request.name)) throw duplicateName(request.name);
-      return this.keys.insert(tx, {
+      if (await this.keys.usableNameExists(tx, principal.userId, request.name)) throw duplicateName(request.name);
+      const retired = await this.keys.retireExpiredNamed(tx, principal.userId, request.name);
+      if (retired) await this.invalidation.publish(tx, [retired]);
+      const inserted = await this.keys.insert(tx, {
         userId: principal.userId,
         name: request.name,
         keyHash: hashKey(key, hashSecret),
@@ -58,12 +61,14 @@ export class ApiKeysService {
         expiresAt,
         notBefore,
       });
+      return { row: inserted, retired };
     }).catch((error: unknown) => {
       // The partial unique index is the backstop should two creates ever race past the lock.
       const driverError = (error as { driverError?: { code?: string; constraint?: string } }).driverError;
       if (driverError?.code === '23505' && driverError.constraint === 'api_keys_user_active_name_uq') throw duplicateName(request.name);
       throw error;
     });
+    if (retired) this.invalidation.evictLocally([retired]);
     return { ...this.toResponse(row), key };
   }
 
@@ -98,12 +103,28 @@ export class ApiKeysService {
     return requested;
   }
 
-  private validityWindow(request: CreateApiKeyRequest): { expiresAt: Date | null; notBefore: Date | null } {
+  /**
+   * The new key's window: within the maximum lifetime and, like scopes, within the creating
+   * key's own window ("a key cannot mint keys that outlive it"): a key created by a key
+   * inherits its expiry and not-before unless the request narrows them.
+   */
+  private validityWindow(request: CreateApiKeyRequest, creator: Principal['apiKey']): { expiresAt: Date | null; notBefore: Date | null } {
     const now = Date.now();
     const maxDays = this.config.apiKeys.maxLifetimeDays;
-    const expiresAt = request.expires_at ? parseInstant(request.expires_at) : null;
-    const notBefore = request.not_before ? parseInstant(request.not_before) : null;
     const invalid = (field: string, message: string) => ApiProblem.unprocessable(`${field} ${message}`, [{ field, message }], 'invalid_validity_window');
+    const creatorExpiry = creator?.expiresAt ?? null;
+    const creatorStart = creator?.notBefore ?? null;
+    if (creatorExpiry !== null && request.expires_at === null) {
+      throw invalid('expires_at', `cannot be null: the calling key expires at ${new Date(creatorExpiry).toISOString()}, and a key cannot create a key that outlives it`);
+    }
+    const expiresAt = request.expires_at ? parseInstant(request.expires_at) : creatorExpiry !== null ? new Date(creatorExpiry) : null;
+    const notBefore = request.not_before ? parseInstant(request.not_before) : creatorStart !== null ? new Date(creatorStart) : null;
+    if (creatorExpiry !== null && expiresAt && expiresAt.getTime() > creatorExpiry) {
+      throw invalid('expires_at', `must not be later than the calling key's own expiry, ${new Date(creatorExpiry).toISOString()}`);
+    }
+    if (creatorStart !== null && notBefore && notBefore.getTime() < creatorStart) {
+      throw invalid('not_before', `must not be earlier than the calling key's own not_before, ${new Date(creatorStart).toISOString()}`);
+    }
     if (expiresAt && Number.isNaN(expiresAt.getTime())) throw invalid('expires_at', 'is not a valid date-time');
     if (notBefore && Number.isNaN(notBefore.getTime())) throw invalid('not_before', 'is not a valid date-time');
     if (expiresAt && expiresAt.getTime() <= now) throw invalid('expires_at', 'must be in the future');

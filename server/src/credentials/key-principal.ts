@@ -12,7 +12,7 @@ const REASONS: Record<Exclude<VerificationCode, 'VALID'>, RejectionReason> = {
 
 /** The principal an API key stands for, however it was presented. */
 export function keyPrincipal(key: VerifiedKey, authType: Extract<AuthType, 'api_key' | 'mcp'>): Principal {
-  return { userId: key.userId, authType, scopes: key.scopes, apiKey: { id: key.id, name: key.name } };
+  return { userId: key.userId, authType, scopes: key.scopes, apiKey: { id: key.id, name: key.name, expiresAt: key.expiresAt, notBefore: key.notBefore } };
 }
 
 /** Full verification for the key strategies: the principal, or a CredentialRejected saying why not. */

@@ -8,8 +8,8 @@ export interface Principal {
   userId: string;
   authType: AuthType;
   scopes: readonly Scope[];
-  /** Present when an API key authenticated the request. */
-  apiKey?: { id: number; name: string };
+  /** Present when an API key authenticated the request; its validity window in epoch ms. */
+  apiKey?: { id: number; name: string; expiresAt: number | null; notBefore: number | null };
   username?: string;
   email?: string;
 }

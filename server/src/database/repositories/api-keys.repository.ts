@@ -81,14 +81,35 @@ export class ApiKeysRepository {
     return lockUntilCommit(tx, `api_keys:${userId}`);
   }
 
-  async countActive(tx: EntityManager, userId: string): Promise<number> {
-    const [{ count }] = await tx.query('SELECT count(*)::int AS count FROM api_keys WHERE user_id = $1 AND revoked_at IS NULL', [userId]);
+  /** Keys that can still authenticate (not revoked, not expired): they hold a slot of the cap. */
+  async countUsable(tx: EntityManager, userId: string): Promise<number> {
+    const [{ count }] = await tx.query(
+      'SELECT count(*)::int AS count FROM api_keys WHERE user_id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())',
+      [userId],
+    );
     return count as number;
   }
 
-  async activeNameExists(tx: EntityManager, userId: string, name: string): Promise<boolean> {
-    const rows: unknown[] = await tx.query('SELECT 1 FROM api_keys WHERE user_id = $1 AND name = $2 AND revoked_at IS NULL', [userId, name]);
+  /** Whether a key that can still authenticate holds this name. */
+  async usableNameExists(tx: EntityManager, userId: string, name: string): Promise<boolean> {
+    const rows: unknown[] = await tx.query(
+      'SELECT 1 FROM api_keys WHERE user_id = $1 AND name = $2 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())',
+      [userId, name],
+    );
     return rows.length > 0;
+  }
+
+  /**
+   * Retires an expired key that still holds `name` in the unique index, so the name can be
+   * used again; its stored hash, to invalidate, or undefined when there was none.
+   */
+  async retireExpiredNamed(tx: EntityManager, userId: string, name: string): Promise<Buffer | undefined> {
+    const [rows]: [Array<{ key_hash: Buffer }>, number] = await tx.query(
+      `UPDATE api_keys SET revoked_at = now()
+        WHERE user_id = $1 AND name = $2 AND revoked_at IS NULL AND expires_at <= now() RETURNING key_hash`,
+      [userId, name],
+    );
+    return rows[0]?.key_hash;
   }
 
   async insert(tx: EntityManager, key: NewApiKey): Promise<ApiKeyRecord> {
