@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { signIn } from './support/browser-session';
 import { startTestApp, TestApp } from './support/test-app';
 
@@ -48,5 +49,98 @@ describe('(3) Sign-in return_to: a same-origin path of printable ASCII, never a 
     // signIn encodes its argument; "%C5" alone is not UTF-8, and the query parser leaves it as text.
     const { finalLocation } = await signIn(app, 'alice', 'alice', '/x%C5');
     expect(finalLocation).toBe('/x%C5');
+  });
+});
+
+describe('(11) Dev identity provider: failed sign-ins are throttled (e2e)', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp();
+  });
+  afterAll(() => app.close());
+
+  /** A request from a chosen loopback source address (all of 127/8 is loopback on Linux). */
+  function post(path: string, form: Record<string, string>, from: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }> {
+    const body = new URLSearchParams(form).toString();
+    const url = new URL(path, app.url);
+    return new Promise((resolve, reject) => {
+      const req = httpRequest(
+        { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', localAddress: from, headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+  const TOKEN = '/realms/dev/protocol/openid-connect/token';
+  const grant = (username: string, password: string, from: string) => post(TOKEN, { grant_type: 'password', client_id: 'cli', username, password }, from);
+
+  it('answers 429 with an OAuth error and Retry-After after 10 wrong passwords from one address', async () => {
+    const from = '127.0.0.11';
+    for (let i = 0; i < 10; i++) {
+      const res = await grant(`nobody-${i}`, 'wrong', from); // a different user each time: the address is what counts
+      expect(res.status).toBe(400);
+      expect(JSON.parse(res.text)).toEqual({ error: 'invalid_grant', error_description: 'Invalid user credentials' });
+    }
+    const blocked = await grant('nobody-x', 'wrong', from);
+    expect(blocked.status).toBe(429);
+    expect(blocked.headers['content-type']).toMatch(/^application\/json/);
+    expect(JSON.parse(blocked.text)).toEqual({ error: 'slow_down', error_description: expect.stringMatching(/too many failed sign-ins/i) });
+    expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
+    expect(Number(blocked.headers['retry-after'])).toBeLessThanOrEqual(300);
+    // Blocked means blocked: even the right password is not checked from that address now.
+    expect((await grant('alice', 'alice', from)).status).toBe(429);
+    // Another address is not affected.
+    expect(JSON.parse((await grant('alice', 'alice', '127.0.0.12')).text).access_token).toEqual(expect.any(String));
+  });
+
+  it('answers 429 after 10 wrong passwords for one user from many addresses', async () => {
+    for (let i = 0; i < 10; i++) expect((await grant('bob', 'wrong', `127.0.1.${i + 1}`)).status).toBe(400);
+    const blocked = await grant('bob', 'bob', '127.0.1.200');
+    expect(blocked.status).toBe(429);
+    expect(JSON.parse(blocked.text).error).toBe('slow_down');
+    // Other users still sign in from a fresh address.
+    expect((await grant('alice', 'alice', '127.0.1.201')).status).toBe(200);
+  });
+
+  it('throttles the sign-in form too, with a readable message', async () => {
+    const from = '127.0.2.1';
+    const login = await fetch(`${app.url}/api/auth/login`, { redirect: 'manual' });
+    const form = await (await fetch(login.headers.get('location')!)).text();
+    const loginId = /name="login_id" value="([^"]+)"/.exec(form)![1];
+    const submit = (username: string, password: string) => post('/realms/dev/protocol/openid-connect/auth', { login_id: loginId, username, password }, from);
+    for (let i = 0; i < 10; i++) {
+      const res = await submit(`someone-${i}`, 'wrong');
+      expect(res.status).toBe(401);
+      expect(res.text).toContain('Invalid username or password.');
+    }
+    const blocked = await submit('alice', 'alice');
+    expect(blocked.status).toBe(429);
+    expect(blocked.headers['content-type']).toMatch(/^text\/html/);
+    expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
+    expect(blocked.text).toMatch(/Too many failed sign-ins\. Try again in \d+ minutes?\./);
+    expect(blocked.text).toContain('name="login_id"'); // the form stays usable for later
+  });
+
+  it('does not warn about HOST on loopback', () => {
+    expect(app.logs.text).not.toMatch(/HOST=/);
+  });
+
+  it('warns loudly at start when HOST is not a loopback address', async () => {
+    const exposed = await startTestApp({ HOST: '0.0.0.0', LOG_LEVEL: 'warn' });
+    try {
+      const line = exposed.logs.lines.find((l) => l.includes('HOST=0.0.0.0'));
+      expect(line).toBeDefined();
+      expect(JSON.parse(line!)).toMatchObject({ level: expect.anything() });
+      expect(line).toMatch(/development identity provider/i);
+      expect(line).toMatch(/alice/);
+      expect(line).not.toMatch(/alice:alice/); // names the users, not their passwords
+    } finally {
+      await exposed.close();
+    }
   });
 });
