@@ -1,5 +1,9 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { signIn } from './support/browser-session';
+import { call, expectProblem } from './support/http';
 import { startTestApp, TestApp } from './support/test-app';
 
 /** Hardening items from issue 9 (outside security review), one describe per item. */
@@ -142,5 +146,73 @@ describe('(11) Dev identity provider: failed sign-ins are throttled (e2e)', () =
     } finally {
       await exposed.close();
     }
+  });
+});
+
+describe('(16) Unknown paths: the console only for HTML navigations, otherwise a problem+json 404 (e2e)', () => {
+  let app: TestApp;
+  let clientDir: string;
+  const INDEX = '<!doctype html><html><head><title>stub console</title></head><body><app-root></app-root></body></html>';
+  const HTML = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8'; // what a browser sends on navigation
+  beforeAll(async () => {
+    // Independent of `npm run build:client`: a stub build stands in for the console.
+    clientDir = mkdtempSync(join(tmpdir(), 'console-stub-'));
+    writeFileSync(join(clientDir, 'index.html'), INDEX);
+    writeFileSync(join(clientDir, 'main-ABC123.js'), 'console.log(1)');
+    app = await startTestApp({ CLIENT_DIR: clientDir });
+  });
+  afterAll(async () => {
+    await app.close();
+    rmSync(clientDir, { recursive: true, force: true });
+  });
+
+  it.each(['/', '/settings/api-keys', '/settings/api-keys?x=1'])('serves index.html to a browser navigating to %s', async (path) => {
+    const res = await call(app, path, { headers: { accept: HTML } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(res.text).toBe(INDEX);
+    expect(res.headers.get('vary')).toMatch(/accept/i);
+  });
+
+  it('answers HEAD like GET for a navigation', async () => {
+    const res = await call(app, '/settings/api-keys', { method: 'HEAD', headers: { accept: HTML } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+  });
+
+  it('still serves the built files', async () => {
+    const res = await call(app, '/main-ABC123.js');
+    expect(res.status).toBe(200);
+    expect(res.text).toBe('console.log(1)');
+  });
+
+  it.each([
+    '/metrics',
+    '/.well-known/oauth-protected-resource',
+    '/.well-known/openid-configuration',
+    '/mcp',
+    '/mcp/tools',
+    '/sse',
+    '/api/nope',
+    '/API/nope',
+    '/realms/other/protocol/openid-connect/certs',
+    '/%6detrics',
+    '/settings/missing.js',
+  ])('answers GET %s with a problem+json 404, even to a browser', async (path) => {
+    for (const accept of [HTML, '*/*', 'application/json']) {
+      const res = await call(app, path, { headers: { accept } });
+      expectProblem(res, 404, 'not_found');
+      expect(res.text).not.toContain('stub console');
+    }
+  });
+
+  it.each(['*/*', 'application/json', 'application/problem+json', 'text/html;q=0', ''])('answers a non-HTML request (Accept: %j) with a problem+json 404', async (accept) => {
+    const res = await call(app, '/settings/api-keys', { headers: accept ? { accept } : {} });
+    expectProblem(res, 404, 'not_found');
+  });
+
+  it.each(['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'])('answers %s to a console path with a problem+json 404', async (method) => {
+    const res = await call(app, '/settings/api-keys', { method, headers: { accept: HTML } });
+    expectProblem(res, 404, 'not_found');
   });
 });
