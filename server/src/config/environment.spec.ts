@@ -54,6 +54,55 @@ describe('configuration', () => {
     expect(() => parseEnvironment({ NODE_ENV: 'production' })).toThrow(/KEYCLOAK_URL: required[^\n]*\n {2}DATABASE_URL: required/);
   });
 
+  describe('plain HTTP in production', () => {
+    const production = { NODE_ENV: 'production', KEYCLOAK_URL: 'https://sso.example.com', DATABASE_URL: 'postgres://db/x', PUBLIC_URL: 'https://keys.example.com' };
+
+    it('accepts https for both', () => {
+      expect(() => parseEnvironment(production)).not.toThrow();
+    });
+
+    it('refuses an http:// KEYCLOAK_URL (signing keys over plain HTTP)', () => {
+      expect(() => parseEnvironment({ ...production, KEYCLOAK_URL: 'http://sso.example.com' })).toThrow(
+        /^Invalid configuration:\n  KEYCLOAK_URL: must be https:\/\/ when NODE_ENV=production .*ALLOW_INSECURE_HTTP=true/,
+      );
+    });
+
+    it('refuses an http:// PUBLIC_URL (cookies without Secure)', () => {
+      expect(() => parseEnvironment({ ...production, PUBLIC_URL: 'http://keys.example.com' })).toThrow(
+        /^Invalid configuration:\n  PUBLIC_URL: must be https:\/\/ when NODE_ENV=production .*ALLOW_INSECURE_HTTP=true/,
+      );
+    });
+
+    it('names both at once, with the other missing settings', () => {
+      expect(() => parseEnvironment({ NODE_ENV: 'production', KEYCLOAK_URL: 'http://10.0.0.5:8080', PUBLIC_URL: 'HTTP://keys.example.com' })).toThrow(
+        /KEYCLOAK_URL: must be https[^\n]*\n  DATABASE_URL: required[^\n]*\n  PUBLIC_URL: must be https/,
+      );
+    });
+
+    it.each(['http://localhost:8080', 'http://127.0.0.1:8080', 'http://[::1]:8080', 'http://LOCALHOST'])('allows the loopback address %s', (url) => {
+      expect(() => parseEnvironment({ ...production, KEYCLOAK_URL: url, PUBLIC_URL: url })).not.toThrow();
+    });
+
+    it.each(['http://localhost.example.com', 'http://127.0.0.1.nip.io', 'http://0.0.0.0:3000', 'http://10.0.0.1'])('does not take %s for loopback', (url) => {
+      expect(() => parseEnvironment({ ...production, PUBLIC_URL: url })).toThrow(/PUBLIC_URL: must be https/);
+    });
+
+    it('allows plain HTTP with the explicit opt-out ALLOW_INSECURE_HTTP=true', () => {
+      const env = parseEnvironment({ ...production, KEYCLOAK_URL: 'http://sso.example.com', PUBLIC_URL: 'http://keys.example.com', ALLOW_INSECURE_HTTP: 'true' });
+      expect(env.ALLOW_INSECURE_HTTP).toBe(true);
+      const secrets = { API_KEY_HASH_SECRET: 'x'.repeat(32), SESSION_SECRET: 'y'.repeat(32), LLM_KEY_ENCRYPTION_KEY: 'z'.repeat(32), DATA_DIR: dataDir() };
+      expect(AppConfig.fromEnv({ ...production, ...secrets, PUBLIC_URL: 'http://keys.example.com', ALLOW_INSECURE_HTTP: 'true' }).publicUrl).toBe('http://keys.example.com');
+    });
+
+    it('keeps plain HTTP usable in development', () => {
+      expect(() => parseEnvironment({ KEYCLOAK_URL: 'http://sso.example.com', PUBLIC_URL: 'http://keys.example.com' })).not.toThrow();
+    });
+
+    it('rejects a malformed ALLOW_INSECURE_HTTP', () => {
+      expect(() => parseEnvironment({ ALLOW_INSECURE_HTTP: 'maybe' })).toThrow(/^Invalid configuration:\n  ALLOW_INSECURE_HTTP: /);
+    });
+  });
+
   it('requires explicit secrets in production with a shared database', () => {
     expect(() =>
       AppConfig.fromEnv({ NODE_ENV: 'production', KEYCLOAK_URL: 'https://sso.example.com', DATABASE_URL: 'postgres://db/x', DATA_DIR: dataDir() }),

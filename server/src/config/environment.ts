@@ -62,6 +62,13 @@ export class Environment {
   @Transform(toInt) @IsInt() @Min(100) @Max(60000)
   DATABASE_CONNECT_TIMEOUT_MS = 3000;
 
+  /**
+   * Lets NODE_ENV=production use http:// for KEYCLOAK_URL and PUBLIC_URL on other hosts than
+   * loopback (e.g. a private network the operator trusts); without it production refuses them.
+   */
+  @Transform(toBool) @IsBoolean()
+  ALLOW_INSECURE_HTTP = false;
+
   @Transform(emptyToUndefined) @IsOptional()
   @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
   KEYCLOAK_URL?: string;
@@ -150,6 +157,19 @@ export class Environment {
 
 export class ConfigError extends Error {}
 
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** True for an http:// URL whose host is not loopback (localhost, 127.0.0.1, [::1]). */
+export function isInsecureRemoteUrl(url: string): boolean {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return false; // the URL validators have already reported it
+  }
+  return parsed.protocol === 'http:' && !LOOPBACK_HOSTS.has(parsed.hostname);
+}
+
 export function parseEnvironment(env: NodeJS.ProcessEnv): Environment {
   const known = Object.keys(new Environment()).concat(
     'PUBLIC_URL', 'DATABASE_URL', 'KEYCLOAK_URL', 'KEYCLOAK_CLIENT_SECRET', 'API_KEY_HASH_SECRET', 'SESSION_SECRET',
@@ -166,14 +186,22 @@ export function parseEnvironment(env: NodeJS.ProcessEnv): Environment {
   }
   if (parsed.NODE_ENV === 'production') {
     const missing: string[] = [];
+    const insecure = (name: string, why: string) =>
+      `  ${name}: must be https:// when NODE_ENV=production (${why}); loopback hosts are exempt, ` +
+      'and ALLOW_INSECURE_HTTP=true allows plain HTTP anyway';
     if (!parsed.KEYCLOAK_URL) {
       missing.push('  KEYCLOAK_URL: required when NODE_ENV=production (the embedded development identity provider is for development only)');
+    } else if (!parsed.ALLOW_INSECURE_HTTP && isInsecureRemoteUrl(parsed.KEYCLOAK_URL)) {
+      missing.push(insecure('KEYCLOAK_URL', 'the token signing keys and the sign-in would travel over plain HTTP'));
     }
     if (!parsed.DATABASE_URL && !parsed.ALLOW_EMBEDDED_DATABASE) {
       missing.push(
         '  DATABASE_URL: required when NODE_ENV=production (the embedded PGlite database is one session in this process, ' +
           'for development; set ALLOW_EMBEDDED_DATABASE=true to run a single-node trial on it anyway)',
       );
+    }
+    if (parsed.PUBLIC_URL && !parsed.ALLOW_INSECURE_HTTP && isInsecureRemoteUrl(parsed.PUBLIC_URL)) {
+      missing.push(insecure('PUBLIC_URL', 'browsers would reach the console, its sign-in and its session cookies over plain HTTP'));
     }
     if (missing.length > 0) throw new ConfigError(`Invalid configuration:\n${missing.join('\n')}`);
   }

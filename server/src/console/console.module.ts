@@ -1,16 +1,48 @@
 import fastifyStatic from '@fastify/static';
 import { DynamicModule, Inject, Injectable, Logger, Module, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { sendProblem } from '../common/problem-details.filter';
 
 const CLIENT_DIR = Symbol('CLIENT_DIR');
 
+/** Paths that are never the console's, whatever the client accepts. */
+const RESERVED_PREFIXES = /^\/(api|realms|\.well-known|metrics|mcp|sse)(\/|$)/i;
+
+/** True when the Accept header lists text/html (or XHTML) with a non-zero quality. */
+export function acceptsHtml(accept: string | undefined): boolean {
+  if (!accept) return false;
+  return accept.split(',').some((range) => {
+    const [type, ...params] = range.split(';').map((p) => p.trim().toLowerCase());
+    if (type !== 'text/html' && type !== 'application/xhtml+xml') return false;
+    const q = params.find((p) => p.startsWith('q='));
+    return q === undefined || Number(q.slice(2)) > 0;
+  });
+}
+
+/**
+ * The SPA fallback rule: index.html only for a browser navigating to a client-side route — a
+ * GET or HEAD that accepts text/html, for a path outside the reserved prefixes and without a
+ * file extension. Crawlers, probes and API clients (`*\/*`, JSON) get a problem+json 404.
+ */
+export function wantsConsolePage(request: FastifyRequest): boolean {
+  if (request.method !== 'GET' && request.method !== 'HEAD') return false;
+  if (!acceptsHtml(request.headers.accept)) return false;
+  let path: string;
+  try {
+    path = decodeURIComponent(request.url.split('?')[0]);
+  } catch {
+    return false;
+  }
+  return !RESERVED_PREFIXES.test(path) && !/\.[a-z0-9]+$/i.test(path);
+}
+
 /**
  * Serves the built Angular console at `/`: the hashed files with a long cache, and index.html
- * for every client-side route (/settings/api-keys, …). `/api` and `/realms` are left alone, so
- * an unknown API route still gets the API's problem+json 404, never the console's HTML.
+ * for client-side routes (/settings/api-keys, …) under the rule of `wantsConsolePage`, so an
+ * unknown API route, /metrics or /.well-known/… gets a problem+json 404, never the console's HTML.
  */
 @Injectable()
 class ConsoleServer implements OnModuleInit {
@@ -34,9 +66,9 @@ class ConsoleServer implements OnModuleInit {
     // A plain Fastify route (outside Nest's guard): the page itself holds no data; its API calls
     // are authenticated. Static routes above and the API's own routes are more specific and win.
     fastify.get('/*', (request, reply) => {
-      const path = request.url.split('?')[0];
-      const wantsPage = !/^\/(api|realms)(\/|$)/.test(path) && !/\.[a-z0-9]+$/i.test(path);
-      if (!wantsPage) return reply.callNotFound();
+      // The answer depends on Accept: caches must not hand the page to an API client or back.
+      reply.header('vary', 'Accept');
+      if (!wantsConsolePage(request)) return sendProblem(reply, request, { status: 404, detail: 'No such route.', code: 'not_found' });
       return reply.header('cache-control', 'no-cache').type('text/html; charset=utf-8').send(indexHtml);
     });
   }

@@ -1,9 +1,9 @@
-import { Body, Controller, Get, HttpCode, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../auth/decorators/auth.decorators';
-import { AppConfig } from '../config/app-config';
-import { DevIdpService, OAuthError } from './dev-idp.service';
+import { AppConfig, DevUser } from '../config/app-config';
+import { DevIdpService, OAuthError, SignInThrottledError } from './dev-idp.service';
 import { loginPage } from './login-page';
 
 /**
@@ -42,14 +42,23 @@ export class DevIdpController {
   }
 
   @Post('protocol/openid-connect/auth')
-  submitLogin(@Body() body: Record<string, unknown>, @Res() reply: FastifyReply): void {
+  async submitLogin(@Body() body: Record<string, unknown>, @Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const loginId = String(body?.login_id ?? '');
     const username = String(body?.username ?? '');
     if (!this.idp.pendingLogin(loginId)) {
       this.html(reply, 400, '<!doctype html><title>Sign-in expired</title><p role="alert">This sign-in form has expired. Go back to the application and sign in again.</p>');
       return;
     }
-    const user = this.idp.checkPassword(username, String(body?.password ?? ''));
+    let user: DevUser | undefined;
+    try {
+      user = await this.idp.signIn(username, String(body?.password ?? ''), request.ip);
+    } catch (error) {
+      if (!(error instanceof SignInThrottledError)) throw error;
+      const minutes = Math.ceil(error.retryAfterSeconds! / 60);
+      reply.header('retry-after', String(error.retryAfterSeconds));
+      this.html(reply, 429, loginPage(loginId, this.formAction(), `Too many failed sign-ins. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`, username));
+      return;
+    }
     if (!user) {
       this.html(reply, 401, loginPage(loginId, this.formAction(), 'Invalid username or password.', username));
       return;
@@ -59,12 +68,13 @@ export class DevIdpController {
 
   @Post('protocol/openid-connect/token')
   @HttpCode(200)
-  async token(@Body() body: Record<string, unknown>, @Res() reply: FastifyReply): Promise<void> {
+  async token(@Body() body: Record<string, unknown>, @Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
     try {
-      reply.send(await this.idp.token(body ?? {}));
+      reply.send(await this.idp.token(body ?? {}, request.ip));
     } catch (error) {
       if (!(error instanceof OAuthError)) throw error;
+      if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
       reply.status(error.status).send({ error: error.error, error_description: error.description });
     }
   }

@@ -1,7 +1,8 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { createHash, createPrivateKey, createPublicKey, KeyObject, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, JWK, jwtVerify, SignJWT } from 'jose';
 import { AppConfig, DevUser } from '../config/app-config';
+import { SignInThrottle } from './sign-in-throttle';
 
 export const ACCESS_TOKEN_TTL_S = 300; // Keycloak's default
 export const REFRESH_TOKEN_TTL_S = 1800; // Keycloak's default SSO idle timeout
@@ -32,9 +33,24 @@ export class OAuthError extends Error {
     readonly error: string,
     readonly description: string,
     readonly status = 400,
+    /** Seconds for a Retry-After header (throttled sign-ins). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(description);
   }
+}
+
+/** Too many failed sign-ins from this address or for this user (429, with Retry-After). */
+export class SignInThrottledError extends OAuthError {
+  constructor(retryAfterSeconds: number) {
+    super('slow_down', `Too many failed sign-ins from this address or for this user; try again in ${retryAfterSeconds} s.`, 429, retryAfterSeconds);
+  }
+}
+
+/** Addresses that only this machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  return h === 'localhost' || h === '::1' || /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 
 /**
@@ -52,7 +68,10 @@ export class DevIdpService implements OnModuleInit {
   private readonly pendingLogins = new Map<string, { request: AuthorizationRequest; expires: number }>();
   readonly clients: Map<string, DevClient>;
 
-  constructor(private readonly config: AppConfig) {
+  constructor(
+    private readonly config: AppConfig,
+    private readonly throttle: SignInThrottle,
+  ) {
     this.issuer = config.oidc.issuer;
     this.clients = new Map<string, DevClient>([
       ['cli', { id: 'cli', grants: ['password', 'refresh_token'], redirectUris: [] }],
@@ -65,6 +84,14 @@ export class DevIdpService implements OnModuleInit {
     this.publicKey = createPublicKey(this.privateKey);
     const jwk = await exportJWK(this.publicKey);
     this.publicJwk = { ...jwk, kid: await calculateJwkThumbprint(jwk), alg: 'RS256', use: 'sig' };
+    if (!isLoopbackHost(this.config.host)) {
+      const users = this.config.devIdp.users.map((u) => u.username).join(', ');
+      new Logger('DevIdp').warn(
+        `SECURITY WARNING: the development identity provider is reachable from other machines (HOST=${this.config.host}) ` +
+          `and signs in its well-known users (${users}) with well-known passwords. Listen on loopback (HOST=localhost) ` +
+          'or configure a real identity provider with KEYCLOAK_URL.',
+      );
+    }
   }
 
   jwks(): { keys: JWK[] } {
@@ -88,6 +115,18 @@ export class DevIdpService implements OnModuleInit {
       scopes_supported: ['openid', 'profile', 'email'],
       authorization_response_iss_parameter_supported: true,
     };
+  }
+
+  /**
+   * A sign-in with a password (the form or the password grant), throttled per client address and
+   * per username: throws SignInThrottledError past the limit, before the password is looked at.
+   */
+  async signIn(username: string, password: string, clientAddress: string): Promise<DevUser | undefined> {
+    const wait = await this.throttle.begin(clientAddress, username);
+    if (wait > 0) throw new SignInThrottledError(wait);
+    const user = this.checkPassword(username, password);
+    if (user) await this.throttle.succeeded(clientAddress, username);
+    return user;
   }
 
   checkPassword(username: string, password: string): DevUser | undefined {
@@ -144,7 +183,7 @@ export class DevIdpService implements OnModuleInit {
     return target.href;
   }
 
-  async token(body: Record<string, unknown>): Promise<Record<string, unknown>> {
+  async token(body: Record<string, unknown>, clientAddress: string): Promise<Record<string, unknown>> {
     const grant = String(body.grant_type ?? '');
     const client = this.clients.get(String(body.client_id ?? ''));
     if (!client) throw new OAuthError('invalid_client', 'Unknown client_id.', 401);
@@ -152,7 +191,7 @@ export class DevIdpService implements OnModuleInit {
       throw new OAuthError(grant ? 'unauthorized_client' : 'unsupported_grant_type', `Grant type "${grant}" is not allowed for this client.`);
     }
     if (grant === 'password') {
-      const user = this.checkPassword(String(body.username ?? ''), String(body.password ?? ''));
+      const user = await this.signIn(String(body.username ?? ''), String(body.password ?? ''), clientAddress);
       if (!user) throw new OAuthError('invalid_grant', 'Invalid user credentials');
       return this.issue(user, client.id, String(body.scope ?? 'openid profile email'), randomUUID());
     }

@@ -5,12 +5,8 @@ import { ApiProblem } from '../../common/problem';
 import { AppConfig } from '../../config/app-config';
 import { Public, RequireScopes } from '../decorators/auth.decorators';
 import { OidcClientService } from './oidc-client.service';
+import { safeReturnTo } from './return-to';
 import { SessionService } from './session.service';
-
-/** Only same-site paths, so the login round-trip can never redirect somewhere else. */
-export function safeReturnTo(value: unknown): string {
-  return typeof value === 'string' && /^\/(?![/\\])[^\s]*$/.test(value) && value.length <= 2000 ? value : '/';
-}
 
 @ApiTags('Console session')
 @Controller('api/auth')
@@ -24,7 +20,7 @@ export class AuthController {
   @Get('login')
   @Public()
   @ApiOperation({ summary: 'Start console sign-in (authorization code + PKCE at the identity provider)' })
-  @ApiQuery({ name: 'return_to', required: false, description: 'Path to come back to after sign-in.' })
+  @ApiQuery({ name: 'return_to', required: false, description: 'Path on this site to come back to after sign-in; anything else means `/`.' })
   @ApiFoundResponse({ description: 'Redirect to the identity provider.' })
   async login(@Query('return_to') returnTo: unknown, @Res() reply: FastifyReply): Promise<void> {
     const { url, transaction } = await this.oidc.beginLogin(safeReturnTo(returnTo)).catch((error: unknown) => {
@@ -45,7 +41,8 @@ export class AuthController {
       throw ApiProblem.badRequest(`Sign-in failed: ${(error as Error).message}`, 'login_failed');
     });
     this.sessions.start(reply, tokens);
-    reply.header('cache-control', 'no-store').redirect(transaction.returnTo, 302);
+    // Checked again here: a Location header that cannot be sent would fail after the session is set.
+    reply.header('cache-control', 'no-store').redirect(safeReturnTo(transaction.returnTo), 302);
   }
 
   @Post('logout')
