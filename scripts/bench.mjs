@@ -45,7 +45,13 @@ const makeKey = () => generateKey('sk-oh-');
 const hashOf = (key) => hashKey(key, HASH_SECRET);
 
 async function freePort() {
-  return new Promise((res) => { const s = createServer(); s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => res(p)); }); });
+  return new Promise((res) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => res(p));
+    });
+  });
 }
 
 // --- database
@@ -53,7 +59,9 @@ async function database() {
   if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL, kind: 'PostgreSQL server (DATABASE_URL)', stop() {} };
   if (existsSync('/usr/lib/postgresql/15/bin/initdb')) {
     const dir = mkdtempSync(join(tmpdir(), 'bench-pg-'));
-    const url = execFileSync(join(ROOT, 'scripts/throwaway-postgres.sh'), ['start', dir, String(await freePort())], { encoding: 'utf8' }).trim();
+    const url = execFileSync(join(ROOT, 'scripts/throwaway-postgres.sh'), ['start', dir, String(await freePort())], {
+      encoding: 'utf8',
+    }).trim();
     return { url, kind: 'throwaway PostgreSQL 15', stop: () => execFileSync(join(ROOT, 'scripts/throwaway-postgres.sh'), ['stop', dir]) };
   }
   log('WARNING: no DATABASE_URL and no PostgreSQL 15 here: falling back to embedded PGlite (figures are not comparable)');
@@ -68,15 +76,30 @@ async function startApp(databaseUrl, extraEnv = {}) {
     cwd: ROOT,
     stdio: ['ignore', 'ignore', 'ignore'],
     env: {
-      ...process.env, PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: url, DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-app-')),
-      LOG_LEVEL: 'error', API_KEY_HASH_SECRET: HASH_SECRET, SESSION_SECRET, API_KEY_MAX_PER_USER: '100000', AUTH_FAILURE_LIMIT: '1000000',
-      KEY_CACHE_MAX_ENTRIES: String(CACHE_SIZE), DATABASE_POOL_SIZE: '10', CLIENT_DIR: '/nonexistent',
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      PUBLIC_URL: url,
+      DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-app-')),
+      LOG_LEVEL: 'error',
+      API_KEY_HASH_SECRET: HASH_SECRET,
+      SESSION_SECRET,
+      API_KEY_MAX_PER_USER: '100000',
+      AUTH_FAILURE_LIMIT: '1000000',
+      KEY_CACHE_MAX_ENTRIES: String(CACHE_SIZE),
+      DATABASE_POOL_SIZE: '10',
+      CLIENT_DIR: '/nonexistent',
       DEV_USERS: 'alice:alice,bob:bob,carol:carol',
-      ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...extraEnv,
+      ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+      ...extraEnv,
     },
   });
   for (let i = 0; i < 300; i++) {
-    try { if ((await fetch(`${url}/api/health`)).ok) return { url, child, pid: child.pid }; } catch { /* starting */ }
+    try {
+      if ((await fetch(`${url}/api/health`)).ok) return { url, child, pid: child.pid };
+    } catch {
+      /* starting */
+    }
     if (child.exitCode !== null) throw new Error('the app exited during start');
     await sleep(100);
   }
@@ -85,11 +108,19 @@ async function startApp(databaseUrl, extraEnv = {}) {
 const rssMb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
 
 async function token(url, user = 'alice') {
-  const res = await fetch(`${url}/realms/dev/protocol/openid-connect/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `grant_type=password&client_id=cli&username=${user}&password=${user}` });
+  const res = await fetch(`${url}/realms/dev/protocol/openid-connect/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: `grant_type=password&client_id=cli&username=${user}&password=${user}`,
+  });
   return (await res.json()).access_token;
 }
 async function createKey(url, jwt, name) {
-  const res = await fetch(`${url}/api/keys`, { method: 'POST', headers: { authorization: `Bearer ${jwt}`, 'content-type': 'application/json' }, body: JSON.stringify({ name }) });
+  const res = await fetch(`${url}/api/keys`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${jwt}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name }),
+  });
   if (res.status !== 201) throw new Error(`create: ${res.status}`);
   return res.json();
 }
@@ -100,11 +131,15 @@ async function seedKeys(db, userId, count, label) {
   const batch = 5000;
   for (let done = 0; done < count; done += batch) {
     const n = Math.min(batch, count - done);
-    const names = [], hashes = [], hints = [];
+    const names = [],
+      hashes = [],
+      hints = [];
     for (let i = 0; i < n; i++) {
       const key = makeKey();
       if (keys.length < 200_000) keys.push(key);
-      names.push(`${label}-${done + i}`); hashes.push(hashOf(key)); hints.push(hintOf(key, 'sk-oh-'));
+      names.push(`${label}-${done + i}`);
+      hashes.push(hashOf(key));
+      hints.push(hintOf(key, 'sk-oh-'));
     }
     await db.query(
       `INSERT INTO api_keys (user_id, name, key_hash, key_hint, scopes)
@@ -123,22 +158,37 @@ async function load(name, url, options) {
   const out = {
     name,
     rps: Math.round(result.requests.average),
-    p50: result.latency.p50, p99: result.latency.p99, max: result.latency.max,
-    total: result.requests.total, non2xx: result.non2xx, errors: result.errors,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    max: result.latency.max,
+    total: result.requests.total,
+    non2xx: result.non2xx,
+    errors: result.errors,
   };
   log(`${name}: ${out.rps} req/s, p50 ${out.p50} ms, p99 ${out.p99} ms, non-2xx ${out.non2xx}`);
   return out;
 }
 const roundRobin = (keys, header = 'authorization', prefix = 'Bearer ') => {
   let i = 0;
-  return [{ setupRequest: (req) => { req.headers = { ...req.headers, [header]: prefix + keys[i++ % keys.length] }; return req; } }];
+  return [
+    {
+      setupRequest: (req) => {
+        req.headers = { ...req.headers, [header]: prefix + keys[i++ % keys.length] };
+        return req;
+      },
+    },
+  ];
 };
 
 async function writeCounter(db) {
   try {
     await db.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
     await db.query('SELECT count(*) FROM pg_stat_statements');
-    return async () => Number((await db.query(`SELECT coalesce(sum(calls), 0)::bigint AS n FROM pg_stat_statements WHERE query ILIKE 'UPDATE api_keys%'`)).rows[0].n);
+    return async () =>
+      Number(
+        (await db.query(`SELECT coalesce(sum(calls), 0)::bigint AS n FROM pg_stat_statements WHERE query ILIKE 'UPDATE api_keys%'`)).rows[0]
+          .n,
+      );
   } catch {
     return async () => Number((await db.query(`SELECT n_tup_upd AS n FROM pg_stat_user_tables WHERE relname = 'api_keys'`)).rows[0].n);
   }
@@ -147,11 +197,23 @@ async function writeCounter(db) {
 async function main() {
   if (!existsSync(join(ROOT, 'dist/server/src/main.js'))) throw new Error('build first: npm run build:server');
   const db0 = await database();
-  const report = { date: new Date().toISOString(), machine: `${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`, database: db0.kind, duration_s: DURATION, warmup_s: WARMUP, connections: CONNECTIONS, cache_size: CACHE_SIZE, runs: [] };
+  const report = {
+    date: new Date().toISOString(),
+    machine: `${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
+    database: db0.kind,
+    duration_s: DURATION,
+    warmup_s: WARMUP,
+    connections: CONNECTIONS,
+    cache_size: CACHE_SIZE,
+    runs: [],
+  };
   const A = await startApp(db0.url);
   let db;
   try {
-    if (db0.url) { db = new pg.Client({ connectionString: db0.url }); await db.connect(); }
+    if (db0.url) {
+      db = new pg.Client({ connectionString: db0.url });
+      await db.connect();
+    }
     const jwt = await token(A.url);
     const me = await (await fetch(`${A.url}/api/keys/current`, { headers: { authorization: `Bearer ${jwt}` } })).json();
     const hot = (await createKey(A.url, jwt, 'bench-hot')).key;
@@ -162,27 +224,45 @@ async function main() {
     report.runs.push(baseline);
     const writesBefore = await counter();
     const authenticated = [];
-    authenticated.push(await load('API key, Bearer (cache hit)', `${A.url}/api/keys/current`, { headers: { authorization: `Bearer ${hot}` } }));
-    authenticated.push(await load('Keycloak-style JWT, Bearer', `${A.url}/api/keys/current`, { headers: { authorization: `Bearer ${jwt}` } }));
+    authenticated.push(
+      await load('API key, Bearer (cache hit)', `${A.url}/api/keys/current`, { headers: { authorization: `Bearer ${hot}` } }),
+    );
+    authenticated.push(
+      await load('Keycloak-style JWT, Bearer', `${A.url}/api/keys/current`, { headers: { authorization: `Bearer ${jwt}` } }),
+    );
     authenticated.push(await load('X-Session-API-Key (MCP)', `${A.url}/api/keys/current`, { headers: { 'x-session-api-key': hot } }));
     let missKeys = [];
     if (db) {
       missKeys = await seedKeys(db, me.user_id, CACHE_SIZE * 2, 'bench-miss');
-      authenticated.push(await load(`API key, cache miss (${missKeys.length.toLocaleString()} keys round-robin > cache ${CACHE_SIZE.toLocaleString()})`, `${A.url}/api/keys/current`, { requests: roundRobin(missKeys) }));
+      authenticated.push(
+        await load(
+          `API key, cache miss (${missKeys.length.toLocaleString()} keys round-robin > cache ${CACHE_SIZE.toLocaleString()})`,
+          `${A.url}/api/keys/current`,
+          { requests: roundRobin(missKeys) },
+        ),
+      );
     }
     await sleep(1500);
     const writes = (await counter()) - writesBefore;
     const authRequests = authenticated.reduce((s, r) => s + r.total, 0);
     report.runs.push(...authenticated);
     for (const run of report.runs) run.ratio = +(run.rps / baseline.rps).toFixed(2);
-    report.writes = { update_statements: writes, authenticated_requests: authRequests, per_10k: +((writes / authRequests) * 10_000).toFixed(2), distinct_keys_used: 1 + missKeys.length };
+    report.writes = {
+      update_statements: writes,
+      authenticated_requests: authRequests,
+      per_10k: +((writes / authRequests) * 10_000).toFixed(2),
+      distinct_keys_used: 1 + missKeys.length,
+    };
     report.rss_after_load_mb = +rssMb(A.pid).toFixed(0);
 
     if (db) {
       // 100,000 distinct keys, each used: the cache stays at its bound, so does memory.
       const many = await seedKeys(db, me.user_id, 100_000, 'bench-100k');
       const before = rssMb(A.pid);
-      const run = await load('100,000 distinct keys round-robin', `${A.url}/api/keys/current`, { requests: roundRobin(many), duration: Math.max(DURATION, 10) });
+      const run = await load('100,000 distinct keys round-robin', `${A.url}/api/keys/current`, {
+        requests: roundRobin(many),
+        duration: Math.max(DURATION, 10),
+      });
       report.rss_100k = { before_mb: +before.toFixed(0), after_mb: +rssMb(A.pid).toFixed(0), requests: run.total, rps: run.rps };
 
       // Revocation between two instances.
@@ -201,7 +281,13 @@ async function main() {
       }
       B.child.kill('SIGTERM');
       times.sort((a, b) => a - b);
-      report.revocation_ms = { p50: +times[24].toFixed(1), p99: +times[49].toFixed(1), max: +times[49].toFixed(1), samples: 50, note: 'DELETE on A until B answers 401, including both round trips' };
+      report.revocation_ms = {
+        p50: +times[24].toFixed(1),
+        p99: +times[49].toFixed(1),
+        max: +times[49].toFixed(1),
+        samples: 50,
+        note: 'DELETE on A until B answers 401, including both round trips',
+      };
 
       if (SCALE) {
         // A fresh database, so "1,000 keys" means a table of 1,000 rows. The cache is off: every
@@ -224,7 +310,10 @@ async function main() {
         const holderJwt = await token(C.url, 'bob');
         const bob = await (await fetch(`${C.url}/api/keys/current`, { headers: { authorization: `Bearer ${holderJwt}` } })).json();
         await seedKeys(sdb, bob.user_id, 1000, 'bob');
-        const list = await load('GET /api/keys, user with 1,000 keys (10 connections)', `${C.url}/api/keys`, { headers: { authorization: `Bearer ${holderJwt}` }, connections: 10 });
+        const list = await load('GET /api/keys, user with 1,000 keys (10 connections)', `${C.url}/api/keys`, {
+          headers: { authorization: `Bearer ${holderJwt}` },
+          connections: 10,
+        });
         report.scale = { at_1k: at1k, at_1m: at1m, p99_ratio: +(at1m.p99 / Math.max(1, at1k.p99)).toFixed(2), list_1000: list };
         C.child.kill('SIGTERM');
         await sdb.end();
@@ -240,27 +329,35 @@ async function main() {
 }
 
 function markdown(r) {
-  const rows = r.runs.map((x) => `| ${x.name} | ${x.rps.toLocaleString()} | ${x.ratio} | ${x.p50} | ${x.p99} | ${x.max} | ${x.non2xx} |`).join('\n');
+  const rows = r.runs
+    .map((x) => `| ${x.name} | ${x.rps.toLocaleString()} | ${x.ratio} | ${x.p50} | ${x.p99} | ${x.max} | ${x.non2xx} |`)
+    .join('\n');
   let md = `# Benchmark ${r.date}\n\n${r.machine}; database: ${r.database}; ${r.warmup_s} s warm-up then ${r.duration_s} s per run, ${r.connections} connections (autocannon on loopback, sharing the cores with the server); verification cache ${r.cache_size.toLocaleString()} entries.\n\n| path | req/s | × baseline | p50 ms | p99 ms | max ms | non-2xx |\n|---|---:|---:|---:|---:|---:|---:|\n${rows}\n`;
-  if (r.writes) md += `\nDatabase writes (\`UPDATE api_keys\`) during the authenticated runs: ${r.writes.update_statements} for ${r.writes.authenticated_requests.toLocaleString()} requests = **${r.writes.per_10k} per 10,000 requests** (${r.writes.distinct_keys_used.toLocaleString()} distinct keys used).\n`;
+  if (r.writes)
+    md += `\nDatabase writes (\`UPDATE api_keys\`) during the authenticated runs: ${r.writes.update_statements} for ${r.writes.authenticated_requests.toLocaleString()} requests = **${r.writes.per_10k} per 10,000 requests** (${r.writes.distinct_keys_used.toLocaleString()} distinct keys used).\n`;
   md += `\nServer RSS after the runs: ${r.rss_after_load_mb} MB.\n`;
-  if (r.rss_100k) md += `\n100,000 distinct keys used round-robin (${r.rss_100k.requests.toLocaleString()} requests, ${r.rss_100k.rps} req/s): RSS ${r.rss_100k.before_mb} MB before, ${r.rss_100k.after_mb} MB after.\n`;
-  if (r.revocation_ms) md += `\nRevocation across two instances (delete on A, poll B until 401; ${r.revocation_ms.samples} samples): p50 ${r.revocation_ms.p50} ms, p99 ${r.revocation_ms.p99} ms.\n`;
-  if (r.scale) md += `\nScale (fresh database, cache off): verification p50/p99 ${r.scale.at_1k.p50}/${r.scale.at_1k.p99} ms at 1,000 rows vs ${r.scale.at_1m.p50}/${r.scale.at_1m.p99} ms at 1,000,000 rows: p99 ratio **${r.scale.p99_ratio}**. GET /api/keys with 1,000 keys: ${r.scale.list_1000.rps} req/s, p50 ${r.scale.list_1000.p50} ms, p99 ${r.scale.list_1000.p99} ms.\n`;
+  if (r.rss_100k)
+    md += `\n100,000 distinct keys used round-robin (${r.rss_100k.requests.toLocaleString()} requests, ${r.rss_100k.rps} req/s): RSS ${r.rss_100k.before_mb} MB before, ${r.rss_100k.after_mb} MB after.\n`;
+  if (r.revocation_ms)
+    md += `\nRevocation across two instances (delete on A, poll B until 401; ${r.revocation_ms.samples} samples): p50 ${r.revocation_ms.p50} ms, p99 ${r.revocation_ms.p99} ms.\n`;
+  if (r.scale)
+    md += `\nScale (fresh database, cache off): verification p50/p99 ${r.scale.at_1k.p50}/${r.scale.at_1k.p99} ms at 1,000 rows vs ${r.scale.at_1m.p50}/${r.scale.at_1m.p99} ms at 1,000,000 rows: p99 ratio **${r.scale.p99_ratio}**. GET /api/keys with 1,000 keys: ${r.scale.list_1000.rps} req/s, p50 ${r.scale.list_1000.p50} ms, p99 ${r.scale.list_1000.p99} ms.\n`;
   return md;
 }
 
-main().then((report) => {
-  const dir = join(ROOT, 'bench-results');
-  mkdirSync(dir, { recursive: true });
-  const stamp = report.date.replace(/[:.]/g, '-');
-  writeFileSync(join(dir, `bench-${stamp}.json`), JSON.stringify(report, null, 2));
-  const md = markdown(report);
-  writeFileSync(join(dir, `bench-${stamp}.md`), md);
-  writeFileSync(join(dir, 'latest.md'), md);
-  console.log(md);
-  console.table(report.runs.map(({ name, rps, ratio, p50, p99, max }) => ({ name, rps, ratio, p50, p99, max })));
-}).catch((error) => {
-  console.error('[bench] failed:', error);
-  process.exit(1);
-});
+main()
+  .then((report) => {
+    const dir = join(ROOT, 'bench-results');
+    mkdirSync(dir, { recursive: true });
+    const stamp = report.date.replace(/[:.]/g, '-');
+    writeFileSync(join(dir, `bench-${stamp}.json`), JSON.stringify(report, null, 2));
+    const md = markdown(report);
+    writeFileSync(join(dir, `bench-${stamp}.md`), md);
+    writeFileSync(join(dir, 'latest.md'), md);
+    console.log(md);
+    console.table(report.runs.map(({ name, rps, ratio, p50, p99, max }) => ({ name, rps, ratio, p50, p99, max })));
+  })
+  .catch((error) => {
+    console.error('[bench] failed:', error);
+    process.exit(1);
+  });

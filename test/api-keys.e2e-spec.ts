@@ -15,9 +15,18 @@ describe('API keys (e2e)', () => {
 
   it('creates a key, shows it once, lists it without the secret, newest first', async () => {
     const first = await createKey(app, alice, { name: 'first' });
-    const created = await call(app, '/api/keys', { method: 'POST', token: alice, body: { name: '  second  ', expires_at: new Date(Date.now() + 86400e3).toISOString() } });
+    const created = await call(app, '/api/keys', {
+      method: 'POST',
+      token: alice,
+      body: { name: '  second  ', expires_at: new Date(Date.now() + 86400e3).toISOString() },
+    });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ id: expect.any(Number), name: 'second', key: expect.stringMatching(/^sk-oh-[0-9A-Za-z]{36}$/), last_used_at: null });
+    expect(created.body).toMatchObject({
+      id: expect.any(Number),
+      name: 'second',
+      key: expect.stringMatching(/^sk-oh-[0-9A-Za-z]{36}$/),
+      last_used_at: null,
+    });
     expect(created.body.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     expect(created.body.expires_at).toMatch(/Z$/);
     expect(created.body.key_hint).toBe(`sk-oh-…${created.body.key.slice(-4)}`);
@@ -33,7 +42,7 @@ describe('API keys (e2e)', () => {
     expect(list.text).not.toContain(created.body.key);
   });
 
-  it('deletes a key with the seed\'s message; it disappears from the list and stops working', async () => {
+  it("deletes a key with the seed's message; it disappears from the list and stops working", async () => {
     const key = await createKey(app, alice);
     expect((await call(app, '/api/keys/current', { token: key.key })).status).toBe(200);
     const del = await call(app, `/api/keys/${key.id}`, { method: 'DELETE', token: alice });
@@ -48,7 +57,7 @@ describe('API keys (e2e)', () => {
     expect(rows[0].revoked_at).toBeInstanceOf(Date);
   });
 
-  it('keeps users apart: bob can neither see nor delete alice\'s keys', async () => {
+  it("keeps users apart: bob can neither see nor delete alice's keys", async () => {
     const key = await createKey(app, alice, { name: 'alice-private' });
     const bobList = await call(app, '/api/keys', { token: bob });
     expect(bobList.body.map((k: { name: string }) => k.name)).not.toContain('alice-private');
@@ -84,7 +93,11 @@ describe('API keys (e2e)', () => {
     ['a past expiry', { name: 'x', expires_at: '2024-12-31T23:59:59Z' }, 'expires_at'],
     ['an unparseable expiry', { name: 'x', expires_at: 'next tuesday' }, 'expires_at'],
     ['an expiry beyond the maximum lifetime', { name: 'x', expires_at: new Date(Date.now() + 500 * 86400e3).toISOString() }, 'expires_at'],
-    ['a not_before after expires_at', { name: 'x', expires_at: new Date(Date.now() + 86400e3).toISOString(), not_before: new Date(Date.now() + 2 * 86400e3).toISOString() }, 'not_before'],
+    [
+      'a not_before after expires_at',
+      { name: 'x', expires_at: new Date(Date.now() + 86400e3).toISOString(), not_before: new Date(Date.now() + 2 * 86400e3).toISOString() },
+      'not_before',
+    ],
     ['a missing name', {}, 'name'],
     ['an empty name', { name: '' }, 'name'],
     ['a blank name', { name: '   ' }, 'name'],
@@ -120,13 +133,44 @@ describe('API keys (e2e)', () => {
   });
 
   it('answers bad bodies with a 4xx problem, never a 500', async () => {
-    expectProblem(await call(app, '/api/keys', { method: 'POST', token: alice, rawBody: '{"name":', headers: { 'content-type': 'application/json' } }), 400);
-    expectProblem(await call(app, '/api/keys', { method: 'POST', token: alice, rawBody: 'name=x', headers: { 'content-type': 'text/plain' } }), 415);
-    expectProblem(await call(app, '/api/keys', { method: 'POST', token: alice, rawBody: JSON.stringify({ name: 'x'.repeat(20000) }), headers: { 'content-type': 'application/json' } }), 413);
-    expectProblem(await call(app, '/api/keys', { method: 'POST', token: alice, rawBody: '[1,2]', headers: { 'content-type': 'application/json' } }), 422);
-    expectProblem(await call(app, '/api/keys', { method: 'POST', token: alice, rawBody: 'null', headers: { 'content-type': 'application/json' } }), 422);
-    expectProblem(await call(app, '/api/keys', { method: 'POST', token: alice, rawBody: '', headers: { 'content-type': 'application/json' } }), 422);
-    expectProblem(await call(app, '/api/keys', { method: 'POST', token: alice, rawBody: '{"__proto__":{"name":"x"}}', headers: { 'content-type': 'application/json' } }), 422);
+    expectProblem(
+      await call(app, '/api/keys', { method: 'POST', token: alice, rawBody: '{"name":', headers: { 'content-type': 'application/json' } }),
+      400,
+    );
+    expectProblem(
+      await call(app, '/api/keys', { method: 'POST', token: alice, rawBody: 'name=x', headers: { 'content-type': 'text/plain' } }),
+      415,
+    );
+    expectProblem(
+      await call(app, '/api/keys', {
+        method: 'POST',
+        token: alice,
+        rawBody: JSON.stringify({ name: 'x'.repeat(20000) }),
+        headers: { 'content-type': 'application/json' },
+      }),
+      413,
+    );
+    expectProblem(
+      await call(app, '/api/keys', { method: 'POST', token: alice, rawBody: '[1,2]', headers: { 'content-type': 'application/json' } }),
+      422,
+    );
+    expectProblem(
+      await call(app, '/api/keys', { method: 'POST', token: alice, rawBody: 'null', headers: { 'content-type': 'application/json' } }),
+      422,
+    );
+    expectProblem(
+      await call(app, '/api/keys', { method: 'POST', token: alice, rawBody: '', headers: { 'content-type': 'application/json' } }),
+      422,
+    );
+    expectProblem(
+      await call(app, '/api/keys', {
+        method: 'POST',
+        token: alice,
+        rawBody: '{"__proto__":{"name":"x"}}',
+        headers: { 'content-type': 'application/json' },
+      }),
+      422,
+    );
     expectProblem(await call(app, '/api/nope', { token: alice }), 404);
   });
 
@@ -140,7 +184,9 @@ describe('API keys (e2e)', () => {
     const res = await call(app, '/api/docs-json');
     expect(res.status).toBe(200);
     const paths = Object.keys(res.body.paths);
-    expect(paths).toEqual(expect.arrayContaining(['/api/keys', '/api/keys/{id}', '/api/keys/current', '/api/health', '/api/auth/login', '/api/auth/logout']));
+    expect(paths).toEqual(
+      expect.arrayContaining(['/api/keys', '/api/keys/{id}', '/api/keys/current', '/api/health', '/api/auth/login', '/api/auth/logout']),
+    );
     expect(Object.keys(res.body.components.securitySchemes)).toEqual(expect.arrayContaining(['bearer', 'cookie', 'mcp']));
     expect(res.body.paths['/api/keys'].post.responses).toHaveProperty('409');
     expect((await call(app, '/api/docs')).status).toBe(200);

@@ -68,7 +68,13 @@ describe('Authentication (e2e)', () => {
     it('accepts an API key as Bearer', async () => {
       const key = await createKey(app, alice, { name: 'bearer-key' });
       const res = await call(app, '/api/keys/current', { token: key.key });
-      expect(res.body).toEqual({ id: key.id, name: 'bearer-key', user_id: aliceSub, auth_type: 'api_key', scopes: ['keys:read', 'keys:write', 'llm:read', 'llm:write', 'mcp'] });
+      expect(res.body).toEqual({
+        id: key.id,
+        name: 'bearer-key',
+        user_id: aliceSub,
+        auth_type: 'api_key',
+        scopes: ['keys:read', 'keys:write', 'llm:read', 'llm:write', 'mcp'],
+      });
     });
 
     it('accepts a Keycloak-style JWT as Bearer', async () => {
@@ -92,7 +98,7 @@ describe('Authentication (e2e)', () => {
       expect(res.body).toMatchObject({ id: key.id, auth_type: 'mcp' });
     });
 
-    it('refuses a wrong password at the token endpoint in OAuth\'s own error format', async () => {
+    it("refuses a wrong password at the token endpoint in OAuth's own error format", async () => {
       const res = await fetch(`${app.url}/realms/dev/protocol/openid-connect/token`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -116,12 +122,19 @@ describe('Authentication (e2e)', () => {
 
     it('a malformed Authorization next to a valid cookie is still a 401', async () => {
       const { jar } = await signIn(app, 'alice');
-      expectProblem(await call(app, '/api/keys', { headers: { authorization: 'Basic YWxpY2U6YWxpY2U=', cookie: jar.header() } }), 401, 'malformed_authorization');
+      expectProblem(
+        await call(app, '/api/keys', { headers: { authorization: 'Basic YWxpY2U6YWxpY2U=', cookie: jar.header() } }),
+        401,
+        'malformed_authorization',
+      );
     });
 
     it('Bearer wins over the cookie and the MCP header', async () => {
       const key = await createKey(app, alice);
-      const res = await call(app, '/api/keys/current', { token: key.key, headers: { cookie: 'keycloak_auth=garbage', 'x-session-api-key': 'garbage' } });
+      const res = await call(app, '/api/keys/current', {
+        token: key.key,
+        headers: { cookie: 'keycloak_auth=garbage', 'x-session-api-key': 'garbage' },
+      });
       expect(res.body.auth_type).toBe('api_key');
     });
 
@@ -133,7 +146,10 @@ describe('Authentication (e2e)', () => {
 
     it('a bad cookie does not fall back to a valid MCP header', async () => {
       const key = await createKey(app, alice);
-      expectProblem(await call(app, '/api/keys/current', { headers: { cookie: 'keycloak_auth=garbage', 'x-session-api-key': key.key } }), 401);
+      expectProblem(
+        await call(app, '/api/keys/current', { headers: { cookie: 'keycloak_auth=garbage', 'x-session-api-key': key.key } }),
+        401,
+      );
     });
 
     it.each([
@@ -194,7 +210,9 @@ describe('Authentication (e2e)', () => {
 
     it('refuses a tampered payload', async () => {
       const [h, , s] = alice.split('.');
-      const payload = Buffer.from(JSON.stringify({ sub: 'someone-else', iss: app.config.oidc.issuer, exp: Math.floor(Date.now() / 1000) + 300, azp: 'cli' })).toString('base64url');
+      const payload = Buffer.from(
+        JSON.stringify({ sub: 'someone-else', iss: app.config.oidc.issuer, exp: Math.floor(Date.now() / 1000) + 300, azp: 'cli' }),
+      ).toString('base64url');
       expectProblem(await call(app, '/api/keys', { token: `${h}.${payload}.${s}` }), 401, 'invalid_token');
     });
 
@@ -210,12 +228,18 @@ describe('Authentication (e2e)', () => {
     });
 
     it('refuses a token not valid yet', async () => {
-      expectProblem(await call(app, '/api/keys', { token: await forgeJwt({ nbf: Math.floor(Date.now() / 1000) + 600 }) }), 401, 'token_not_yet_valid');
+      expectProblem(
+        await call(app, '/api/keys', { token: await forgeJwt({ nbf: Math.floor(Date.now() / 1000) + 600 }) }),
+        401,
+        'token_not_yet_valid',
+      );
     });
 
     it('refuses alg "none"', async () => {
       const header = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
-      const payload = Buffer.from(JSON.stringify({ sub: aliceSub, iss: app.config.oidc.issuer, azp: 'cli', exp: Math.floor(Date.now() / 1000) + 300 })).toString('base64url');
+      const payload = Buffer.from(
+        JSON.stringify({ sub: aliceSub, iss: app.config.oidc.issuer, azp: 'cli', exp: Math.floor(Date.now() / 1000) + 300 }),
+      ).toString('base64url');
       expectProblem(await call(app, '/api/keys', { token: `${header}.${payload}.` }), 401);
     });
 
@@ -232,12 +256,21 @@ describe('Authentication (e2e)', () => {
 
     it('refuses another issuer', async () => {
       const key = await importPKCS8(devIdpPrivateKeyPem(app), 'RS256');
-      const token = await new SignJWT({ typ: 'Bearer', azp: 'cli' }).setProtectedHeader({ alg: 'RS256' }).setIssuer('http://evil.example/realms/dev').setSubject(aliceSub).setExpirationTime('5m').sign(key);
+      const token = await new SignJWT({ typ: 'Bearer', azp: 'cli' })
+        .setProtectedHeader({ alg: 'RS256' })
+        .setIssuer('http://evil.example/realms/dev')
+        .setSubject(aliceSub)
+        .setExpirationTime('5m')
+        .sign(key);
       expectProblem(await call(app, '/api/keys', { token }), 401, 'invalid_token');
     });
 
     it('refuses a token for another audience', async () => {
-      expectProblem(await call(app, '/api/keys', { token: await forgeJwt({ azp: 'other-app', aud: 'other-api' }) }), 401, 'invalid_audience');
+      expectProblem(
+        await call(app, '/api/keys', { token: await forgeJwt({ azp: 'other-app', aud: 'other-api' }) }),
+        401,
+        'invalid_audience',
+      );
     });
 
     it('refuses a refresh token used as an access token', async () => {
@@ -260,7 +293,7 @@ describe('Authentication (e2e)', () => {
   });
 
   describe('scopes', () => {
-    it('enforces a route\'s scope with 403 insufficient_scope naming it', async () => {
+    it("enforces a route's scope with 403 insufficient_scope naming it", async () => {
       const readOnly = await createKey(app, alice, { scopes: ['keys:read'] });
       expect((await call(app, '/api/keys', { token: readOnly.key })).status).toBe(200);
       const res = await call(app, '/api/keys', { method: 'POST', token: readOnly.key, body: { name: 'nope' } });
@@ -269,15 +302,23 @@ describe('Authentication (e2e)', () => {
       expectProblem(await call(app, `/api/keys/${readOnly.id}`, { method: 'DELETE', token: readOnly.key }), 403, 'insufficient_scope');
     });
 
-    it('cannot grant what it does not have; a new key inherits the creator\'s scopes by default', async () => {
+    it("cannot grant what it does not have; a new key inherits the creator's scopes by default", async () => {
       const limited = await createKey(app, alice, { scopes: ['keys:read', 'keys:write'] });
-      const escalate = await call(app, '/api/keys', { method: 'POST', token: limited.key, body: { name: 'escalate', scopes: ['keys:read', 'llm:read'] } });
+      const escalate = await call(app, '/api/keys', {
+        method: 'POST',
+        token: limited.key,
+        body: { name: 'escalate', scopes: ['keys:read', 'llm:read'] },
+      });
       expectProblem(escalate, 403, 'insufficient_scope');
       expect(escalate.body.detail).toContain('llm:read');
       const child = await call(app, '/api/keys', { method: 'POST', token: limited.key, body: { name: 'child' } });
       expect(child.status).toBe(201);
       expect(child.body.scopes).toEqual(['keys:read', 'keys:write']);
-      const narrower = await call(app, '/api/keys', { method: 'POST', token: limited.key, body: { name: 'narrower', scopes: ['keys:read'] } });
+      const narrower = await call(app, '/api/keys', {
+        method: 'POST',
+        token: limited.key,
+        body: { name: 'narrower', scopes: ['keys:read'] },
+      });
       expect(narrower.body.scopes).toEqual(['keys:read']);
     });
 
@@ -295,9 +336,21 @@ describe('Authentication (e2e)', () => {
       const { jar } = await signIn(app, 'alice');
       const cookie = jar.header();
       expect((await call(app, '/api/keys', { headers: { cookie } })).status).toBe(200);
-      expectProblem(await call(app, '/api/keys', { method: 'POST', headers: { cookie }, body: { name: 'csrf' } }), 403, 'csrf_token_invalid');
-      expectProblem(await call(app, '/api/keys', { method: 'POST', headers: { cookie, 'x-xsrf-token': 'wrong' }, body: { name: 'csrf' } }), 403, 'csrf_token_invalid');
-      const ok = await call(app, '/api/keys', { method: 'POST', headers: { cookie, 'x-xsrf-token': jar.cookies.get('XSRF-TOKEN')! }, body: { name: 'csrf' } });
+      expectProblem(
+        await call(app, '/api/keys', { method: 'POST', headers: { cookie }, body: { name: 'csrf' } }),
+        403,
+        'csrf_token_invalid',
+      );
+      expectProblem(
+        await call(app, '/api/keys', { method: 'POST', headers: { cookie, 'x-xsrf-token': 'wrong' }, body: { name: 'csrf' } }),
+        403,
+        'csrf_token_invalid',
+      );
+      const ok = await call(app, '/api/keys', {
+        method: 'POST',
+        headers: { cookie, 'x-xsrf-token': jar.cookies.get('XSRF-TOKEN')! },
+        body: { name: 'csrf' },
+      });
       expect(ok.status).toBe(201);
     });
 
@@ -328,7 +381,10 @@ describe('Authentication (e2e)', () => {
 
     it('signs out: cookies cleared and a logout URL at the provider', async () => {
       const { jar } = await signIn(app, 'alice');
-      const res = await fetch(`${app.url}/api/auth/logout`, { method: 'POST', headers: { cookie: jar.header(), 'x-xsrf-token': jar.cookies.get('XSRF-TOKEN')! } });
+      const res = await fetch(`${app.url}/api/auth/logout`, {
+        method: 'POST',
+        headers: { cookie: jar.header(), 'x-xsrf-token': jar.cookies.get('XSRF-TOKEN')! },
+      });
       expect(res.status).toBe(200);
       const body = (await res.json()) as { logout_url: string };
       expect(body.logout_url).toContain('/realms/dev/protocol/openid-connect/logout');

@@ -36,10 +36,20 @@ describe('Fuzz: every route, generated input (e2e)', () => {
   let serviceToken: string;
 
   beforeAll(async () => {
-    app = await startTestApp({ AUTH_FAILURE_LIMIT: '1000000', VERIFY_RATE_LIMIT_PER_MINUTE: '10000000', CLIENT_DIR: '/nonexistent', LOG_LEVEL: 'fatal' });
+    app = await startTestApp({
+      AUTH_FAILURE_LIMIT: '1000000',
+      VERIFY_RATE_LIMIT_PER_MINUTE: '10000000',
+      CLIENT_DIR: '/nonexistent',
+      LOG_LEVEL: 'fatal',
+    });
     fastify = app.running.app.getHttpAdapter().getInstance();
     jwt = await passwordToken(app, 'alice');
-    const created = await fastify.inject({ method: 'POST', url: '/api/keys', headers: { authorization: `Bearer ${jwt}` }, payload: { name: 'fuzz' } });
+    const created = await fastify.inject({
+      method: 'POST',
+      url: '/api/keys',
+      headers: { authorization: `Bearer ${jwt}` },
+      payload: { name: 'fuzz' },
+    });
     key = created.json().key;
     serviceToken = app.config.verification.serviceToken;
   });
@@ -48,13 +58,46 @@ describe('Fuzz: every route, generated input (e2e)', () => {
   const nastyString = fc.oneof(
     fc.string({ maxLength: 40 }),
     fc.string({ unit: 'binary', maxLength: 40 }),
-    fc.constantFrom('', ' ', '\u0000', '../../etc/passwd', '%00', '%ff%fe', '{{7*7}}', "' OR 1=1 --", '<script>', '__proto__', 'constructor', '9'.repeat(40), '-1', '1e309', 'NaN', '\ud800'),
+    fc.constantFrom(
+      '',
+      ' ',
+      '\u0000',
+      '../../etc/passwd',
+      '%00',
+      '%ff%fe',
+      '{{7*7}}',
+      "' OR 1=1 --",
+      '<script>',
+      '__proto__',
+      'constructor',
+      '9'.repeat(40),
+      '-1',
+      '1e309',
+      'NaN',
+      '\ud800',
+    ),
     fc.string({ minLength: 300, maxLength: 600 }),
   );
   const json = fc.jsonValue({ maxDepth: 3 });
   const body = fc.oneof(
     json.map((v) => JSON.stringify(v)),
-    fc.record({ name: fc.oneof(nastyString, json), expires_at: fc.option(fc.oneof(nastyString, fc.date({ noInvalidDate: false }).map((d) => (Number.isNaN(d.getTime()) ? 'Invalid' : d.toISOString())))), scopes: fc.option(fc.oneof(json, fc.array(nastyString, { maxLength: 4 }))), not_before: fc.option(nastyString), key: fc.option(nastyString) }, { requiredKeys: [] }).map((v) => JSON.stringify(v)),
+    fc
+      .record(
+        {
+          name: fc.oneof(nastyString, json),
+          expires_at: fc.option(
+            fc.oneof(
+              nastyString,
+              fc.date({ noInvalidDate: false }).map((d) => (Number.isNaN(d.getTime()) ? 'Invalid' : d.toISOString())),
+            ),
+          ),
+          scopes: fc.option(fc.oneof(json, fc.array(nastyString, { maxLength: 4 }))),
+          not_before: fc.option(nastyString),
+          key: fc.option(nastyString),
+        },
+        { requiredKeys: [] },
+      )
+      .map((v) => JSON.stringify(v)),
     nastyString,
     fc.uint8Array({ maxLength: 64 }).map((a) => Buffer.from(a).toString('latin1')),
     fc.constant('x'.repeat(20000)),
@@ -72,32 +115,61 @@ describe('Fuzz: every route, generated input (e2e)', () => {
     fc.constant({ 'x-session-api-key': generateKey('sk-oh-') }),
     fc.constant({ cookie: `keycloak_auth=${'a'.repeat(5000)}` }),
   );
-  const contentType = fc.constantFrom('application/json', 'application/json; charset=latin1', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml', '', 'application/problem+json');
-  const idSegment = fc.oneof(fc.integer().map(String), nastyString.map((s) => enc(s)), fc.constantFrom('0', '-1', '2147483648', '1.5', '%2e%2e', 'current'));
-  const query = fc.option(fc.array(fc.tuple(nastyString, nastyString), { maxLength: 3 }).map((pairs) => pairs.map(([k, v]) => `${enc(k)}=${enc(v)}`).join('&')));
+  const contentType = fc.constantFrom(
+    'application/json',
+    'application/json; charset=latin1',
+    'text/plain',
+    'application/x-www-form-urlencoded',
+    'multipart/form-data; boundary=x',
+    'application/xml',
+    '',
+    'application/problem+json',
+  );
+  const idSegment = fc.oneof(
+    fc.integer().map(String),
+    nastyString.map((s) => enc(s)),
+    fc.constantFrom('0', '-1', '2147483648', '1.5', '%2e%2e', 'current'),
+  );
+  const query = fc.option(
+    fc.array(fc.tuple(nastyString, nastyString), { maxLength: 3 }).map((pairs) => pairs.map(([k, v]) => `${enc(k)}=${enc(v)}`).join('&')),
+  );
 
   it('never answers 5xx, and every 4xx is a problem+json body', async () => {
     let cases = 0;
     const statuses = new Map<number, number>();
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...ROUTES), idSegment, query, credential, contentType, fc.option(body), fc.boolean(), async (route, id, qs, headers, type, payload, withXsrf) => {
-        cases++;
-        const url = route.path.replace(':id', id || 'x') + (qs ? `?${qs}` : '');
-        const allHeaders: Record<string, string> = { ...headers };
-        if (type) allHeaders['content-type'] = type;
-        if (withXsrf) allHeaders['x-xsrf-token'] = 'x';
-        const res = await fastify.inject({ method: route.method, url, headers: allHeaders, payload: route.method === 'GET' ? undefined : (payload ?? undefined) });
-        statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
-        if (res.statusCode >= 500) throw new Error(`${route.method} ${url} → ${res.statusCode}: ${res.body.slice(0, 300)}`);
-        if (res.statusCode >= 400 && !url.startsWith('/realms/')) {
-          expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-          const problem = res.json();
-          expect(problem.status).toBe(res.statusCode);
-          expect(typeof problem.title).toBe('string');
-          expect(typeof problem.type).toBe('string');
-          expect(res.body).not.toMatch(/\bat .+\.(ts|js):\d+/);
-        }
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...ROUTES),
+        idSegment,
+        query,
+        credential,
+        contentType,
+        fc.option(body),
+        fc.boolean(),
+        async (route, id, qs, headers, type, payload, withXsrf) => {
+          cases++;
+          const url = route.path.replace(':id', id || 'x') + (qs ? `?${qs}` : '');
+          const allHeaders: Record<string, string> = { ...headers };
+          if (type) allHeaders['content-type'] = type;
+          if (withXsrf) allHeaders['x-xsrf-token'] = 'x';
+          const res = await fastify.inject({
+            method: route.method,
+            url,
+            headers: allHeaders,
+            payload: route.method === 'GET' ? undefined : (payload ?? undefined),
+          });
+          statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
+          if (res.statusCode >= 500) throw new Error(`${route.method} ${url} → ${res.statusCode}: ${res.body.slice(0, 300)}`);
+          if (res.statusCode >= 400 && !url.startsWith('/realms/')) {
+            expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+            const problem = res.json();
+            expect(problem.status).toBe(res.statusCode);
+            expect(typeof problem.title).toBe('string');
+            expect(typeof problem.type).toBe('string');
+            expect(res.body).not.toMatch(/\bat .+\.(ts|js):\d+/);
+          }
+        },
+      ),
       { seed: SEED, numRuns: 10_500, endOnFailure: true },
     );
     expect(cases).toBeGreaterThanOrEqual(10_000);

@@ -61,7 +61,7 @@ describe('Input hardening (e2e)', () => {
   describe('a key cannot mint keys that outlive it', () => {
     const inOneHour = () => new Date(Date.now() + 3600_000).toISOString().replace(/\.\d{3}Z$/, '.000Z');
 
-    it('gives a child created by an expiring key that key\'s expiry when the request names none', async () => {
+    it("gives a child created by an expiring key that key's expiry when the request names none", async () => {
       const expires = inOneHour();
       const parent = await createKey(app, alice, { expires_at: expires, scopes: ['keys:read', 'keys:write'] });
       const child = await call(app, '/api/keys', { method: 'POST', token: parent.key, body: { name: 'child-inherits' } });
@@ -72,23 +72,43 @@ describe('Input hardening (e2e)', () => {
     it('refuses a child that would live longer or forever, saying why', async () => {
       const expires = inOneHour();
       const parent = await createKey(app, alice, { expires_at: expires, scopes: ['keys:read', 'keys:write'] });
-      const forever = await call(app, '/api/keys', { method: 'POST', token: parent.key, body: { name: 'child-forever', expires_at: null } });
+      const forever = await call(app, '/api/keys', {
+        method: 'POST',
+        token: parent.key,
+        body: { name: 'child-forever', expires_at: null },
+      });
       expectProblem(forever, 422, 'invalid_validity_window');
       expect(forever.body.errors[0]).toMatchObject({ field: 'expires_at', message: expect.stringContaining('outlives it') });
-      const later = await call(app, '/api/keys', { method: 'POST', token: parent.key, body: { name: 'child-later', expires_at: new Date(Date.now() + 7200_000).toISOString() } });
+      const later = await call(app, '/api/keys', {
+        method: 'POST',
+        token: parent.key,
+        body: { name: 'child-later', expires_at: new Date(Date.now() + 7200_000).toISOString() },
+      });
       expectProblem(later, 422, 'invalid_validity_window');
       expect(later.body.detail).toContain(expires);
-      const sooner = await call(app, '/api/keys', { method: 'POST', token: parent.key, body: { name: 'child-sooner', expires_at: new Date(Date.now() + 1800_000).toISOString() } });
+      const sooner = await call(app, '/api/keys', {
+        method: 'POST',
+        token: parent.key,
+        body: { name: 'child-sooner', expires_at: new Date(Date.now() + 1800_000).toISOString() },
+      });
       expect(sooner.status).toBe(201);
     });
 
-    it('keeps a child\'s not_before no earlier than the creating key\'s', async () => {
+    it("keeps a child's not_before no earlier than the creating key's", async () => {
       const parent = await createKey(app, alice, { scopes: ['keys:read', 'keys:write'] });
       const start = new Date(Date.now() - 60_000);
       await app.sql('UPDATE api_keys SET not_before = $1 WHERE id = $2', [start, parent.id]);
       // A fresh key string is needed for the new window to be read (the old one is cached).
-      const fresh = await call(app, '/api/keys', { method: 'POST', token: alice, body: { name: 'nb-parent', scopes: ['keys:read', 'keys:write'], not_before: start.toISOString() } });
-      const early = await call(app, '/api/keys', { method: 'POST', token: fresh.body.key, body: { name: 'nb-early', not_before: new Date(Date.now() - 3600_000).toISOString() } });
+      const fresh = await call(app, '/api/keys', {
+        method: 'POST',
+        token: alice,
+        body: { name: 'nb-parent', scopes: ['keys:read', 'keys:write'], not_before: start.toISOString() },
+      });
+      const early = await call(app, '/api/keys', {
+        method: 'POST',
+        token: fresh.body.key,
+        body: { name: 'nb-early', not_before: new Date(Date.now() - 3600_000).toISOString() },
+      });
       expectProblem(early, 422, 'invalid_validity_window');
       expect(early.body.errors[0].field).toBe('not_before');
       const inherits = await call(app, '/api/keys', { method: 'POST', token: fresh.body.key, body: { name: 'nb-inherits' } });
@@ -96,12 +116,14 @@ describe('Input hardening (e2e)', () => {
     });
 
     it('leaves keys created by a session or a token unconstrained', async () => {
-      expect((await call(app, '/api/keys', { method: 'POST', token: alice, body: { name: 'session-forever' } })).body.expires_at).toBeNull();
+      expect(
+        (await call(app, '/api/keys', { method: 'POST', token: alice, body: { name: 'session-forever' } })).body.expires_at,
+      ).toBeNull();
     });
   });
 
   describe('expired keys free their name and their slot', () => {
-    it('lets a new key take an expired key\'s name; the expired one stays refused', async () => {
+    it("lets a new key take an expired key's name; the expired one stays refused", async () => {
       const old = await createKey(app, alice, { name: 'nightly', expires_at: new Date(Date.now() + 3600_000).toISOString() });
       await app.sql("UPDATE api_keys SET expires_at = now() - interval '1 minute' WHERE id = $1", [old.id]);
       const again = await call(app, '/api/keys', { method: 'POST', token: alice, body: { name: 'nightly' } });

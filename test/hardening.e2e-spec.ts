@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { signIn } from './support/browser-session';
 import { call, expectProblem } from './support/http';
-import { startTestApp, TestApp } from './support/test-app';
+import { startTestApp, type TestApp } from './support/test-app';
 
 /** Hardening items from issue 9 (outside security review), one describe per item. */
 
@@ -64,12 +64,23 @@ describe('(11) Dev identity provider: failed sign-ins are throttled (e2e)', () =
   afterAll(() => app.close());
 
   /** A request from a chosen loopback source address (all of 127/8 is loopback on Linux). */
-  function post(path: string, form: Record<string, string>, from: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }> {
+  function post(
+    path: string,
+    form: Record<string, string>,
+    from: string,
+  ): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }> {
     const body = new URLSearchParams(form).toString();
     const url = new URL(path, app.url);
     return new Promise((resolve, reject) => {
       const req = httpRequest(
-        { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', localAddress: from, headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) } },
+        {
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          method: 'POST',
+          localAddress: from,
+          headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) },
+        },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
@@ -81,7 +92,8 @@ describe('(11) Dev identity provider: failed sign-ins are throttled (e2e)', () =
     });
   }
   const TOKEN = '/realms/dev/protocol/openid-connect/token';
-  const grant = (username: string, password: string, from: string) => post(TOKEN, { grant_type: 'password', client_id: 'cli', username, password }, from);
+  const grant = (username: string, password: string, from: string) =>
+    post(TOKEN, { grant_type: 'password', client_id: 'cli', username, password }, from);
 
   it('answers 429 with an OAuth error and Retry-After after 10 wrong passwords from one address', async () => {
     const from = '127.0.0.11';
@@ -116,7 +128,8 @@ describe('(11) Dev identity provider: failed sign-ins are throttled (e2e)', () =
     const login = await fetch(`${app.url}/api/auth/login`, { redirect: 'manual' });
     const form = await (await fetch(login.headers.get('location')!)).text();
     const loginId = /name="login_id" value="([^"]+)"/.exec(form)![1];
-    const submit = (username: string, password: string) => post('/realms/dev/protocol/openid-connect/auth', { login_id: loginId, username, password }, from);
+    const submit = (username: string, password: string) =>
+      post('/realms/dev/protocol/openid-connect/auth', { login_id: loginId, username, password }, from);
     for (let i = 0; i < 10; i++) {
       const res = await submit(`someone-${i}`, 'wrong');
       expect(res.status).toBe(401);
@@ -206,10 +219,13 @@ describe('(16) Unknown paths: the console only for HTML navigations, otherwise a
     }
   });
 
-  it.each(['*/*', 'application/json', 'application/problem+json', 'text/html;q=0', ''])('answers a non-HTML request (Accept: %j) with a problem+json 404', async (accept) => {
-    const res = await call(app, '/settings/api-keys', { headers: accept ? { accept } : {} });
-    expectProblem(res, 404, 'not_found');
-  });
+  it.each(['*/*', 'application/json', 'application/problem+json', 'text/html;q=0', ''])(
+    'answers a non-HTML request (Accept: %j) with a problem+json 404',
+    async (accept) => {
+      const res = await call(app, '/settings/api-keys', { headers: accept ? { accept } : {} });
+      expectProblem(res, 404, 'not_found');
+    },
+  );
 
   it.each(['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'])('answers %s to a console path with a problem+json 404', async (method) => {
     const res = await call(app, '/settings/api-keys', { method, headers: { accept: HTML } });

@@ -47,7 +47,9 @@ describe('Graceful shutdown (e2e)', () => {
     const key = await createKey(app, alice);
     await call(app, '/api/keys/current', { token: key.key });
     await sleep(1200);
-    const [{ last_used_at: firstWrite }] = await app.sql<{ last_used_at: Date }>('SELECT last_used_at FROM api_keys WHERE id = $1', [key.id]);
+    const [{ last_used_at: firstWrite }] = await app.sql<{ last_used_at: Date }>('SELECT last_used_at FROM api_keys WHERE id = $1', [
+      key.id,
+    ]);
     await sleep(20);
     await call(app, '/api/keys/current', { token: key.key }); // pending, not due for 10 minutes
     const tracker = app.running.app.get(LastUsedTracker);

@@ -30,7 +30,7 @@ describe('HTTP pipeline: security headers, caching, access log (e2e)', () => {
     }
   });
 
-  it('gives the console\'s pages a strict content security policy', async () => {
+  it("gives the console's pages a strict content security policy", async () => {
     const page = await call(app, '/settings/api-keys', { headers: { accept: 'text/html' } });
     expect(page.status).toBe(200);
     const csp = page.headers.get('content-security-policy') ?? '';

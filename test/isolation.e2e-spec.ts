@@ -39,7 +39,7 @@ describe.each([
     if (withProxy) await litellm.stop();
   });
 
-  it('never lists another user\'s keys while an LLM key is being refreshed (the reported reproduction)', async () => {
+  it("never lists another user's keys while an LLM key is being refreshed (the reported reproduction)", async () => {
     const { crossed, serverErrors } = await workload.crossedRounds(withProxy ? ROUNDS / 2 : ROUNDS);
     expect({ crossed, serverErrors }).toEqual({ crossed: 0, serverErrors: 0 });
   }, 60_000);

@@ -24,7 +24,12 @@ describe('BYOR LLM key through a LiteLLM proxy (e2e)', () => {
 
   beforeAll(async () => {
     await litellm.start();
-    app = await startTestApp({ DEV_USERS: USERS, LITELLM_URL: litellm.url, LITELLM_MASTER_KEY: litellm.masterKey, LITELLM_TIMEOUT_MS: '700' });
+    app = await startTestApp({
+      DEV_USERS: USERS,
+      LITELLM_URL: litellm.url,
+      LITELLM_MASTER_KEY: litellm.masterKey,
+      LITELLM_TIMEOUT_MS: '700',
+    });
     alice = await passwordToken(app, 'alice');
     aliceSub = (await call(app, '/api/keys/current', { token: alice })).body.user_id;
   });
@@ -181,12 +186,20 @@ describe('POST /api/keys/verify (e2e)', () => {
   });
   afterAll(() => app.close());
 
-  it('answers VALID with the key\'s owner, id, kind, scopes and expiry', async () => {
+  it("answers VALID with the key's owner, id, kind, scopes and expiry", async () => {
     const expires = new Date(Date.now() + 86400e3).toISOString();
     const key = await createKey(app, alice, { scopes: ['keys:read', 'mcp'], expires_at: expires });
     const res = await verify(key.key);
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ valid: true, code: 'VALID', user_id: aliceSub, key_id: key.id, kind: 'api_key', scopes: ['keys:read', 'mcp'], expires_at: expires });
+    expect(res.body).toEqual({
+      valid: true,
+      code: 'VALID',
+      user_id: aliceSub,
+      key_id: key.id,
+      kind: 'api_key',
+      scopes: ['keys:read', 'mcp'],
+      expires_at: expires,
+    });
   });
 
   it('answers NOT_FOUND, EXPIRED, REVOKED, NOT_YET_VALID and MALFORMED', async () => {
@@ -228,7 +241,8 @@ describe('POST /api/keys/verify rate limit (e2e)', () => {
     const app = await startTestApp({ VERIFY_RATE_LIMIT_PER_MINUTE: '3' });
     try {
       const token = app.config.verification.serviceToken;
-      for (let i = 0; i < 3; i++) expect((await call(app, '/api/keys/verify', { method: 'POST', token, body: { key: 'sk-oh-x' } })).status).toBe(200);
+      for (let i = 0; i < 3; i++)
+        expect((await call(app, '/api/keys/verify', { method: 'POST', token, body: { key: 'sk-oh-x' } })).status).toBe(200);
       const limited = await call(app, '/api/keys/verify', { method: 'POST', token, body: { key: 'sk-oh-x' } });
       expectProblem(limited, 429, 'rate_limited');
       expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);

@@ -18,10 +18,10 @@ async function pythonWithRequests(): Promise<string> {
       /* try the next */
     }
   }
-  throw new Error('The seed\'s Python example needs python3 with requests (Debian: apt-get install python3-requests); .ci/run installs it.');
+  throw new Error("The seed's Python example needs python3 with requests (Debian: apt-get install python3-requests); .ci/run installs it.");
 }
 
-describe('The seed\'s own examples, unchanged (e2e)', () => {
+describe("The seed's own examples, unchanged (e2e)", () => {
   let app: TestApp;
   let token: string;
   beforeAll(async () => {

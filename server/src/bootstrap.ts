@@ -12,7 +12,6 @@ import { databaseConnection } from './database/data-source-options';
 import { EmbeddedPostgres, startEmbeddedPostgres } from './database/embedded-postgres';
 import { createLogger, PinoNestLogger } from './logging/logging';
 
-
 export interface RunningApp {
   app: NestFastifyApplication;
   config: AppConfig;

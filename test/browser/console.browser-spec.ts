@@ -62,7 +62,9 @@ test.describe.serial('Settings → API keys', () => {
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(llmKey);
     await screenshot(page, '01b-llm-key-card');
 
-    const { verifyServiceToken } = JSON.parse(readFileSync(join(process.env.BROWSER_TEST_DATA_DIR!, 'secrets.json'), 'utf8')) as { verifyServiceToken: string };
+    const { verifyServiceToken } = JSON.parse(readFileSync(join(process.env.BROWSER_TEST_DATA_DIR!, 'secrets.json'), 'utf8')) as {
+      verifyServiceToken: string;
+    };
     const verify = async (key: string) =>
       (await page.request.post('/api/keys/verify', { headers: { Authorization: `Bearer ${verifyServiceToken}` }, data: { key } })).json();
     expect(await verify(llmKey)).toMatchObject({ valid: true, code: 'VALID', kind: 'llm_key' });
@@ -163,7 +165,7 @@ test.describe.serial('Settings → API keys', () => {
     expect(response.status()).toBe(401);
   });
 
-  test('bob, signed in, does not see alice\'s keys', async ({ browser }) => {
+  test("bob, signed in, does not see alice's keys", async ({ browser }) => {
     // Alice keeps one key.
     await page.getByRole('button', { name: 'Create API key' }).click();
     const dialog = page.getByRole('dialog', { name: 'Create API key' });

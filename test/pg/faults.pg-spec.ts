@@ -114,7 +114,9 @@ describe('The app killed and stopped (production build as a process)', () => {
     for (const key of created) expect((await call({ url: app.url } as TestApp, '/api/keys/current', { token: key })).status).toBe(200);
     const db = new Client({ connectionString: url });
     await db.connect();
-    const { rows } = await db.query(`SELECT count(*)::int AS n, count(*) FILTER (WHERE octet_length(key_hash) = 32 AND key_hint LIKE 'sk-oh-…%')::int AS whole FROM api_keys`);
+    const { rows } = await db.query(
+      `SELECT count(*)::int AS n, count(*) FILTER (WHERE octet_length(key_hash) = 32 AND key_hint LIKE 'sk-oh-…%')::int AS whole FROM api_keys`,
+    );
     await db.end();
     // Rows whose response was lost in the kill may exist, but every row is whole.
     expect(rows[0].n).toBeGreaterThanOrEqual(created.length);
@@ -140,7 +142,9 @@ describe('The app killed and stopped (production build as a process)', () => {
     await new Promise((r) => socket.once('connect', r));
     let response = '';
     socket.on('data', (d) => (response += d.toString()));
-    socket.write(`POST /api/keys HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body.slice(0, 5)}`);
+    socket.write(
+      `POST /api/keys HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body.slice(0, 5)}`,
+    );
     await sleep(100);
     const exit = app.kill('SIGTERM');
     await sleep(200);

@@ -22,10 +22,19 @@ export class CookieJar {
 }
 
 /** Signs in through /api/auth/login and the embedded provider's form; returns the jar. */
-export async function signIn(app: TestApp, username: string, password = username, returnTo = '/settings/api-keys'): Promise<{ jar: CookieJar; finalLocation: string }> {
+export async function signIn(
+  app: TestApp,
+  username: string,
+  password = username,
+  returnTo = '/settings/api-keys',
+): Promise<{ jar: CookieJar; finalLocation: string }> {
   const jar = new CookieJar();
   const go = async (url: string, init: RequestInit = {}) => {
-    const response = await fetch(url, { ...init, redirect: 'manual', headers: { ...(init.headers as Record<string, string>), cookie: jar.header() } });
+    const response = await fetch(url, {
+      ...init,
+      redirect: 'manual',
+      headers: { ...(init.headers as Record<string, string>), cookie: jar.header() },
+    });
     jar.absorb(response);
     return response;
   };

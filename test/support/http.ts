@@ -19,12 +19,18 @@ export interface CallResult<T = any> {
 export async function call<T = any>(app: TestApp, path: string, options: CallOptions = {}): Promise<CallResult<T>> {
   const headers: Record<string, string> = { ...(options.headers ?? {}) };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
-  let body: string | Uint8Array | undefined = typeof options.rawBody === 'string' || options.rawBody === undefined ? options.rawBody : new Uint8Array(options.rawBody);
+  let body: string | Uint8Array | undefined =
+    typeof options.rawBody === 'string' || options.rawBody === undefined ? options.rawBody : new Uint8Array(options.rawBody);
   if (options.body !== undefined) {
     body = JSON.stringify(options.body);
     headers['content-type'] ??= 'application/json';
   }
-  const response = await fetch(`${app.url}${path}`, { method: options.method ?? 'GET', headers, body: body as BodyInit | undefined, redirect: 'manual' });
+  const response = await fetch(`${app.url}${path}`, {
+    method: options.method ?? 'GET',
+    headers,
+    body: body as BodyInit | undefined,
+    redirect: 'manual',
+  });
   const text = await response.text();
   let parsed: unknown = undefined;
   try {
@@ -47,8 +53,16 @@ export async function passwordToken(app: TestApp, username: string, password = u
   return json.access_token;
 }
 
-export async function createKey(app: TestApp, token: string, body: Record<string, unknown> = {}): Promise<{ id: number; key: string; [k: string]: unknown }> {
-  const res = await call(app, '/api/keys', { method: 'POST', token, body: { name: `key-${Math.random().toString(36).slice(2)}`, ...body } });
+export async function createKey(
+  app: TestApp,
+  token: string,
+  body: Record<string, unknown> = {},
+): Promise<{ id: number; key: string; [k: string]: unknown }> {
+  const res = await call(app, '/api/keys', {
+    method: 'POST',
+    token,
+    body: { name: `key-${Math.random().toString(36).slice(2)}`, ...body },
+  });
   if (res.status !== 201) throw new Error(`create failed: ${res.status} ${res.text}`);
   return res.body;
 }

@@ -88,7 +88,10 @@ export class IsolationWorkload {
         const user = this.pick(this.users);
         const [name, operation] = this.pickOperation();
         this.report.byOperation[name] = (this.report.byOperation[name] ?? 0) + 1;
-        await operation(user, this.users.filter((u) => u !== user));
+        await operation(
+          user,
+          this.users.filter((u) => u !== user),
+        );
       }
     };
     await Promise.all(Array.from({ length: concurrency }, worker));
@@ -112,7 +115,12 @@ export class IsolationWorkload {
       serverErrors += [refresh, aliceList, bobList].filter((r) => r.status >= 500).length;
       const foreign = (res: CallResult, owner: User) =>
         res.status === 200 && (res.body as Array<{ name: string }>).some((k) => !k.name.startsWith(`${owner.name}-`));
-      if (foreign(aliceList, alice) || foreign(bobList, bob) || (refresh.status === 200 && this.claimLlm(bob, refresh.body.key, 'repro refresh'))) crossed++;
+      if (
+        foreign(aliceList, alice) ||
+        foreign(bobList, bob) ||
+        (refresh.status === 200 && this.claimLlm(bob, refresh.body.key, 'repro refresh'))
+      )
+        crossed++;
     }
     return { crossed, serverErrors };
   }
@@ -125,9 +133,13 @@ export class IsolationWorkload {
     ['list with session cookie', 4, (u) => this.list(u, { headers: { cookie: this.cookieHeader(u) } })],
     ['create with JWT', 6, (u) => this.createWithJwt(u)],
     ['create with API key', 3, (u) => this.withKey(u, (k) => this.create(u, { token: k.key }, k))],
-    ['create with session cookie', 2, (u) => this.create(u, { headers: { cookie: this.cookieHeader(u), 'x-xsrf-token': u.cookies['XSRF-TOKEN'] } })],
+    [
+      'create with session cookie',
+      2,
+      (u) => this.create(u, { headers: { cookie: this.cookieHeader(u), 'x-xsrf-token': u.cookies['XSRF-TOKEN'] } }),
+    ],
     ['delete own key', 5, (u) => this.deleteOwn(u)],
-    ['delete another user\'s key', 2, (u, others) => this.deleteForeign(u, this.pick(others))],
+    ["delete another user's key", 2, (u, others) => this.deleteForeign(u, this.pick(others))],
     ['current with fresh key', 6, (u) => this.currentWithKey(u, true)],
     ['current with cached key', 10, (u) => this.currentWithKey(u, false)],
     ['current with MCP header', 5, (u) => this.withKey(u, (k) => this.current(u, { headers: { 'x-session-api-key': k.key } }, k, 'mcp'))],
@@ -197,7 +209,8 @@ export class IsolationWorkload {
     const body = res.body as { id?: number; name?: string; user_id: string; auth_type: string };
     if (body.user_id !== user.sub) this.violation(`${user.name}'s ${authType} credential answered as user ${this.nameOfSub(body.user_id)}`);
     if (body.auth_type !== authType) this.violation(`${user.name}'s ${authType} credential answered auth_type ${body.auth_type}`);
-    if (key && (body.id !== key.id || body.name !== key.name)) this.violation(`${user.name}'s key ${key.id} answered as key ${body.id} "${body.name}"`);
+    if (key && (body.id !== key.id || body.name !== key.name))
+      this.violation(`${user.name}'s key ${key.id} answered as key ${body.id} "${body.name}"`);
   }
 
   /** Two users' never-seen keys, each sent twice at once: the in-flight lookups must not mix. */
@@ -233,7 +246,13 @@ export class IsolationWorkload {
       .setExpirationTime('20s')
       .sign(this.signingKey!);
     const cookies = { ...user.cookies, keycloak_auth: nearlyExpired };
-    const res = await this.send(user, '/api/keys/current', { headers: { cookie: Object.entries(cookies).map(([k, v]) => `${k}=${v}`).join('; ') } });
+    const res = await this.send(user, '/api/keys/current', {
+      headers: {
+        cookie: Object.entries(cookies)
+          .map(([k, v]) => `${k}=${v}`)
+          .join('; '),
+      },
+    });
     if (res.status !== 200) return this.unexpected(user, 'current (refreshing cookie)', res);
     if (res.body.user_id !== user.sub) this.violation(`${user.name}'s refreshed session answered as ${this.nameOfSub(res.body.user_id)}`);
     const renewed = res.headers.getSetCookie().find((c) => c.startsWith('keycloak_auth='));
@@ -247,7 +266,8 @@ export class IsolationWorkload {
     const key = user.revoked.length > 0 ? this.pick(user.revoked) : undefined;
     if (!key) return;
     const res = await this.send(user, '/api/keys/current', { token: key });
-    if (res.status !== 401 || res.body?.code !== 'revoked_key') this.violation(`${user.name}'s revoked key answered ${res.status} ${res.body?.code}`);
+    if (res.status !== 401 || res.body?.code !== 'revoked_key')
+      this.violation(`${user.name}'s revoked key answered ${res.status} ${res.body?.code}`);
   }
 
   private async llm(user: User, method: string, path: string): Promise<void> {
@@ -259,19 +279,29 @@ export class IsolationWorkload {
   }
 
   private async verify(user: User, key: string): Promise<void> {
-    const res = await this.send(user, '/api/keys/verify', { method: 'POST', token: this.app.config.verification.serviceToken, body: { key } });
+    const res = await this.send(user, '/api/keys/verify', {
+      method: 'POST',
+      token: this.app.config.verification.serviceToken,
+      body: { key },
+    });
     if (res.status !== 200) return this.unexpected(user, 'verify', res);
     // A key of this user deleted meanwhile answers REVOKED, still naming its owner.
-    if (res.body.user_id !== user.sub) this.violation(`verifying ${user.name}'s key answered user ${this.nameOfSub(res.body.user_id)} (${res.body.code})`);
+    if (res.body.user_id !== user.sub)
+      this.violation(`verifying ${user.name}'s key answered user ${this.nameOfSub(res.body.user_id)} (${res.body.code})`);
   }
 
   private async verifyLlm(user: User): Promise<void> {
     const mine = [...this.llmOwner].filter(([, owner]) => owner === user.name).map(([key]) => key);
     if (mine.length === 0) return;
-    const res = await this.send(user, '/api/keys/verify', { method: 'POST', token: this.app.config.verification.serviceToken, body: { key: this.pick(mine) } });
+    const res = await this.send(user, '/api/keys/verify', {
+      method: 'POST',
+      token: this.app.config.verification.serviceToken,
+      body: { key: this.pick(mine) },
+    });
     if (res.status !== 200) return this.unexpected(user, 'verify LLM key', res);
     // Refreshed-away keys are NOT_FOUND; a valid one must be this user's.
-    if (res.body.valid && res.body.user_id !== user.sub) this.violation(`verifying ${user.name}'s LLM key answered user ${this.nameOfSub(res.body.user_id)}`);
+    if (res.body.valid && res.body.user_id !== user.sub)
+      this.violation(`verifying ${user.name}'s LLM key answered user ${this.nameOfSub(res.body.user_id)}`);
   }
 
   private withKey(user: User, use: (key: OwnedKey) => Promise<void>): Promise<void> {
@@ -287,7 +317,8 @@ export class IsolationWorkload {
   private async send(user: User, path: string, options: Parameters<typeof call>[2]): Promise<CallResult> {
     this.report.requests++;
     const res = await call(this.app, path, options);
-    if (res.status >= 500) this.report.serverErrors.push(`${user.name} ${options?.method ?? 'GET'} ${path}: ${res.status} ${res.text.slice(0, 200)}`);
+    if (res.status >= 500)
+      this.report.serverErrors.push(`${user.name} ${options?.method ?? 'GET'} ${path}: ${res.status} ${res.text.slice(0, 200)}`);
     return res;
   }
 
@@ -325,7 +356,9 @@ export class IsolationWorkload {
   }
 
   private cookieHeader(user: User): string {
-    return Object.entries(user.cookies).map(([k, v]) => `${k}=${v}`).join('; ');
+    return Object.entries(user.cookies)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('; ');
   }
 
   private pick<T>(items: T[]): T {

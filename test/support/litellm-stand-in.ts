@@ -44,7 +44,9 @@ export class LiteLlmStandIn {
   }
 
   private authError(res: ServerResponse): void {
-    this.send(res, 401, { error: { message: 'Authentication Error, Invalid proxy server token passed.', type: 'auth_error', param: 'None', code: '401' } });
+    this.send(res, 401, {
+      error: { message: 'Authentication Error, Invalid proxy server token passed.', type: 'auth_error', param: 'None', code: '401' },
+    });
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -77,7 +79,8 @@ export class LiteLlmStandIn {
     if (req.method === 'POST' && path === '/key/delete') {
       if (bearer !== this.masterKey) return this.authError(res);
       const deleted = (body?.keys ?? []).filter((k: string) => this.keys.delete(k));
-      if (deleted.length === 0) return this.send(res, 404, { error: { message: 'Failed to delete all keys. Keys not found.', type: 'not_found', code: '404' } });
+      if (deleted.length === 0)
+        return this.send(res, 404, { error: { message: 'Failed to delete all keys. Keys not found.', type: 'not_found', code: '404' } });
       return this.send(res, 200, { deleted_keys: deleted });
     }
     if (req.method === 'GET' && path === '/v1/models') {

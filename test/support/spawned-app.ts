@@ -18,12 +18,22 @@ export class SpawnedApp {
   constructor(private readonly env: Record<string, string>) {}
 
   async start(): Promise<void> {
-    if (!existsSync(MAIN)) throw new Error('Run `npm run build` first: the fault tests start the production build (dist/server/src/main.js).');
+    if (!existsSync(MAIN))
+      throw new Error('Run `npm run build` first: the fault tests start the production build (dist/server/src/main.js).');
     if (!this.port) this.port = await freePort();
     this.url = `http://127.0.0.1:${this.port}`;
     this.child = spawn(process.execPath, [MAIN], {
       cwd: ROOT,
-      env: { ...process.env, NODE_OPTIONS: '', PORT: String(this.port), HOST: '127.0.0.1', PUBLIC_URL: this.url, DATA_DIR: this.dataDir, LOG_LEVEL: 'warn', ...this.env },
+      env: {
+        ...process.env,
+        NODE_OPTIONS: '',
+        PORT: String(this.port),
+        HOST: '127.0.0.1',
+        PUBLIC_URL: this.url,
+        DATA_DIR: this.dataDir,
+        LOG_LEVEL: 'warn',
+        ...this.env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child.stdout!.on('data', (d: Buffer) => (this.output += d.toString()));

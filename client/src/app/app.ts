@@ -25,14 +25,41 @@ import { Session } from './core/session';
     <main id="main" tabindex="-1"><router-outlet /></main>
   `,
   styles: `
-    mat-toolbar { gap: 8px; background: var(--mat-sys-surface-container); }
-    .brand { font: var(--mat-sys-title-medium); }
-    .spacer { flex: 1; }
-    .user { display: inline-flex; align-items: center; gap: 4px; font: var(--mat-sys-body-medium); }
-    @media (max-width: 480px) { .user mat-icon { display: none; } }
-    .skip-link { position: absolute; left: -9999px; }
-    .skip-link:focus { left: 8px; top: 8px; z-index: 10; background: var(--mat-sys-surface); padding: 8px; }
-    main:focus { outline: none; }
+    mat-toolbar {
+      gap: 8px;
+      background: var(--mat-sys-surface-container);
+    }
+    .brand {
+      font: var(--mat-sys-title-medium);
+    }
+    .spacer {
+      flex: 1;
+    }
+    .user {
+      display: inline-flex;
+      align-items: center;
+      gap: 4px;
+      font: var(--mat-sys-body-medium);
+    }
+    @media (max-width: 480px) {
+      .user mat-icon {
+        display: none;
+      }
+    }
+    .skip-link {
+      position: absolute;
+      left: -9999px;
+    }
+    .skip-link:focus {
+      left: 8px;
+      top: 8px;
+      z-index: 10;
+      background: var(--mat-sys-surface);
+      padding: 8px;
+    }
+    main:focus {
+      outline: none;
+    }
   `,
 })
 export class App {

@@ -1,5 +1,14 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiUnprocessableEntityResponse,
+} from '@nestjs/swagger';
 import { CurrentPrincipal, RequireScopes } from '../auth/decorators/auth.decorators';
 import type { Principal } from '../credentials/principal';
 import { IdPipe } from '../common/id.pipe';
@@ -25,7 +34,10 @@ export class ApiKeysController {
   @ApiOperation({ summary: 'Create an API key; the response holds the full key, shown this once' })
   @ApiCreatedResponse({ type: ApiKeyCreatedResponse })
   @ApiUnprocessableEntityResponse({ description: 'Invalid name, dates or scopes; each field listed in `errors`.', type: ProblemResponse })
-  @ApiConflictResponse({ description: 'Duplicate name among your active keys, or the per-user key limit is reached.', type: ProblemResponse })
+  @ApiConflictResponse({
+    description: 'Duplicate name among your active keys, or the per-user key limit is reached.',
+    type: ProblemResponse,
+  })
   create(@CurrentPrincipal() principal: Principal, @Body() body: CreateApiKeyRequest): Promise<ApiKeyCreatedResponse> {
     return this.apiKeys.create(principal, body);
   }

@@ -42,7 +42,13 @@ function setUp(options: { active?: number; nameTaken?: boolean; revokedHash?: Bu
     evictLocally: jest.fn(() => void events.push('evict')),
   };
   const lastUsed = { pendingUse: jest.fn(() => undefined), forget: jest.fn() };
-  const config = AppConfig.fromEnv({ API_KEY_HASH_SECRET: 'h'.repeat(32), SESSION_SECRET: 's'.repeat(32), LLM_KEY_ENCRYPTION_KEY: 'l'.repeat(32), VERIFY_SERVICE_TOKEN: 'v'.repeat(32), KEYCLOAK_URL: 'https://sso.example.com' });
+  const config = AppConfig.fromEnv({
+    API_KEY_HASH_SECRET: 'h'.repeat(32),
+    SESSION_SECRET: 's'.repeat(32),
+    LLM_KEY_ENCRYPTION_KEY: 'l'.repeat(32),
+    VERIFY_SERVICE_TOKEN: 'v'.repeat(32),
+    KEYCLOAK_URL: 'https://sso.example.com',
+  });
   const service = new ApiKeysService(
     dataSource as unknown as DataSource,
     config,
@@ -56,7 +62,10 @@ function setUp(options: { active?: number; nameTaken?: boolean; revokedHash?: Bu
 const alice: Principal = { userId: 'alice', authType: 'jwt', scopes: ['keys:read', 'keys:write', 'llm:read', 'llm:write', 'mcp'] };
 
 async function problemOf(promise: Promise<unknown>): Promise<ApiProblem['problem']> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(ApiProblem);
   return (error as ApiProblem).problem;
 }
@@ -80,23 +89,35 @@ describe('ApiKeysService', () => {
 
   it('refuses a duplicate active name with 409 duplicate_name on the field', async () => {
     const { service } = setUp({ nameTaken: true });
-    expect(await problemOf(service.create(alice, { name: 'ci' }))).toMatchObject({ status: 409, code: 'duplicate_name', errors: [{ field: 'name' }] });
+    expect(await problemOf(service.create(alice, { name: 'ci' }))).toMatchObject({
+      status: 409,
+      code: 'duplicate_name',
+      errors: [{ field: 'name' }],
+    });
   });
 
   it('never grants a scope the calling credential lacks', async () => {
     const { service } = setUp();
     const key: Principal = { userId: 'alice', authType: 'api_key', scopes: ['keys:read', 'keys:write'] };
-    expect(await problemOf(service.create(key, { name: 'x', scopes: ['llm:read'] }))).toMatchObject({ status: 403, code: 'insufficient_scope' });
+    expect(await problemOf(service.create(key, { name: 'x', scopes: ['llm:read'] }))).toMatchObject({
+      status: 403,
+      code: 'insufficient_scope',
+    });
     expect((await service.create(key, { name: 'y' })).scopes).toEqual(['keys:read', 'keys:write']);
   });
 
   it('refuses expiry beyond the maximum lifetime and a not_before after expires_at', async () => {
     const { service } = setUp();
     const far = new Date(Date.now() + 400 * 86_400_000).toISOString();
-    expect(await problemOf(service.create(alice, { name: 'x', expires_at: far }))).toMatchObject({ status: 422, code: 'invalid_validity_window' });
+    expect(await problemOf(service.create(alice, { name: 'x', expires_at: far }))).toMatchObject({
+      status: 422,
+      code: 'invalid_validity_window',
+    });
     const soon = new Date(Date.now() + 86_400_000).toISOString();
     const later = new Date(Date.now() + 2 * 86_400_000).toISOString();
-    expect(await problemOf(service.create(alice, { name: 'x', expires_at: soon, not_before: later }))).toMatchObject({ errors: [{ field: 'not_before' }] });
+    expect(await problemOf(service.create(alice, { name: 'x', expires_at: soon, not_before: later }))).toMatchObject({
+      errors: [{ field: 'not_before' }],
+    });
   });
 
   it('revokes inside a transaction, publishes there, and evicts locally only after commit', async () => {
@@ -107,7 +128,7 @@ describe('ApiKeysService', () => {
     expect(invalidation.publish).toHaveBeenCalledWith(expect.anything(), [hash]);
   });
 
-  it('answers 404 for a key that is not the caller\'s active key, publishing nothing', async () => {
+  it("answers 404 for a key that is not the caller's active key, publishing nothing", async () => {
     const { service, invalidation } = setUp();
     expect(await problemOf(service.revoke('alice', 99))).toMatchObject({ status: 404, code: 'api_key_not_found' });
     expect(invalidation.publish).not.toHaveBeenCalled();

@@ -40,34 +40,39 @@ export class ApiKeysService {
     const { prefix, hashSecret, maxPerUser } = this.config.apiKeys;
     const key = generateKey(prefix);
 
-    const { row, retired } = await this.dataSource.transaction(async (tx) => {
-      // Serialise creates per user so the cap holds under concurrent requests.
-      await this.keys.lockUser(tx, principal.userId);
-      // Only keys that can still authenticate hold a slot and a name.
-      const count = await this.keys.countUsable(tx, principal.userId);
-      if (count >= maxPerUser) {
-        throw ApiProblem.conflict(`You already have ${count} active API keys, the maximum. Delete one before creating another.`, 'key_limit_reached');
-      }
-      if (await this.keys.usableNameExists(tx, principal.userId, request.name)) throw duplicateName(request.name);
-      const retired = await this.keys.retireExpiredNamed(tx, principal.userId, request.name);
-      if (retired) await this.invalidation.publish(tx, [retired]);
-      const inserted = await this.keys.insert(tx, {
-        userId: principal.userId,
-        name: request.name,
-        keyHash: hashKey(key, hashSecret),
-        keyHint: hintOf(key, prefix),
-        scopes,
-        createdAt: new Date(),
-        expiresAt,
-        notBefore,
+    const { row, retired } = await this.dataSource
+      .transaction(async (tx) => {
+        // Serialise creates per user so the cap holds under concurrent requests.
+        await this.keys.lockUser(tx, principal.userId);
+        // Only keys that can still authenticate hold a slot and a name.
+        const count = await this.keys.countUsable(tx, principal.userId);
+        if (count >= maxPerUser) {
+          throw ApiProblem.conflict(
+            `You already have ${count} active API keys, the maximum. Delete one before creating another.`,
+            'key_limit_reached',
+          );
+        }
+        if (await this.keys.usableNameExists(tx, principal.userId, request.name)) throw duplicateName(request.name);
+        const retired = await this.keys.retireExpiredNamed(tx, principal.userId, request.name);
+        if (retired) await this.invalidation.publish(tx, [retired]);
+        const inserted = await this.keys.insert(tx, {
+          userId: principal.userId,
+          name: request.name,
+          keyHash: hashKey(key, hashSecret),
+          keyHint: hintOf(key, prefix),
+          scopes,
+          createdAt: new Date(),
+          expiresAt,
+          notBefore,
+        });
+        return { row: inserted, retired };
+      })
+      .catch((error: unknown) => {
+        // The partial unique index is the backstop should two creates ever race past the lock.
+        const driverError = (error as { driverError?: { code?: string; constraint?: string } }).driverError;
+        if (driverError?.code === '23505' && driverError.constraint === 'api_keys_user_active_name_uq') throw duplicateName(request.name);
+        throw error;
       });
-      return { row: inserted, retired };
-    }).catch((error: unknown) => {
-      // The partial unique index is the backstop should two creates ever race past the lock.
-      const driverError = (error as { driverError?: { code?: string; constraint?: string } }).driverError;
-      if (driverError?.code === '23505' && driverError.constraint === 'api_keys_user_active_name_uq') throw duplicateName(request.name);
-      throw error;
-    });
     if (retired) this.invalidation.evictLocally([retired]);
     return { ...this.toResponse(row), key };
   }
@@ -99,7 +104,8 @@ export class ApiKeysService {
   private grantableScopes(principal: Principal, requested: Scope[] | undefined): Scope[] {
     if (requested === undefined) return [...principal.scopes];
     const missing = requested.filter((s) => !principal.scopes.includes(s));
-    if (missing.length > 0) throw insufficientScope(missing, `Cannot grant scopes the calling credential does not hold: ${missing.join(', ')}`);
+    if (missing.length > 0)
+      throw insufficientScope(missing, `Cannot grant scopes the calling credential does not hold: ${missing.join(', ')}`);
     return requested;
   }
 
@@ -111,11 +117,15 @@ export class ApiKeysService {
   private validityWindow(request: CreateApiKeyRequest, creator: Principal['apiKey']): { expiresAt: Date | null; notBefore: Date | null } {
     const now = Date.now();
     const maxDays = this.config.apiKeys.maxLifetimeDays;
-    const invalid = (field: string, message: string) => ApiProblem.unprocessable(`${field} ${message}`, [{ field, message }], 'invalid_validity_window');
+    const invalid = (field: string, message: string) =>
+      ApiProblem.unprocessable(`${field} ${message}`, [{ field, message }], 'invalid_validity_window');
     const creatorExpiry = creator?.expiresAt ?? null;
     const creatorStart = creator?.notBefore ?? null;
     if (creatorExpiry !== null && request.expires_at === null) {
-      throw invalid('expires_at', `cannot be null: the calling key expires at ${new Date(creatorExpiry).toISOString()}, and a key cannot create a key that outlives it`);
+      throw invalid(
+        'expires_at',
+        `cannot be null: the calling key expires at ${new Date(creatorExpiry).toISOString()}, and a key cannot create a key that outlives it`,
+      );
     }
     const expiresAt = request.expires_at ? parseInstant(request.expires_at) : creatorExpiry !== null ? new Date(creatorExpiry) : null;
     const notBefore = request.not_before ? parseInstant(request.not_before) : creatorStart !== null ? new Date(creatorStart) : null;

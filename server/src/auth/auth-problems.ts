@@ -13,7 +13,8 @@ export function missingCredential(): ApiProblem {
   return new ApiProblem({
     status: 401,
     code: 'missing_credential',
-    detail: 'Authentication required: send Authorization: Bearer <API key or access token>, the keycloak_auth session cookie, or X-Session-API-Key.',
+    detail:
+      'Authentication required: send Authorization: Bearer <API key or access token>, the keycloak_auth session cookie, or X-Session-API-Key.',
     headers: { 'WWW-Authenticate': `Bearer ${REALM}` },
   });
 }

@@ -125,7 +125,8 @@ export class CompositeAuthGuard implements CanActivate {
     let principal: Principal;
     try {
       if (credential.kind === 'malformed') throw new CredentialRejected('malformed_authorization');
-      if (credential.kind === 'cookie') credential = { kind: 'cookie', raw: await this.sessions.refreshIfNeeded(credential.raw, request, reply) };
+      if (credential.kind === 'cookie')
+        credential = { kind: 'cookie', raw: await this.sessions.refreshIfNeeded(credential.raw, request, reply) };
       principal = await this.authenticate(credential);
     } catch (error) {
       if (!(error instanceof CredentialRejected)) throw error;

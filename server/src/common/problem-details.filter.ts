@@ -2,7 +2,19 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiProblem, PROBLEM_CONTENT_TYPE, ProblemInit, toProblemBody } from './problem';
 
-const DB_DOWN_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006']);
+const DB_DOWN_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  '57P01',
+  '57P02',
+  '57P03',
+  '08000',
+  '08001',
+  '08003',
+  '08006',
+]);
 
 /** True when an error means "the database is not reachable", not "the query was wrong". */
 export function isDatabaseUnavailable(error: unknown): boolean {
@@ -10,7 +22,12 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   for (let depth = 0; e && typeof e === 'object' && depth < 4; depth++) {
     const { code, message } = e as { code?: unknown; message?: unknown };
     if (typeof code === 'string' && DB_DOWN_CODES.has(code)) return true;
-    if (typeof message === 'string' && /Connection terminated|timeout exceeded when trying to connect|Query read timeout|connect ECONNREFUSED|Client has encountered a connection error|the database system is (starting|shutting) down/i.test(message)) {
+    if (
+      typeof message === 'string' &&
+      /Connection terminated|timeout exceeded when trying to connect|Query read timeout|connect ECONNREFUSED|Client has encountered a connection error|the database system is (starting|shutting) down/i.test(
+        message,
+      )
+    ) {
       return true;
     }
     e = (e as { driverError?: unknown; cause?: unknown }).driverError ?? (e as { cause?: unknown }).cause;
@@ -34,21 +51,33 @@ export function problemFromError(error: unknown): ProblemInit {
     return { status, detail, code: status === 404 ? 'not_found' : undefined };
   }
   if (isDatabaseUnavailable(error)) {
-    return { status: 503, detail: 'The database is unavailable; try again shortly.', code: 'database_unavailable', headers: { 'Retry-After': '5' } };
+    return {
+      status: 503,
+      detail: 'The database is unavailable; try again shortly.',
+      code: 'database_unavailable',
+      headers: { 'Retry-After': '5' },
+    };
   }
   // Fastify's own errors (body too large, bad JSON, unsupported media type) carry a 4xx status.
   const statusCode = (error as { statusCode?: unknown })?.statusCode;
   if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
     const fastifyCode = String((error as { code?: unknown }).code ?? '');
     const detail =
-      fastifyCode === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'The request body is too large.'
-      : fastifyCode === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'Unsupported content type; send application/json.'
-      : fastifyCode === 'FST_ERR_CTP_EMPTY_JSON_BODY' ? 'The JSON body is empty.'
-      : fastifyCode.startsWith('FST_ERR_CTP_INVALID_JSON') || error instanceof SyntaxError ? 'The body is not valid JSON.'
-      : fastifyCode === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH' ? 'Content-Length does not match the body.'
-      : fastifyCode === 'FST_ERR_BAD_URL' ? 'The URL is malformed.'
-      : fastifyCode === 'FST_ERR_MAX_PARAM_LENGTH' ? 'A path segment is too long.'
-      : 'The request could not be read.';
+      fastifyCode === 'FST_ERR_CTP_BODY_TOO_LARGE'
+        ? 'The request body is too large.'
+        : fastifyCode === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+          ? 'Unsupported content type; send application/json.'
+          : fastifyCode === 'FST_ERR_CTP_EMPTY_JSON_BODY'
+            ? 'The JSON body is empty.'
+            : fastifyCode.startsWith('FST_ERR_CTP_INVALID_JSON') || error instanceof SyntaxError
+              ? 'The body is not valid JSON.'
+              : fastifyCode === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH'
+                ? 'Content-Length does not match the body.'
+                : fastifyCode === 'FST_ERR_BAD_URL'
+                  ? 'The URL is malformed.'
+                  : fastifyCode === 'FST_ERR_MAX_PARAM_LENGTH'
+                    ? 'A path segment is too long.'
+                    : 'The request could not be read.';
     return { status: statusCode, detail, code: 'bad_request' };
   }
   return { status: 500, detail: 'An unexpected error occurred.', code: 'internal_error' };

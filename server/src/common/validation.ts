@@ -23,10 +23,7 @@ export function createValidationPipe(): ValidationPipe {
     validationError: { target: false, value: false },
     exceptionFactory: (errors) => {
       const list = flatten(errors);
-      return ApiProblem.unprocessable(
-        `The request is invalid: ${list.map((e) => `${e.field}: ${e.message}`).join('; ')}`,
-        list,
-      );
+      return ApiProblem.unprocessable(`The request is invalid: ${list.map((e) => `${e.field}: ${e.message}`).join('; ')}`, list);
     },
   });
 }

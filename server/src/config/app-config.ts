@@ -79,7 +79,9 @@ export class AppConfig {
       jwksUri: `${jwksBase}/protocol/openid-connect/certs`,
       clientId: env.KEYCLOAK_CLIENT_ID,
       clientSecret: env.KEYCLOAK_CLIENT_SECRET,
-      audiences: env.KEYCLOAK_AUDIENCE.split(',').map((s) => s.trim()).filter(Boolean),
+      audiences: env.KEYCLOAK_AUDIENCE.split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
       clockToleranceSeconds: env.JWT_CLOCK_TOLERANCE_SECONDS,
     };
     this.devIdp = {
@@ -110,9 +112,10 @@ export class AppConfig {
       // LLM keys look like API keys but never pass as one: `sk-oh-llm-…` fails the API-key format.
       prefix: `${env.API_KEY_PREFIX}llm-`,
       encryptionKey: env.LLM_KEY_ENCRYPTION_KEY ?? generated!.llmKeyEncryptionKey,
-      litellm: env.LITELLM_URL && env.LITELLM_MASTER_KEY
-        ? { url: env.LITELLM_URL.replace(/\/+$/, ''), masterKey: env.LITELLM_MASTER_KEY, timeoutMs: env.LITELLM_TIMEOUT_MS }
-        : undefined,
+      litellm:
+        env.LITELLM_URL && env.LITELLM_MASTER_KEY
+          ? { url: env.LITELLM_URL.replace(/\/+$/, ''), masterKey: env.LITELLM_MASTER_KEY, timeoutMs: env.LITELLM_TIMEOUT_MS }
+          : undefined,
     };
     this.verification = {
       serviceToken: env.VERIFY_SERVICE_TOKEN ?? generated!.verifyServiceToken,

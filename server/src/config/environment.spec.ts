@@ -45,7 +45,9 @@ describe('configuration', () => {
 
   it('refuses to run production on the embedded database unless explicitly allowed', () => {
     const production = { NODE_ENV: 'production', KEYCLOAK_URL: 'https://sso.example.com' };
-    expect(() => parseEnvironment(production)).toThrow(/^Invalid configuration:\n {2}DATABASE_URL: required when NODE_ENV=production .*ALLOW_EMBEDDED_DATABASE=true/);
+    expect(() => parseEnvironment(production)).toThrow(
+      /^Invalid configuration:\n {2}DATABASE_URL: required when NODE_ENV=production .*ALLOW_EMBEDDED_DATABASE=true/,
+    );
     expect(parseEnvironment({ ...production, ALLOW_EMBEDDED_DATABASE: 'true' }).ALLOW_EMBEDDED_DATABASE).toBe(true);
     expect(parseEnvironment({ ...production, DATABASE_URL: 'postgres://db/x' }).DATABASE_URL).toBe('postgres://db/x');
   });
@@ -55,7 +57,12 @@ describe('configuration', () => {
   });
 
   describe('plain HTTP in production', () => {
-    const production = { NODE_ENV: 'production', KEYCLOAK_URL: 'https://sso.example.com', DATABASE_URL: 'postgres://db/x', PUBLIC_URL: 'https://keys.example.com' };
+    const production = {
+      NODE_ENV: 'production',
+      KEYCLOAK_URL: 'https://sso.example.com',
+      DATABASE_URL: 'postgres://db/x',
+      PUBLIC_URL: 'https://keys.example.com',
+    };
 
     it('accepts https for both', () => {
       expect(() => parseEnvironment(production)).not.toThrow();
@@ -63,35 +70,53 @@ describe('configuration', () => {
 
     it('refuses an http:// KEYCLOAK_URL (signing keys over plain HTTP)', () => {
       expect(() => parseEnvironment({ ...production, KEYCLOAK_URL: 'http://sso.example.com' })).toThrow(
-        /^Invalid configuration:\n  KEYCLOAK_URL: must be https:\/\/ when NODE_ENV=production .*ALLOW_INSECURE_HTTP=true/,
+        /^Invalid configuration:\n {2}KEYCLOAK_URL: must be https:\/\/ when NODE_ENV=production .*ALLOW_INSECURE_HTTP=true/,
       );
     });
 
     it('refuses an http:// PUBLIC_URL (cookies without Secure)', () => {
       expect(() => parseEnvironment({ ...production, PUBLIC_URL: 'http://keys.example.com' })).toThrow(
-        /^Invalid configuration:\n  PUBLIC_URL: must be https:\/\/ when NODE_ENV=production .*ALLOW_INSECURE_HTTP=true/,
+        /^Invalid configuration:\n {2}PUBLIC_URL: must be https:\/\/ when NODE_ENV=production .*ALLOW_INSECURE_HTTP=true/,
       );
     });
 
     it('names both at once, with the other missing settings', () => {
-      expect(() => parseEnvironment({ NODE_ENV: 'production', KEYCLOAK_URL: 'http://10.0.0.5:8080', PUBLIC_URL: 'HTTP://keys.example.com' })).toThrow(
-        /KEYCLOAK_URL: must be https[^\n]*\n  DATABASE_URL: required[^\n]*\n  PUBLIC_URL: must be https/,
-      );
+      expect(() =>
+        parseEnvironment({ NODE_ENV: 'production', KEYCLOAK_URL: 'http://10.0.0.5:8080', PUBLIC_URL: 'HTTP://keys.example.com' }),
+      ).toThrow(/KEYCLOAK_URL: must be https[^\n]*\n {2}DATABASE_URL: required[^\n]*\n {2}PUBLIC_URL: must be https/);
     });
 
-    it.each(['http://localhost:8080', 'http://127.0.0.1:8080', 'http://[::1]:8080', 'http://LOCALHOST'])('allows the loopback address %s', (url) => {
-      expect(() => parseEnvironment({ ...production, KEYCLOAK_URL: url, PUBLIC_URL: url })).not.toThrow();
-    });
+    it.each(['http://localhost:8080', 'http://127.0.0.1:8080', 'http://[::1]:8080', 'http://LOCALHOST'])(
+      'allows the loopback address %s',
+      (url) => {
+        expect(() => parseEnvironment({ ...production, KEYCLOAK_URL: url, PUBLIC_URL: url })).not.toThrow();
+      },
+    );
 
-    it.each(['http://localhost.example.com', 'http://127.0.0.1.nip.io', 'http://0.0.0.0:3000', 'http://10.0.0.1'])('does not take %s for loopback', (url) => {
-      expect(() => parseEnvironment({ ...production, PUBLIC_URL: url })).toThrow(/PUBLIC_URL: must be https/);
-    });
+    it.each(['http://localhost.example.com', 'http://127.0.0.1.nip.io', 'http://0.0.0.0:3000', 'http://10.0.0.1'])(
+      'does not take %s for loopback',
+      (url) => {
+        expect(() => parseEnvironment({ ...production, PUBLIC_URL: url })).toThrow(/PUBLIC_URL: must be https/);
+      },
+    );
 
     it('allows plain HTTP with the explicit opt-out ALLOW_INSECURE_HTTP=true', () => {
-      const env = parseEnvironment({ ...production, KEYCLOAK_URL: 'http://sso.example.com', PUBLIC_URL: 'http://keys.example.com', ALLOW_INSECURE_HTTP: 'true' });
+      const env = parseEnvironment({
+        ...production,
+        KEYCLOAK_URL: 'http://sso.example.com',
+        PUBLIC_URL: 'http://keys.example.com',
+        ALLOW_INSECURE_HTTP: 'true',
+      });
       expect(env.ALLOW_INSECURE_HTTP).toBe(true);
-      const secrets = { API_KEY_HASH_SECRET: 'x'.repeat(32), SESSION_SECRET: 'y'.repeat(32), LLM_KEY_ENCRYPTION_KEY: 'z'.repeat(32), DATA_DIR: dataDir() };
-      expect(AppConfig.fromEnv({ ...production, ...secrets, PUBLIC_URL: 'http://keys.example.com', ALLOW_INSECURE_HTTP: 'true' }).publicUrl).toBe('http://keys.example.com');
+      const secrets = {
+        API_KEY_HASH_SECRET: 'x'.repeat(32),
+        SESSION_SECRET: 'y'.repeat(32),
+        LLM_KEY_ENCRYPTION_KEY: 'z'.repeat(32),
+        DATA_DIR: dataDir(),
+      };
+      expect(
+        AppConfig.fromEnv({ ...production, ...secrets, PUBLIC_URL: 'http://keys.example.com', ALLOW_INSECURE_HTTP: 'true' }).publicUrl,
+      ).toBe('http://keys.example.com');
     });
 
     it('keeps plain HTTP usable in development', () => {
@@ -99,13 +124,18 @@ describe('configuration', () => {
     });
 
     it('rejects a malformed ALLOW_INSECURE_HTTP', () => {
-      expect(() => parseEnvironment({ ALLOW_INSECURE_HTTP: 'maybe' })).toThrow(/^Invalid configuration:\n  ALLOW_INSECURE_HTTP: /);
+      expect(() => parseEnvironment({ ALLOW_INSECURE_HTTP: 'maybe' })).toThrow(/^Invalid configuration:\n {2}ALLOW_INSECURE_HTTP: /);
     });
   });
 
   it('requires explicit secrets in production with a shared database', () => {
     expect(() =>
-      AppConfig.fromEnv({ NODE_ENV: 'production', KEYCLOAK_URL: 'https://sso.example.com', DATABASE_URL: 'postgres://db/x', DATA_DIR: dataDir() }),
+      AppConfig.fromEnv({
+        NODE_ENV: 'production',
+        KEYCLOAK_URL: 'https://sso.example.com',
+        DATABASE_URL: 'postgres://db/x',
+        DATA_DIR: dataDir(),
+      }),
     ).toThrow(/API_KEY_HASH_SECRET, SESSION_SECRET, LLM_KEY_ENCRYPTION_KEY: required/);
   });
 
@@ -121,7 +151,13 @@ describe('configuration', () => {
   });
 
   it('derives a Keycloak issuer and JWKS address', () => {
-    const config = AppConfig.fromEnv({ PUBLIC_URL: 'https://keys.example.com', KEYCLOAK_URL: 'https://sso.example.com/', KEYCLOAK_REALM: 'acme', API_KEY_HASH_SECRET: 'x'.repeat(32), SESSION_SECRET: 'y'.repeat(32) });
+    const config = AppConfig.fromEnv({
+      PUBLIC_URL: 'https://keys.example.com',
+      KEYCLOAK_URL: 'https://sso.example.com/',
+      KEYCLOAK_REALM: 'acme',
+      API_KEY_HASH_SECRET: 'x'.repeat(32),
+      SESSION_SECRET: 'y'.repeat(32),
+    });
     expect(config.oidc.embedded).toBe(false);
     expect(config.oidc.issuer).toBe('https://sso.example.com/realms/acme');
     expect(config.oidc.jwksUri).toBe('https://sso.example.com/realms/acme/protocol/openid-connect/certs');

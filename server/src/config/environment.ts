@@ -1,20 +1,7 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import {
-  IsBoolean,
-  IsIn,
-  IsInt,
-  IsOptional,
-  IsString,
-  IsUrl,
-  Matches,
-  Max,
-  Min,
-  MinLength,
-  validateSync,
-} from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
 
-const toInt = ({ value }: { value: unknown }) =>
-  typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
+const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value);
 const toBool = ({ value }: { value: unknown }) => {
   if (typeof value !== 'string') return value;
   const v = value.trim().toLowerCase();
@@ -22,8 +9,7 @@ const toBool = ({ value }: { value: unknown }) => {
   if (['0', 'false', 'no', 'off', ''].includes(v)) return false;
   return value;
 };
-const emptyToUndefined = ({ value }: { value: unknown }) =>
-  typeof value === 'string' && value.trim() === '' ? undefined : value;
+const emptyToUndefined = ({ value }: { value: unknown }) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 
 /**
  * Every environment variable the server reads, with its rule. Property names are the variable
@@ -33,125 +19,202 @@ export class Environment {
   @IsIn(['development', 'production', 'test'])
   NODE_ENV: 'development' | 'production' | 'test' = 'development';
 
-  @Transform(toInt) @IsInt() @Min(0) @Max(65535)
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
   PORT = 3000;
 
-  @IsString() @MinLength(1)
+  @IsString()
+  @MinLength(1)
   HOST = 'localhost';
 
-  @Transform(emptyToUndefined) @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsOptional()
   @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
   PUBLIC_URL?: string;
 
-  @IsString() @MinLength(1)
+  @IsString()
+  @MinLength(1)
   DATA_DIR = './data';
 
-  @Transform(emptyToUndefined) @IsOptional() @Matches(/^postgres(ql)?:\/\/.+/, { message: 'DATABASE_URL must be a postgres:// URL' })
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\/.+/, { message: 'DATABASE_URL must be a postgres:// URL' })
   DATABASE_URL?: string;
 
-  @Transform(toInt) @IsInt() @Min(1) @Max(200)
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(200)
   DATABASE_POOL_SIZE = 10;
 
   /**
    * Lets NODE_ENV=production run without DATABASE_URL, on the embedded PGlite: one session in
    * this process, a single instance, for single-node trials only.
    */
-  @Transform(toBool) @IsBoolean()
+  @Transform(toBool)
+  @IsBoolean()
   ALLOW_EMBEDDED_DATABASE = false;
 
-  @Transform(toInt) @IsInt() @Min(100) @Max(60000)
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(60000)
   DATABASE_CONNECT_TIMEOUT_MS = 3000;
 
   /**
    * Lets NODE_ENV=production use http:// for KEYCLOAK_URL and PUBLIC_URL on other hosts than
    * loopback (e.g. a private network the operator trusts); without it production refuses them.
    */
-  @Transform(toBool) @IsBoolean()
+  @Transform(toBool)
+  @IsBoolean()
   ALLOW_INSECURE_HTTP = false;
 
-  @Transform(emptyToUndefined) @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsOptional()
   @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
   KEYCLOAK_URL?: string;
 
-  @IsString() @Matches(/^[A-Za-z0-9._-]+$/, { message: 'KEYCLOAK_REALM may hold letters, digits, ".", "_" and "-"' })
+  @IsString()
+  @Matches(/^[A-Za-z0-9._-]+$/, { message: 'KEYCLOAK_REALM may hold letters, digits, ".", "_" and "-"' })
   KEYCLOAK_REALM = 'dev';
 
-  @IsString() @MinLength(1)
+  @IsString()
+  @MinLength(1)
   KEYCLOAK_CLIENT_ID = 'console';
 
-  @Transform(emptyToUndefined) @IsOptional() @IsString()
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
   KEYCLOAK_CLIENT_SECRET?: string;
 
   /** Comma-separated; a token is accepted when its `aud` or `azp` holds one of them. */
-  @IsString() @MinLength(1)
+  @IsString()
+  @MinLength(1)
   KEYCLOAK_AUDIENCE = 'console,cli';
 
-  @Transform(toInt) @IsInt() @Min(0) @Max(300)
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(300)
   JWT_CLOCK_TOLERANCE_SECONDS = 30;
 
   /** Users of the embedded development identity provider: `name:password,name:password`. */
-  @IsString() @Matches(/^[A-Za-z0-9._-]+:[^,]+(,[A-Za-z0-9._-]+:[^,]+)*$/, { message: 'DEV_USERS must look like alice:alice,bob:bob' })
+  @IsString()
+  @Matches(/^[A-Za-z0-9._-]+:[^,]+(,[A-Za-z0-9._-]+:[^,]+)*$/, { message: 'DEV_USERS must look like alice:alice,bob:bob' })
   DEV_USERS = 'alice:alice,bob:bob';
 
-  @IsString() @Matches(/^[a-z][a-z0-9]{1,9}[_-]([a-z0-9]{1,9}[_-])?$/, { message: 'API_KEY_PREFIX must be 2-10 lowercase letters/digits ending in "_" or "-", like sk-oh-' })
+  @IsString()
+  @Matches(/^[a-z][a-z0-9]{1,9}[_-]([a-z0-9]{1,9}[_-])?$/, {
+    message: 'API_KEY_PREFIX must be 2-10 lowercase letters/digits ending in "_" or "-", like sk-oh-',
+  })
   API_KEY_PREFIX = 'sk-oh-';
 
-  @Transform(emptyToUndefined) @IsOptional() @IsString() @MinLength(32, { message: 'API_KEY_HASH_SECRET must be at least 32 characters' })
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @MinLength(32, { message: 'API_KEY_HASH_SECRET must be at least 32 characters' })
   API_KEY_HASH_SECRET?: string;
 
-  @Transform(emptyToUndefined) @IsOptional() @IsString() @MinLength(32, { message: 'SESSION_SECRET must be at least 32 characters' })
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @MinLength(32, { message: 'SESSION_SECRET must be at least 32 characters' })
   SESSION_SECRET?: string;
 
-  @Transform(toInt) @IsInt() @Min(1) @Max(100000)
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100000)
   API_KEY_MAX_PER_USER = 100;
 
-  @Transform(toInt) @IsInt() @Min(1) @Max(36500)
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(36500)
   API_KEY_MAX_LIFETIME_DAYS = 365;
 
-  @Transform(toInt) @IsInt() @Min(0) @Max(10_000_000)
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(10_000_000)
   KEY_CACHE_MAX_ENTRIES = 10000;
 
-  @Transform(toInt) @IsInt() @Min(0) @Max(3_600_000)
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(3_600_000)
   KEY_CACHE_TTL_MS = 30000;
 
-  @Transform(toInt) @IsInt() @Min(0) @Max(86_400_000)
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(86_400_000)
   LAST_USED_WRITE_INTERVAL_MS = 60000;
 
-  @Transform(toInt) @IsInt() @Min(1) @Max(1_000_000)
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
   AUTH_FAILURE_LIMIT = 30;
 
-  @Transform(toInt) @IsInt() @Min(1) @Max(86400)
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(86400)
   AUTH_FAILURE_WINDOW_SECONDS = 60;
 
-  @Transform(toInt) @IsInt() @Min(1024) @Max(10 * 1024 * 1024)
+  @Transform(toInt)
+  @IsInt()
+  @Min(1024)
+  @Max(10 * 1024 * 1024)
   BODY_LIMIT_BYTES = 16384;
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 
-  @Transform(toBool) @IsBoolean()
+  @Transform(toBool)
+  @IsBoolean()
   TRUST_PROXY = false;
 
-  @IsString() @MinLength(1)
+  @IsString()
+  @MinLength(1)
   CLIENT_DIR = './dist/client/browser';
 
-  @Transform(emptyToUndefined) @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsOptional()
   @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
   LITELLM_URL?: string;
 
-  @Transform(emptyToUndefined) @IsOptional() @IsString() @MinLength(8, { message: 'LITELLM_MASTER_KEY must be at least 8 characters' })
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @MinLength(8, { message: 'LITELLM_MASTER_KEY must be at least 8 characters' })
   LITELLM_MASTER_KEY?: string;
 
-  @Transform(toInt) @IsInt() @Min(100) @Max(60000)
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(60000)
   LITELLM_TIMEOUT_MS = 5000;
 
-  @Transform(emptyToUndefined) @IsOptional() @IsString() @MinLength(32, { message: 'LLM_KEY_ENCRYPTION_KEY must be at least 32 characters' })
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @MinLength(32, { message: 'LLM_KEY_ENCRYPTION_KEY must be at least 32 characters' })
   LLM_KEY_ENCRYPTION_KEY?: string;
 
-  @Transform(emptyToUndefined) @IsOptional() @IsString() @MinLength(32, { message: 'VERIFY_SERVICE_TOKEN must be at least 32 characters' })
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @MinLength(32, { message: 'VERIFY_SERVICE_TOKEN must be at least 32 characters' })
   VERIFY_SERVICE_TOKEN?: string;
 
-  @Transform(toInt) @IsInt() @Min(1) @Max(10_000_000)
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(10_000_000)
   VERIFY_RATE_LIMIT_PER_MINUTE = 60000;
 }
 
@@ -172,8 +235,16 @@ export function isInsecureRemoteUrl(url: string): boolean {
 
 export function parseEnvironment(env: NodeJS.ProcessEnv): Environment {
   const known = Object.keys(new Environment()).concat(
-    'PUBLIC_URL', 'DATABASE_URL', 'KEYCLOAK_URL', 'KEYCLOAK_CLIENT_SECRET', 'API_KEY_HASH_SECRET', 'SESSION_SECRET',
-    'LITELLM_URL', 'LITELLM_MASTER_KEY', 'LLM_KEY_ENCRYPTION_KEY', 'VERIFY_SERVICE_TOKEN',
+    'PUBLIC_URL',
+    'DATABASE_URL',
+    'KEYCLOAK_URL',
+    'KEYCLOAK_CLIENT_SECRET',
+    'API_KEY_HASH_SECRET',
+    'SESSION_SECRET',
+    'LITELLM_URL',
+    'LITELLM_MASTER_KEY',
+    'LLM_KEY_ENCRYPTION_KEY',
+    'VERIFY_SERVICE_TOKEN',
   );
   const raw: Record<string, unknown> = {};
   for (const name of known) if (env[name] !== undefined) raw[name] = env[name];
@@ -190,7 +261,9 @@ export function parseEnvironment(env: NodeJS.ProcessEnv): Environment {
       `  ${name}: must be https:// when NODE_ENV=production (${why}); loopback hosts are exempt, ` +
       'and ALLOW_INSECURE_HTTP=true allows plain HTTP anyway';
     if (!parsed.KEYCLOAK_URL) {
-      missing.push('  KEYCLOAK_URL: required when NODE_ENV=production (the embedded development identity provider is for development only)');
+      missing.push(
+        '  KEYCLOAK_URL: required when NODE_ENV=production (the embedded development identity provider is for development only)',
+      );
     } else if (!parsed.ALLOW_INSECURE_HTTP && isInsecureRemoteUrl(parsed.KEYCLOAK_URL)) {
       missing.push(insecure('KEYCLOAK_URL', 'the token signing keys and the sign-in would travel over plain HTTP'));
     }
@@ -206,7 +279,9 @@ export function parseEnvironment(env: NodeJS.ProcessEnv): Environment {
     if (missing.length > 0) throw new ConfigError(`Invalid configuration:\n${missing.join('\n')}`);
   }
   if (Boolean(parsed.LITELLM_URL) !== Boolean(parsed.LITELLM_MASTER_KEY)) {
-    throw new ConfigError('Invalid configuration:\n  LITELLM_URL, LITELLM_MASTER_KEY: set both to use a LiteLLM proxy, or neither for the embedded LLM keys');
+    throw new ConfigError(
+      'Invalid configuration:\n  LITELLM_URL, LITELLM_MASTER_KEY: set both to use a LiteLLM proxy, or neither for the embedded LLM keys',
+    );
   }
   return parsed;
 }

@@ -8,9 +8,7 @@ export const RANDOM_LENGTH = 30;
 export const CHECKSUM_LENGTH = 6;
 const BODY = new RegExp(`^[0-9A-Za-z]{${RANDOM_LENGTH + CHECKSUM_LENGTH}}$`);
 
-export type ParsedKey =
-  | { ok: true; key: string }
-  | { ok: false; reason: 'malformed' | 'checksum' };
+export type ParsedKey = { ok: true; key: string } | { ok: false; reason: 'malformed' | 'checksum' };
 
 function base62(n: number, width: number): string {
   let out = '';

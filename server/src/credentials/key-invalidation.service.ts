@@ -68,7 +68,10 @@ export class KeyInvalidationService implements OnApplicationBootstrap, OnApplica
   }
 
   private async connect(): Promise<void> {
-    const client = new Client({ connectionString: this.config.database.url, connectionTimeoutMillis: this.config.database.connectTimeoutMs });
+    const client = new Client({
+      connectionString: this.config.database.url,
+      connectionTimeoutMillis: this.config.database.connectTimeoutMs,
+    });
     client.on('notification', (message: Notification) => {
       if (message.channel === INVALIDATION_CHANNEL && message.payload) for (const evict of this.listeners) evict(message.payload);
     });

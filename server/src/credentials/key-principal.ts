@@ -12,11 +12,20 @@ const REASONS: Record<Exclude<VerificationCode, 'VALID'>, RejectionReason> = {
 
 /** The principal an API key stands for, however it was presented. */
 export function keyPrincipal(key: VerifiedKey, authType: Extract<AuthType, 'api_key' | 'mcp'>): Principal {
-  return { userId: key.userId, authType, scopes: key.scopes, apiKey: { id: key.id, name: key.name, expiresAt: key.expiresAt, notBefore: key.notBefore } };
+  return {
+    userId: key.userId,
+    authType,
+    scopes: key.scopes,
+    apiKey: { id: key.id, name: key.name, expiresAt: key.expiresAt, notBefore: key.notBefore },
+  };
 }
 
 /** Full verification for the key strategies: the principal, or a CredentialRejected saying why not. */
-export async function authenticateKey(verifier: KeyVerifier, candidate: string, authType: Extract<AuthType, 'api_key' | 'mcp'>): Promise<Principal> {
+export async function authenticateKey(
+  verifier: KeyVerifier,
+  candidate: string,
+  authType: Extract<AuthType, 'api_key' | 'mcp'>,
+): Promise<Principal> {
   const result = await verifier.verify(candidate);
   if (result.code !== 'VALID' || !result.key) throw new CredentialRejected(REASONS[result.code === 'VALID' ? 'NOT_FOUND' : result.code]);
   return keyPrincipal(result.key, authType);

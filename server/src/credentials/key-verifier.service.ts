@@ -58,7 +58,11 @@ export class KeyVerifier {
 
   async verify(candidate: string, now = Date.now()): Promise<Verification> {
     if (!parseKey(candidate, this.config.apiKeys.prefix).ok) return { code: 'MALFORMED' };
-    const key = await this.cache.resolve(candidate, () => this.hash(candidate), (stored) => this.loadApiKey(stored));
+    const key = await this.cache.resolve(
+      candidate,
+      () => this.hash(candidate),
+      (stored) => this.loadApiKey(stored),
+    );
     return this.judge(key, now);
   }
 
@@ -73,7 +77,11 @@ export class KeyVerifier {
   }
 
   async findLlmKey(candidate: string): Promise<VerifiedLlmKey | undefined> {
-    return this.cache.resolve(candidate, () => this.hash(candidate), (stored) => this.llmKeys.findOwnerByHash(stored));
+    return this.cache.resolve(
+      candidate,
+      () => this.hash(candidate),
+      (stored) => this.llmKeys.findOwnerByHash(stored),
+    );
   }
 
   /** Routes a key by its shape: our API keys, our LLM keys (checksummed), or a gateway's LLM key. */
@@ -82,7 +90,8 @@ export class KeyVerifier {
     const llmPrefix = this.config.llmKeys.prefix;
     if (candidate.startsWith(apiPrefix) && !candidate.startsWith(llmPrefix)) return { kind: 'api_key', ...(await this.verify(candidate)) };
     // Our own LLM keys carry a checksum: refuse typos offline. LiteLLM's keys have no known shape.
-    if (candidate.startsWith(llmPrefix) ? !parseKey(candidate, llmPrefix).ok : candidate.length < 8) return { kind: null, code: 'MALFORMED' };
+    if (candidate.startsWith(llmPrefix) ? !parseKey(candidate, llmPrefix).ok : candidate.length < 8)
+      return { kind: null, code: 'MALFORMED' };
     const llm = await this.findLlmKey(candidate);
     return llm ? { kind: 'llm_key', code: 'VALID', key: llm } : { kind: null, code: 'NOT_FOUND' };
   }

@@ -46,7 +46,11 @@ export class DevIdpController {
     const loginId = String(body?.login_id ?? '');
     const username = String(body?.username ?? '');
     if (!this.idp.pendingLogin(loginId)) {
-      this.html(reply, 400, '<!doctype html><title>Sign-in expired</title><p role="alert">This sign-in form has expired. Go back to the application and sign in again.</p>');
+      this.html(
+        reply,
+        400,
+        '<!doctype html><title>Sign-in expired</title><p role="alert">This sign-in form has expired. Go back to the application and sign in again.</p>',
+      );
       return;
     }
     let user: DevUser | undefined;
@@ -56,7 +60,16 @@ export class DevIdpController {
       if (!(error instanceof SignInThrottledError)) throw error;
       const minutes = Math.ceil(error.retryAfterSeconds! / 60);
       reply.header('retry-after', String(error.retryAfterSeconds));
-      this.html(reply, 429, loginPage(loginId, this.formAction(), `Too many failed sign-ins. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`, username));
+      this.html(
+        reply,
+        429,
+        loginPage(
+          loginId,
+          this.formAction(),
+          `Too many failed sign-ins. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`,
+          username,
+        ),
+      );
       return;
     }
     if (!user) {

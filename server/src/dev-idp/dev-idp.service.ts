@@ -43,13 +43,21 @@ export class OAuthError extends Error {
 /** Too many failed sign-ins from this address or for this user (429, with Retry-After). */
 export class SignInThrottledError extends OAuthError {
   constructor(retryAfterSeconds: number) {
-    super('slow_down', `Too many failed sign-ins from this address or for this user; try again in ${retryAfterSeconds} s.`, 429, retryAfterSeconds);
+    super(
+      'slow_down',
+      `Too many failed sign-ins from this address or for this user; try again in ${retryAfterSeconds} s.`,
+      429,
+      retryAfterSeconds,
+    );
   }
 }
 
 /** Addresses that only this machine can reach. */
 export function isLoopbackHost(host: string): boolean {
-  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1');
   return h === 'localhost' || h === '::1' || /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 
@@ -75,7 +83,14 @@ export class DevIdpService implements OnModuleInit {
     this.issuer = config.oidc.issuer;
     this.clients = new Map<string, DevClient>([
       ['cli', { id: 'cli', grants: ['password', 'refresh_token'], redirectUris: [] }],
-      [config.oidc.clientId, { id: config.oidc.clientId, grants: ['authorization_code', 'refresh_token'], redirectUris: [`${config.publicUrl}/api/auth/callback`] }],
+      [
+        config.oidc.clientId,
+        {
+          id: config.oidc.clientId,
+          grants: ['authorization_code', 'refresh_token'],
+          redirectUris: [`${config.publicUrl}/api/auth/callback`],
+        },
+      ],
     ]);
   }
 
@@ -140,11 +155,17 @@ export class DevIdpService implements OnModuleInit {
   validateAuthorizationRequest(query: Record<string, unknown>): AuthorizationRequest {
     const clientId = String(query.client_id ?? '');
     const client = this.clients.get(clientId);
-    if (!client || !client.grants.includes('authorization_code')) throw new OAuthError('unauthorized_client', 'Unknown client or client not allowed to sign in through the browser.');
+    if (!client || !client.grants.includes('authorization_code'))
+      throw new OAuthError('unauthorized_client', 'Unknown client or client not allowed to sign in through the browser.');
     const redirectUri = String(query.redirect_uri ?? '');
-    if (!client.redirectUris.includes(redirectUri)) throw new OAuthError('invalid_request', 'redirect_uri is not registered for this client.');
+    if (!client.redirectUris.includes(redirectUri))
+      throw new OAuthError('invalid_request', 'redirect_uri is not registered for this client.');
     if (query.response_type !== 'code') throw new OAuthError('unsupported_response_type', 'Only response_type=code is supported.');
-    if (query.code_challenge_method !== 'S256' || typeof query.code_challenge !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(query.code_challenge)) {
+    if (
+      query.code_challenge_method !== 'S256' ||
+      typeof query.code_challenge !== 'string' ||
+      !/^[A-Za-z0-9_-]{43}$/.test(query.code_challenge)
+    ) {
       throw new OAuthError('invalid_request', 'PKCE with code_challenge_method=S256 is required.');
     }
     return {
@@ -188,7 +209,10 @@ export class DevIdpService implements OnModuleInit {
     const client = this.clients.get(String(body.client_id ?? ''));
     if (!client) throw new OAuthError('invalid_client', 'Unknown client_id.', 401);
     if (!client.grants.includes(grant as DevClient['grants'][number])) {
-      throw new OAuthError(grant ? 'unauthorized_client' : 'unsupported_grant_type', `Grant type "${grant}" is not allowed for this client.`);
+      throw new OAuthError(
+        grant ? 'unauthorized_client' : 'unsupported_grant_type',
+        `Grant type "${grant}" is not allowed for this client.`,
+      );
     }
     if (grant === 'password') {
       const user = await this.signIn(String(body.username ?? ''), String(body.password ?? ''), clientAddress);
@@ -242,7 +266,10 @@ export class DevIdpService implements OnModuleInit {
       scope,
     };
     if (scope.split(' ').includes('openid')) {
-      tokens.id_token = await sign({ typ: 'ID', azp: clientId, aud: clientId, auth_time: Math.floor(Date.now() / 1000), ...(nonce ? { nonce } : {}), ...profile }, ACCESS_TOKEN_TTL_S);
+      tokens.id_token = await sign(
+        { typ: 'ID', azp: clientId, aud: clientId, auth_time: Math.floor(Date.now() / 1000), ...(nonce ? { nonce } : {}), ...profile },
+        ACCESS_TOKEN_TTL_S,
+      );
     }
     return tokens;
   }

@@ -18,7 +18,7 @@ describe('SignInThrottle', () => {
     expect(waits.filter((w) => w === 0)).toHaveLength(SIGN_IN_FAILURE_LIMIT);
   });
 
-  it('does not count successful sign-ins, and a success clears the user\'s failures', async () => {
+  it("does not count successful sign-ins, and a success clears the user's failures", async () => {
     const throttle = new SignInThrottle();
     for (let i = 0; i < 50; i++) {
       expect(await throttle.begin('10.0.0.3', 'alice')).toBe(0);

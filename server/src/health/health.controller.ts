@@ -25,7 +25,10 @@ export class HealthController {
   @ApiServiceUnavailableResponse({ schema: { example: { status: 'error', database: 'down' } } })
   async health(@Res({ passthrough: true }) reply: FastifyReply): Promise<{ status: string; database: string }> {
     const up = await Promise.race([
-      this.dataSource.query('SELECT 1').then(() => true, () => false),
+      this.dataSource.query('SELECT 1').then(
+        () => true,
+        () => false,
+      ),
       new Promise<boolean>((resolve) => setTimeout(resolve, 2000, false).unref()),
     ]);
     reply.header('cache-control', 'no-store');

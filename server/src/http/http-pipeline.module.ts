@@ -82,15 +82,22 @@ class HttpPipeline implements OnModuleInit {
    */
   private jsonBodies(fastify: FastifyInstance): void {
     fastify.removeContentTypeParser(['application/json', 'text/plain']);
-    fastify.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: this.config.bodyLimitBytes }, (_request, body, done) => {
-      const text = body as string;
-      if (text.trim() === '') return done(null, undefined);
-      try {
-        done(null, secureJson.parse(text, undefined, { protoAction: 'remove', constructorAction: 'remove' }));
-      } catch {
-        done(Object.assign(new Error('The body is not valid JSON.'), { statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON_BODY' }), undefined);
-      }
-    });
+    fastify.addContentTypeParser(
+      'application/json',
+      { parseAs: 'string', bodyLimit: this.config.bodyLimitBytes },
+      (_request, body, done) => {
+        const text = body as string;
+        if (text.trim() === '') return done(null, undefined);
+        try {
+          done(null, secureJson.parse(text, undefined, { protoAction: 'remove', constructorAction: 'remove' }));
+        } catch {
+          done(
+            Object.assign(new Error('The body is not valid JSON.'), { statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON_BODY' }),
+            undefined,
+          );
+        }
+      },
+    );
   }
 
   /**

@@ -17,7 +17,9 @@ export class LlmKeysController {
 
   @Get('byor')
   @RequireScopes('llm:read')
-  @ApiOperation({ summary: 'Your "bring your own runtime" LLM key; provisioned on first use, replaced if the gateway no longer accepts it' })
+  @ApiOperation({
+    summary: 'Your "bring your own runtime" LLM key; provisioned on first use, replaced if the gateway no longer accepts it',
+  })
   @ApiOkResponse({ type: LlmApiKeyResponse })
   @ApiBadGatewayResponse({ description: 'The LLM gateway refused the request.', type: ProblemResponse })
   @ApiServiceUnavailableResponse({ description: 'The LLM gateway cannot be reached.', type: ProblemResponse })

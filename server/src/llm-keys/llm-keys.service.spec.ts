@@ -7,7 +7,13 @@ import type { LlmKeysRepository, LlmKeyValues, StoredLlmKey } from '../database/
 import type { LiteLlmClient } from './litellm.client';
 import { LlmKeysService } from './llm-keys.service';
 
-const config = AppConfig.fromEnv({ API_KEY_HASH_SECRET: 'h'.repeat(32), SESSION_SECRET: 's'.repeat(32), LLM_KEY_ENCRYPTION_KEY: 'l'.repeat(32), VERIFY_SERVICE_TOKEN: 'v'.repeat(32), KEYCLOAK_URL: 'https://sso.example.com' });
+const config = AppConfig.fromEnv({
+  API_KEY_HASH_SECRET: 'h'.repeat(32),
+  SESSION_SECRET: 's'.repeat(32),
+  LLM_KEY_ENCRYPTION_KEY: 'l'.repeat(32),
+  VERIFY_SERVICE_TOKEN: 'v'.repeat(32),
+  KEYCLOAK_URL: 'https://sso.example.com',
+});
 
 /** The LLM key rules with the repository, the gateway and the database faked. */
 function setUp(stored: StoredLlmKey | null, gateway: Partial<LiteLlmClient> = { enabled: false }) {
@@ -27,7 +33,10 @@ function setUp(stored: StoredLlmKey | null, gateway: Partial<LiteLlmClient> = { 
       return result;
     },
   };
-  const invalidation = { publish: jest.fn(async () => void events.push('publish')), evictLocally: jest.fn(() => void events.push('evict')) };
+  const invalidation = {
+    publish: jest.fn(async () => void events.push('publish')),
+    evictLocally: jest.fn(() => void events.push('evict')),
+  };
   // Only `hash` is used here: the real keyed hash, without cache or database.
   const verifier = new KeyVerifier(config, null!, null!, null!, null!);
   const service = new LlmKeysService(
@@ -42,7 +51,14 @@ function setUp(stored: StoredLlmKey | null, gateway: Partial<LiteLlmClient> = { 
 }
 
 function storedKey(key: string, verifier: KeyVerifier): StoredLlmKey {
-  return { id: 3, userId: 'alice', keyCiphertext: seal(key, deriveKey(config.llmKeys.encryptionKey, 'llm-keys')), keyHash: verifier.hash(key), keyHint: 'x', source: 'embedded' };
+  return {
+    id: 3,
+    userId: 'alice',
+    keyCiphertext: seal(key, deriveKey(config.llmKeys.encryptionKey, 'llm-keys')),
+    keyHash: verifier.hash(key),
+    keyHint: 'x',
+    source: 'embedded',
+  };
 }
 
 describe('LlmKeysService', () => {

@@ -31,7 +31,8 @@ export class LlmKeysService {
 
   async get(userId: string): Promise<string> {
     const row = await this.keys.findByUser(userId);
-    if (!row) return this.withUserLock(userId, async (tx, existing) => (existing ? { key: this.open(existing) } : this.issue(tx, userId, null)));
+    if (!row)
+      return this.withUserLock(userId, async (tx, existing) => (existing ? { key: this.open(existing) } : this.issue(tx, userId, null)));
     const key = this.open(row);
     if (row.source === 'litellm' && this.gateway.enabled && (await this.gateway.check(key)) === 'invalid') {
       // The proxy no longer accepts it (deleted there, expired, proxy reset): replace it.
@@ -65,7 +66,12 @@ export class LlmKeysService {
   }
 
   /** Creates a key (at the proxy or here), stores it encrypted, and retires the previous one. */
-  private async issue(tx: EntityManager, userId: string, previous: StoredLlmKey | null, options: { oldAlreadyInvalid?: boolean } = {}): Promise<Issued> {
+  private async issue(
+    tx: EntityManager,
+    userId: string,
+    previous: StoredLlmKey | null,
+    options: { oldAlreadyInvalid?: boolean } = {},
+  ): Promise<Issued> {
     const useGateway = this.gateway.enabled;
     const key = useGateway ? await this.gateway.generate(userId) : generateKey(this.config.llmKeys.prefix);
     if (previous?.source === 'litellm' && this.gateway.enabled) {

@@ -72,10 +72,22 @@ export class PinoNestLogger implements LoggerService {
     }
   }
 
-  log(message: unknown, ...params: unknown[]) { this.write('info', message, params); }
-  error(message: unknown, ...params: unknown[]) { this.write('error', message, params); }
-  warn(message: unknown, ...params: unknown[]) { this.write('warn', message, params); }
-  debug(message: unknown, ...params: unknown[]) { this.write('debug', message, params); }
-  verbose(message: unknown, ...params: unknown[]) { this.write('trace', message, params); }
-  fatal(message: unknown, ...params: unknown[]) { this.write('fatal', message, params); }
+  log(message: unknown, ...params: unknown[]) {
+    this.write('info', message, params);
+  }
+  error(message: unknown, ...params: unknown[]) {
+    this.write('error', message, params);
+  }
+  warn(message: unknown, ...params: unknown[]) {
+    this.write('warn', message, params);
+  }
+  debug(message: unknown, ...params: unknown[]) {
+    this.write('debug', message, params);
+  }
+  verbose(message: unknown, ...params: unknown[]) {
+    this.write('trace', message, params);
+  }
+  fatal(message: unknown, ...params: unknown[]) {
+    this.write('fatal', message, params);
+  }
 }

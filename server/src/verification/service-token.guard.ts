@@ -36,7 +36,12 @@ export class ServiceTokenGuard implements CanActivate {
     } catch (res) {
       if (!(res instanceof RateLimiterRes)) throw res;
       const seconds = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
-      throw new ApiProblem({ status: 429, code: 'rate_limited', detail: `Verification rate limit reached; retry in ${seconds} s.`, headers: { 'Retry-After': String(seconds) } });
+      throw new ApiProblem({
+        status: 429,
+        code: 'rate_limited',
+        detail: `Verification rate limit reached; retry in ${seconds} s.`,
+        headers: { 'Retry-After': String(seconds) },
+      });
     }
     const header = request.headers.authorization;
     if (!header) throw missingCredential();

@@ -25,7 +25,15 @@ export class VerificationController {
   async verify(@Body() body: VerifyKeyRequest): Promise<VerifyKeyResponse> {
     const result = await this.keys.verifyAny(body.key.trim());
     if (result.kind === 'llm_key') {
-      return { valid: true, code: 'VALID', user_id: result.key.userId, key_id: result.key.id, kind: 'llm_key', scopes: [], expires_at: null };
+      return {
+        valid: true,
+        code: 'VALID',
+        user_id: result.key.userId,
+        key_id: result.key.id,
+        kind: 'llm_key',
+        scopes: [],
+        expires_at: null,
+      };
     }
     const found = result.kind === 'api_key' ? result.key : undefined;
     return {

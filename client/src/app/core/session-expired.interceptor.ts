@@ -10,7 +10,12 @@ export const sessionExpiredInterceptor: HttpInterceptorFn = (request, next) => {
   const router = inject(Router);
   return next(request).pipe(
     catchError((error: unknown) => {
-      if (error instanceof HttpErrorResponse && error.status === 401 && request.url.startsWith('/api/') && !request.context.get(SKIP_SIGN_IN_REDIRECT)) {
+      if (
+        error instanceof HttpErrorResponse &&
+        error.status === 401 &&
+        request.url.startsWith('/api/') &&
+        !request.context.get(SKIP_SIGN_IN_REDIRECT)
+      ) {
         session.signIn(router.url);
       }
       return throwError(() => error);

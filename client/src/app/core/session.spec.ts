@@ -29,7 +29,8 @@ describe('Session, sign-in guard and 401 interceptor', () => {
   afterEach(() => http.verify());
 
   const runGuard = (url: string) =>
-    TestBed.runInInjectionContext(() => authGuard({} as ActivatedRouteSnapshot, { url } as RouterStateSnapshot)) as Observable<boolean> | boolean;
+    TestBed.runInInjectionContext(() => authGuard({} as ActivatedRouteSnapshot, { url } as RouterStateSnapshot)) as
+      Observable<boolean> | boolean;
 
   it('lets a signed-in visitor through and remembers who they are', async () => {
     const result = runGuard('/settings/api-keys');

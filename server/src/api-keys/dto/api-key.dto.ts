@@ -1,6 +1,18 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { ArrayUnique, IsArray, IsDefined, IsIn, IsISO8601, IsNotEmpty, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
+import {
+  ArrayUnique,
+  IsArray,
+  IsDefined,
+  IsIn,
+  IsISO8601,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+  ValidateIf,
+} from 'class-validator';
 import { ALL_SCOPES, Scope } from '../../credentials/scopes';
 
 /**
@@ -8,7 +20,8 @@ import { ALL_SCOPES, Scope } from '../../credentials/scopes';
  * one name. A lone surrogate cannot be stored faithfully (it would become U+FFFD): refused.
  */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-const normaliseName = ({ value }: { value: unknown }) => (typeof value === 'string' && !LONE_SURROGATE.test(value) ? value.normalize('NFC').trim() : value);
+const normaliseName = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && !LONE_SURROGATE.test(value) ? value.normalize('NFC').trim() : value;
 
 /**
  * Only visible characters and the plain space: no control (Cc), format (Cf: U+200B, U+202E …),
@@ -30,7 +43,8 @@ export class CreateApiKeyRequest {
   @ApiPropertyOptional({
     example: '2027-06-30T23:59:59Z',
     nullable: true,
-    description: 'ISO 8601; a time without zone is read as UTC. Omit or null for no expiry. Must be in the future and within the maximum lifetime.',
+    description:
+      'ISO 8601; a time without zone is read as UTC. Omit or null for no expiry. Must be in the future and within the maximum lifetime.',
   })
   @IsOptional()
   @ValidateIf((_o, v) => v !== null)

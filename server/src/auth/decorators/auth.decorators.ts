@@ -1,5 +1,12 @@
 import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
-import { ApiBearerAuth, ApiCookieAuth, ApiForbiddenResponse, ApiSecurity, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiCookieAuth,
+  ApiForbiddenResponse,
+  ApiSecurity,
+  ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import type { Principal } from '../../credentials/principal';
 import type { Scope } from '../../credentials/scopes';
@@ -21,8 +28,14 @@ export function RequireScopes(...scopes: Scope[]) {
     ApiBearerAuth('bearer'),
     ApiCookieAuth('cookie'),
     ApiSecurity('mcp'),
-    ApiUnauthorizedResponse({ description: 'No credential, or an invalid one (see `code` and `WWW-Authenticate`).', type: ProblemResponse }),
-    ApiForbiddenResponse({ description: `The credential lacks a scope (${scopes.join(', ') || 'none needed'}) or, for a cookie session, the anti-CSRF token.`, type: ProblemResponse }),
+    ApiUnauthorizedResponse({
+      description: 'No credential, or an invalid one (see `code` and `WWW-Authenticate`).',
+      type: ProblemResponse,
+    }),
+    ApiForbiddenResponse({
+      description: `The credential lacks a scope (${scopes.join(', ') || 'none needed'}) or, for a cookie session, the anti-CSRF token.`,
+      type: ProblemResponse,
+    }),
     ApiTooManyRequestsResponse({ description: 'Too many failed authentications from this address.', type: ProblemResponse }),
   );
 }

@@ -20,11 +20,18 @@ export class AuthController {
   @Get('login')
   @Public()
   @ApiOperation({ summary: 'Start console sign-in (authorization code + PKCE at the identity provider)' })
-  @ApiQuery({ name: 'return_to', required: false, description: 'Path on this site to come back to after sign-in; anything else means `/`.' })
+  @ApiQuery({
+    name: 'return_to',
+    required: false,
+    description: 'Path on this site to come back to after sign-in; anything else means `/`.',
+  })
   @ApiFoundResponse({ description: 'Redirect to the identity provider.' })
   async login(@Query('return_to') returnTo: unknown, @Res() reply: FastifyReply): Promise<void> {
     const { url, transaction } = await this.oidc.beginLogin(safeReturnTo(returnTo)).catch((error: unknown) => {
-      throw ApiProblem.unavailable(`The identity provider cannot be reached (${(error as Error).message}).`, 'identity_provider_unavailable');
+      throw ApiProblem.unavailable(
+        `The identity provider cannot be reached (${(error as Error).message}).`,
+        'identity_provider_unavailable',
+      );
     });
     this.sessions.saveLoginTransaction(reply, transaction);
     reply.header('cache-control', 'no-store').redirect(url, 302);
@@ -35,7 +42,11 @@ export class AuthController {
   @ApiExcludeEndpoint()
   async callback(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const transaction = this.sessions.takeLoginTransaction(request, reply);
-    if (!transaction) throw ApiProblem.badRequest('The sign-in has expired or was started in another browser; start again at /api/auth/login.', 'login_expired');
+    if (!transaction)
+      throw ApiProblem.badRequest(
+        'The sign-in has expired or was started in another browser; start again at /api/auth/login.',
+        'login_expired',
+      );
     const url = new URL(request.url, this.config.publicUrl);
     const tokens = await this.oidc.finishLogin(url, transaction).catch((error: unknown) => {
       throw ApiProblem.badRequest(`Sign-in failed: ${(error as Error).message}`, 'login_failed');

@@ -21,7 +21,7 @@ const BASE = new URL('http://return-to.invalid/');
 export function safeReturnTo(value: unknown): string {
   if (typeof value !== 'string' || value.length > MAX_RETURN_TO_LENGTH) return DEFAULT_RETURN_TO;
   if (!value.startsWith('/') || value[1] === '/' || value[1] === '\\') return DEFAULT_RETURN_TO;
-  if (/[\u0000-\u001f\u007f-\u009f]/.test(value)) return DEFAULT_RETURN_TO;
+  if (/\p{Cc}/u.test(value)) return DEFAULT_RETURN_TO;
   let encoded: string;
   try {
     // encodeURIComponent throws URIError on a lone surrogate.

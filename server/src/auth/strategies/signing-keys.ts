@@ -43,7 +43,8 @@ export function signingKeyProvider(options: { jwksUri: string; issuer: string })
       (key) => done(null, key.getPublicKey()),
       (error: unknown) => {
         if (error instanceof SigningKeyNotFoundError) return done(new CredentialRejected('unknown_signing_key'));
-        if (error instanceof JwksError || error instanceof JwksRateLimitError) return done(new CredentialRejected('signing_keys_unavailable'));
+        if (error instanceof JwksError || error instanceof JwksRateLimitError)
+          return done(new CredentialRejected('signing_keys_unavailable'));
         // Network failures fetching the key set: the provider is unreachable, not the token bad.
         done(new CredentialRejected('signing_keys_unavailable'));
       },

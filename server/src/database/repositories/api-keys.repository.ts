@@ -135,7 +135,15 @@ export class ApiKeysRepository {
     );
     const row = rows[0];
     if (!row) return undefined;
-    return { id: row.id, userId: row.user_id, name: row.name, scopes: row.scopes, expiresAt: row.expires_at, notBefore: row.not_before, revokedAt: row.revoked_at };
+    return {
+      id: row.id,
+      userId: row.user_id,
+      name: row.name,
+      scopes: row.scopes,
+      expiresAt: row.expires_at,
+      notBefore: row.not_before,
+      revokedAt: row.revoked_at,
+    };
   }
 
   /** One statement for a batch of uses; a newer time already stored wins. */

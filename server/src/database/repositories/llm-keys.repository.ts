@@ -25,7 +25,10 @@ export class LlmKeysRepository {
   }
 
   async findOwnerByHash(keyHash: Buffer): Promise<{ id: number; userId: string } | undefined> {
-    const rows: Array<{ id: number; user_id: string }> = await this.dataSource.query('SELECT id, user_id FROM llm_keys WHERE key_hash = $1', [keyHash]);
+    const rows: Array<{ id: number; user_id: string }> = await this.dataSource.query(
+      'SELECT id, user_id FROM llm_keys WHERE key_hash = $1',
+      [keyHash],
+    );
     return rows[0] ? { id: rows[0].id, userId: rows[0].user_id } : undefined;
   }
 

@@ -37,11 +37,30 @@ export interface ApiKeyCreatedDialogData {
     </mat-dialog-actions>
   `,
   styles: `
-    .warning { display: flex; gap: 8px; align-items: flex-start; padding: 12px; border-radius: 8px;
-      background: var(--mat-sys-tertiary-container); color: var(--mat-sys-on-tertiary-container); margin-top: 0; }
-    .label { font: var(--mat-sys-label-large); margin-bottom: 4px; word-break: break-word; }
-    .key { display: block; padding: 12px; border-radius: 8px; background: var(--mat-sys-surface-container-highest);
-      word-break: break-all; user-select: all; font-size: 0.95rem; }
+    .warning {
+      display: flex;
+      gap: 8px;
+      align-items: flex-start;
+      padding: 12px;
+      border-radius: 8px;
+      background: var(--mat-sys-tertiary-container);
+      color: var(--mat-sys-on-tertiary-container);
+      margin-top: 0;
+    }
+    .label {
+      font: var(--mat-sys-label-large);
+      margin-bottom: 4px;
+      word-break: break-word;
+    }
+    .key {
+      display: block;
+      padding: 12px;
+      border-radius: 8px;
+      background: var(--mat-sys-surface-container-highest);
+      word-break: break-all;
+      user-select: all;
+      font-size: 0.95rem;
+    }
   `,
 })
 export class ApiKeyCreatedDialog {

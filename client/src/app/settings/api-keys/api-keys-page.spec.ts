@@ -14,7 +14,14 @@ import { ApiKey } from './api-keys.api';
 import { ApiKeysPage } from './api-keys-page';
 
 const aKey = (id: number, name: string): ApiKey => ({
-  id, name, key_hint: 'sk-oh-…AbCd', scopes: ['keys:read'], created_at: new Date().toISOString(), last_used_at: null, expires_at: null, not_before: null,
+  id,
+  name,
+  key_hint: 'sk-oh-…AbCd',
+  scopes: ['keys:read'],
+  created_at: new Date().toISOString(),
+  last_used_at: null,
+  expires_at: null,
+  not_before: null,
 });
 
 describe('ApiKeysPage', () => {
@@ -68,7 +75,12 @@ describe('ApiKeysPage', () => {
   });
 
   it('shows one error with a retry instead of a toast, and recovers', async () => {
-    http.expectOne('/api/keys').flush({ status: 503, title: 'Service Unavailable', detail: 'The database is unavailable; try again shortly.' }, { status: 503, statusText: 'Service Unavailable' });
+    http
+      .expectOne('/api/keys')
+      .flush(
+        { status: 503, title: 'Service Unavailable', detail: 'The database is unavailable; try again shortly.' },
+        { status: 503, statusText: 'Service Unavailable' },
+      );
     await fixture.whenStable();
     expect(text()).toContain('The database is unavailable; try again shortly.');
     expect(await root.getAllHarnesses(MatSnackBarHarness)).toHaveLength(0);
@@ -129,9 +141,16 @@ describe('ApiKeysPage', () => {
     await deleteButton.click();
     await (await (await dialogTitled('Delete API key')).getHarness(MatButtonHarness.with({ text: 'Delete' }))).click();
     await allDialogsClosed();
-    http.expectOne('/api/keys/7').flush({ status: 503, title: 'Service Unavailable', detail: 'The database is unavailable; try again shortly.' }, { status: 503, statusText: 'Service Unavailable' });
+    http
+      .expectOne('/api/keys/7')
+      .flush(
+        { status: 503, title: 'Service Unavailable', detail: 'The database is unavailable; try again shortly.' },
+        { status: 503, statusText: 'Service Unavailable' },
+      );
     await fixture.whenStable();
-    expect(await (await root.getHarness(MatSnackBarHarness)).getMessage()).toBe('Could not delete "Deploy": The database is unavailable; try again shortly.');
+    expect(await (await root.getHarness(MatSnackBarHarness)).getMessage()).toBe(
+      'Could not delete "Deploy": The database is unavailable; try again shortly.',
+    );
     expect(text()).toContain('Deploy');
   });
 });

@@ -1,4 +1,14 @@
-import { afterNextRender, ChangeDetectionStrategy, Component, DestroyRef, ElementRef, inject, Injector, signal, viewChildren } from '@angular/core';
+import {
+  afterNextRender,
+  ChangeDetectionStrategy,
+  Component,
+  DestroyRef,
+  ElementRef,
+  inject,
+  Injector,
+  signal,
+  viewChildren,
+} from '@angular/core';
 import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
 import { MatButton } from '@angular/material/button';
 import { MatDialog } from '@angular/material/dialog';
@@ -64,7 +74,12 @@ export class ApiKeysPage {
           const { key, ...listed } = created;
           this.keys.update((keys) => [listed, ...keys]);
           return this.dialog
-            .open<ApiKeyCreatedDialog, ApiKeyCreatedDialogData>(ApiKeyCreatedDialog, { data: { name: created.name, key }, disableClose: true, width: '560px', maxWidth: '95vw' })
+            .open<ApiKeyCreatedDialog, ApiKeyCreatedDialogData>(ApiKeyCreatedDialog, {
+              data: { name: created.name, key },
+              disableClose: true,
+              width: '560px',
+              maxWidth: '95vw',
+            })
             .afterClosed();
         }),
         takeUntilDestroyed(this.destroyRef),

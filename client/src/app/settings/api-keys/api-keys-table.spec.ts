@@ -27,7 +27,13 @@ describe('ApiKeysTable', () => {
     TestBed.configureTestingModule({ imports: [ApiKeysTable], providers: [provideZonelessChangeDetection()] });
     fixture = TestBed.createComponent(ApiKeysTable);
     fixture.componentRef.setInput('keys', [
-      key({ id: 2, name: 'Newest', last_used_at: new Date(Date.now() - 2 * 60e3 - 5e3).toISOString(), expires_at: new Date(Date.now() + 3 * 86400e3).toISOString(), scopes: ['keys:read'] }),
+      key({
+        id: 2,
+        name: 'Newest',
+        last_used_at: new Date(Date.now() - 2 * 60e3 - 5e3).toISOString(),
+        expires_at: new Date(Date.now() + 3 * 86400e3).toISOString(),
+        scopes: ['keys:read'],
+      }),
       key({ id: 1, name: 'Oldest' }),
     ]);
     loader = TestbedHarnessEnvironment.loader(fixture);

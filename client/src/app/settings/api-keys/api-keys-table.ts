@@ -25,7 +25,12 @@ const NARROW_COLUMNS = ['name', 'lastUsed', 'status', 'actions'];
 })
 export class ApiKeysTable {
   private readonly clock = inject(Clock);
-  private readonly narrow = toSignal(inject(BreakpointObserver).observe('(max-width: 700px)').pipe(map((s) => s.matches)), { initialValue: false });
+  private readonly narrow = toSignal(
+    inject(BreakpointObserver)
+      .observe('(max-width: 700px)')
+      .pipe(map((s) => s.matches)),
+    { initialValue: false },
+  );
 
   readonly keys = input.required<ApiKey[]>();
   readonly deleteKey = output<ApiKey>();

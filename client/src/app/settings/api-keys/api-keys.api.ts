@@ -48,7 +48,8 @@ export function problemOf(error: unknown): Problem {
   if (error instanceof HttpErrorResponse) {
     const body = error.error as Partial<Problem> | null;
     if (body && typeof body === 'object' && typeof body.status === 'number') return body as Problem;
-    if (error.status === 0) return { status: 0, title: 'Offline', detail: 'The server could not be reached. Check your connection and try again.' };
+    if (error.status === 0)
+      return { status: 0, title: 'Offline', detail: 'The server could not be reached. Check your connection and try again.' };
     return { status: error.status, title: error.statusText || 'Error', detail: `The server answered ${error.status}.` };
   }
   return { status: 0, title: 'Error', detail: 'Something went wrong.' };

@@ -31,7 +31,10 @@ describe('CreateApiKeyDialog', () => {
     http = TestBed.inject(HttpTestingController);
     closedWith = 'open';
     const fixture = TestBed.createComponent(Host);
-    TestBed.inject(MatDialog).open(CreateApiKeyDialog).afterClosed().subscribe((v) => (closedWith = v));
+    TestBed.inject(MatDialog)
+      .open(CreateApiKeyDialog)
+      .afterClosed()
+      .subscribe((v) => (closedWith = v));
     await fixture.whenStable();
     loader = TestbedHarnessEnvironment.documentRootLoader(fixture);
   });
@@ -82,7 +85,12 @@ describe('CreateApiKeyDialog', () => {
     await name.setValue('deploy');
     await create.click();
     http.expectOne('/api/keys').flush(
-      { status: 409, title: 'Conflict', code: 'duplicate_name', detail: 'You already have an active API key named "deploy". Choose another name.' },
+      {
+        status: 409,
+        title: 'Conflict',
+        code: 'duplicate_name',
+        detail: 'You already have an active API key named "deploy". Choose another name.',
+      },
       { status: 409, statusText: 'Conflict' },
     );
     const field = await loader.getHarness(MatFormFieldHarness.with({ floatingLabelText: 'Name' }));
@@ -95,10 +103,12 @@ describe('CreateApiKeyDialog', () => {
     const { dialog, name, create } = await parts();
     await name.setValue('deploy');
     await create.click();
-    http.expectOne('/api/keys').flush(
-      { status: 409, title: 'Conflict', code: 'key_limit_reached', detail: 'You already have 100 active API keys, the maximum.' },
-      { status: 409, statusText: 'Conflict' },
-    );
+    http
+      .expectOne('/api/keys')
+      .flush(
+        { status: 409, title: 'Conflict', code: 'key_limit_reached', detail: 'You already have 100 active API keys, the maximum.' },
+        { status: 409, statusText: 'Conflict' },
+      );
     expect(await dialog.getText()).toContain('You already have 100 active API keys, the maximum.');
     expect(await create.isDisabled()).toBe(false);
     expect(closedWith).toBe('open');

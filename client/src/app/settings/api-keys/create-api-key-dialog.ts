@@ -34,8 +34,22 @@ function atLeastOne(control: AbstractControl<Record<string, boolean>>): Validati
 @Component({
   selector: 'app-create-api-key-dialog',
   imports: [
-    ReactiveFormsModule, MatDialogTitle, MatDialogContent, MatDialogActions, MatDialogClose, MatButton, MatFormField, MatLabel,
-    MatInput, MatError, MatHint, MatSelect, MatOption, MatCheckbox, MatDatepickerModule, MatProgressSpinner,
+    ReactiveFormsModule,
+    MatDialogTitle,
+    MatDialogContent,
+    MatDialogActions,
+    MatDialogClose,
+    MatButton,
+    MatFormField,
+    MatLabel,
+    MatInput,
+    MatError,
+    MatHint,
+    MatSelect,
+    MatOption,
+    MatCheckbox,
+    MatDatepickerModule,
+    MatProgressSpinner,
   ],
   changeDetection: ChangeDetectionStrategy.OnPush,
   templateUrl: './create-api-key-dialog.html',
@@ -56,13 +70,17 @@ export class CreateApiKeyDialog {
     name: new FormControl('', { nonNullable: true, validators: [nameValidator] }),
     expiry: new FormControl<ExpiryChoice>('90', { nonNullable: true }),
     date: new FormControl<Date | null>(null),
-    scopes: new FormGroup(Object.fromEntries(SCOPES.map((s) => [s.value, new FormControl(true, { nonNullable: true })])), { validators: atLeastOne }),
+    scopes: new FormGroup(Object.fromEntries(SCOPES.map((s) => [s.value, new FormControl(true, { nonNullable: true })])), {
+      validators: atLeastOne,
+    }),
   });
 
   protected readonly pending = signal(false);
   protected readonly serverError = signal<string | null>(null);
   private readonly formStatus = toSignal(this.form.statusChanges.pipe(startWith(this.form.status)), { requireSync: true });
-  private readonly expiryChoice = toSignal(this.form.controls.expiry.valueChanges.pipe(startWith(this.form.controls.expiry.value)), { requireSync: true });
+  private readonly expiryChoice = toSignal(this.form.controls.expiry.valueChanges.pipe(startWith(this.form.controls.expiry.value)), {
+    requireSync: true,
+  });
   protected readonly showDate = computed(() => this.expiryChoice() === 'date');
   protected readonly canSubmit = computed(() => this.formStatus() === 'VALID' && !this.pending());
 
@@ -103,7 +121,9 @@ export class CreateApiKeyDialog {
           const problem = problemOf(error);
           const nameError = problem.errors?.find((e) => e.field === 'name');
           if (problem.code === 'duplicate_name' || nameError) {
-            this.form.controls.name.setErrors({ server: problem.code === 'duplicate_name' ? problem.detail : `Name ${nameError!.message}` });
+            this.form.controls.name.setErrors({
+              server: problem.code === 'duplicate_name' ? problem.detail : `Name ${nameError!.message}`,
+            });
             this.form.controls.name.markAsTouched();
           } else {
             this.serverError.set(problem.detail ?? problem.title);

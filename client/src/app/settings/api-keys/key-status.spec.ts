@@ -22,13 +22,13 @@ describe('keyStatus', () => {
 });
 
 describe('time formatting', () => {
-  it('writes relative times in the viewer\'s words', () => {
+  it("writes relative times in the viewer's words", () => {
     expect(relativeTime(new Date(NOW - 3 * 60e3).toISOString(), NOW, 'en')).toBe('3 minutes ago');
     expect(relativeTime(new Date(NOW - 5e3).toISOString(), NOW, 'en')).toBe('now');
     expect(relativeTime(inDays(2), NOW, 'en')).toBe('in 2 days');
     expect(relativeTime(new Date(NOW - 3 * 60e3).toISOString(), NOW, 'de')).toBe('vor 3 Minuten');
   });
-  it('shows the exact time in the viewer\'s zone, not UTC', () => {
+  it("shows the exact time in the viewer's zone, not UTC", () => {
     const text = exactTime('2026-11-29T12:00:00Z', 'en-GB', 'Asia/Tokyo');
     expect(text).toContain('21:00:00');
     expect(text).toMatch(/GMT\+9|JST/);

@@ -18,7 +18,10 @@ describe('LlmKeyCard', () => {
   let root: HarnessLoader;
 
   beforeEach(async () => {
-    TestBed.configureTestingModule({ imports: [LlmKeyCard], providers: [provideZonelessChangeDetection(), provideHttpClient(), provideHttpClientTesting()] });
+    TestBed.configureTestingModule({
+      imports: [LlmKeyCard],
+      providers: [provideZonelessChangeDetection(), provideHttpClient(), provideHttpClientTesting()],
+    });
     http = TestBed.inject(HttpTestingController);
     fixture = TestBed.createComponent(LlmKeyCard);
     loader = TestbedHarnessEnvironment.loader(fixture);
@@ -43,7 +46,15 @@ describe('LlmKeyCard', () => {
   });
 
   it('says clearly when the gateway is unavailable, and retries', async () => {
-    http.expectOne('/api/keys/llm/byor').flush({ status: 503, title: 'Service Unavailable', code: 'llm_gateway_unavailable', detail: 'The LLM gateway is unreachable; try again shortly.' }, { status: 503, statusText: 'Service Unavailable' });
+    http.expectOne('/api/keys/llm/byor').flush(
+      {
+        status: 503,
+        title: 'Service Unavailable',
+        code: 'llm_gateway_unavailable',
+        detail: 'The LLM gateway is unreachable; try again shortly.',
+      },
+      { status: 503, statusText: 'Service Unavailable' },
+    );
     await fixture.whenStable();
     expect(fixture.nativeElement.textContent).toContain('The LLM gateway is unavailable right now.');
     await (await loader.getHarness(MatButtonHarness.with({ text: 'Retry' }))).click();

@@ -17,7 +17,20 @@ type CardState = { kind: 'loading' } | { kind: 'ready'; key: string } | { kind: 
 /** The BYOR LLM key: masked by default, show/hide, copy, and rotation behind a confirmation. */
 @Component({
   selector: 'app-llm-key-card',
-  imports: [MatCard, MatCardHeader, MatCardTitle, MatCardSubtitle, MatCardContent, MatCardActions, MatButton, MatIconButton, MatIcon, MatTooltip, MatProgressSpinner, CdkCopyToClipboard],
+  imports: [
+    MatCard,
+    MatCardHeader,
+    MatCardTitle,
+    MatCardSubtitle,
+    MatCardContent,
+    MatCardActions,
+    MatButton,
+    MatIconButton,
+    MatIcon,
+    MatTooltip,
+    MatProgressSpinner,
+    CdkCopyToClipboard,
+  ],
   changeDetection: ChangeDetectionStrategy.OnPush,
   templateUrl: './llm-key-card.html',
   styleUrl: './llm-key-card.scss',
@@ -62,7 +75,8 @@ export class LlmKeyCard {
       .open<ConfirmDialog, ConfirmDialogData, boolean>(ConfirmDialog, {
         data: {
           title: 'Refresh LLM key',
-          message: 'A new LLM key will replace this one. The old key stops working immediately: agents and tools using it need the new key.',
+          message:
+            'A new LLM key will replace this one. The old key stops working immediately: agents and tools using it need the new key.',
           confirmLabel: 'Refresh key',
           destructive: true,
         },
@@ -96,7 +110,9 @@ export class LlmKeyCard {
     return {
       kind: 'error',
       unavailable,
-      message: unavailable ? `The LLM gateway is unavailable right now. ${problem.detail ?? ''}`.trim() : (problem.detail ?? 'The LLM key could not be loaded.'),
+      message: unavailable
+        ? `The LLM gateway is unavailable right now. ${problem.detail ?? ''}`.trim()
+        : (problem.detail ?? 'The LLM key could not be loaded.'),
     };
   }
 }

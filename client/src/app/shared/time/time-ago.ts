@@ -9,7 +9,13 @@ import { exactTime, relativeTime } from './format-time';
   imports: [MatTooltip],
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `<time [attr.datetime]="value()" [matTooltip]="exact()" [attr.title]="exact()" tabindex="0">{{ relative() }}</time>`,
-  styles: `time { text-decoration: underline dotted; text-underline-offset: 3px; cursor: help; }`,
+  styles: `
+    time {
+      text-decoration: underline dotted;
+      text-underline-offset: 3px;
+      cursor: help;
+    }
+  `,
 })
 export class TimeAgo {
   private readonly clock = inject(Clock);
