@@ -1,5 +1,6 @@
 import { call, createKey, expectProblem, passwordToken } from './support/http';
 import { startTestApp, type TestApp } from './support/test-app';
+import { forgeToken } from './support/tokens';
 
 describe('Input hardening (e2e)', () => {
   let app: TestApp;
@@ -149,7 +150,64 @@ describe('Input hardening (e2e)', () => {
     });
   });
 
+  describe('deeply nested JSON', () => {
+    it.each(['/api/keys', '/api/keys/verify'])('answers %s with a 400 problem, not a stack overflow', async (path) => {
+      const deep = `{"name":"x","key":"x","scopes":${'['.repeat(1500)}${']'.repeat(1500)}}`;
+      const res = await call(app, path, {
+        method: 'POST',
+        token: path.endsWith('verify') ? app.config.verification.serviceToken : alice,
+        rawBody: deep,
+        headers: { 'content-type': 'application/json' },
+      });
+      expectProblem(res, 400, 'bad_request');
+      expect(res.body.detail).toBe('The JSON body is nested deeper than 32 levels.');
+    });
+
+    it('still takes ordinary bodies with arrays', async () => {
+      expect(
+        (await call(app, '/api/keys', { method: 'POST', token: alice, body: { name: 'nested-ok', scopes: ['keys:read'] } })).status,
+      ).toBe(201);
+    });
+  });
+
+  describe('access token claims', () => {
+    let sub: string;
+    beforeAll(async () => {
+      sub = (await call(app, '/api/keys/current', { token: alice })).body.user_id;
+    });
+
+    it('refuses a token without exp', async () => {
+      const res = await call(app, '/api/keys', { token: await forgeToken(app, sub, { exp: undefined }) });
+      expectProblem(res, 401, 'invalid_token');
+      expect(res.body.detail).toContain('no expiry');
+    });
+
+    it('refuses a token that does not say it is an access token', async () => {
+      expectProblem(await call(app, '/api/keys', { token: await forgeToken(app, sub, { typ: undefined }) }), 401, 'wrong_token_type');
+      expectProblem(await call(app, '/api/keys', { token: await forgeToken(app, sub, { typ: 'ID' }) }), 401, 'wrong_token_type');
+    });
+
+    it('accepts an RFC 9068 access token (typ at+jwt in the header) and a Keycloak one', async () => {
+      expect((await call(app, '/api/keys', { token: await forgeToken(app, sub, { typ: undefined }, { typ: 'at+jwt' }) })).status).toBe(200);
+      expect((await call(app, '/api/keys', { token: await forgeToken(app, sub) })).status).toBe(200);
+    });
+  });
+
   it('keeps working after all that', async () => {
     expect((await createKey(app, alice)).key).toMatch(/^sk-oh-/);
+  });
+});
+
+describe('Access token type check switched off (e2e)', () => {
+  it('accepts an untyped token with JWT_REQUIRE_ACCESS_TOKEN_TYPE=false, but still no refresh token', async () => {
+    const app = await startTestApp({ JWT_REQUIRE_ACCESS_TOKEN_TYPE: 'false' });
+    try {
+      const sub = (await call(app, '/api/keys/current', { token: await passwordToken(app, 'alice') })).body.user_id;
+      expect((await call(app, '/api/keys', { token: await forgeToken(app, sub, { typ: undefined }) })).status).toBe(200);
+      expectProblem(await call(app, '/api/keys', { token: await forgeToken(app, sub, { typ: 'Refresh' }) }), 401, 'wrong_token_type');
+      expectProblem(await call(app, '/api/keys', { token: await forgeToken(app, sub, { exp: undefined }) }), 401, 'invalid_token');
+    } finally {
+      await app.close();
+    }
   });
 });

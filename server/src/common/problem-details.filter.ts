@@ -35,6 +35,16 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   return false;
 }
 
+/** Fastify's request errors, in words for the caller. */
+const FASTIFY_ERROR_DETAILS: Record<string, string> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'The request body is too large.',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'Unsupported content type; send application/json.',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'The JSON body is empty.',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'Content-Length does not match the body.',
+  FST_ERR_BAD_URL: 'The URL is malformed.',
+  FST_ERR_MAX_PARAM_LENGTH: 'A path segment is too long.',
+};
+
 /** Maps any error to an RFC 9457 problem. The one place where errors become HTTP. */
 export function problemFromError(error: unknown): ProblemInit {
   if (error instanceof ApiProblem) return error.problem;
@@ -62,22 +72,14 @@ export function problemFromError(error: unknown): ProblemInit {
   const statusCode = (error as { statusCode?: unknown })?.statusCode;
   if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
     const fastifyCode = String((error as { code?: unknown }).code ?? '');
+    const invalidJson = fastifyCode.startsWith('FST_ERR_CTP_INVALID_JSON') || error instanceof SyntaxError;
     const detail =
-      fastifyCode === 'FST_ERR_CTP_BODY_TOO_LARGE'
-        ? 'The request body is too large.'
-        : fastifyCode === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
-          ? 'Unsupported content type; send application/json.'
-          : fastifyCode === 'FST_ERR_CTP_EMPTY_JSON_BODY'
-            ? 'The JSON body is empty.'
-            : fastifyCode.startsWith('FST_ERR_CTP_INVALID_JSON') || error instanceof SyntaxError
-              ? 'The body is not valid JSON.'
-              : fastifyCode === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH'
-                ? 'Content-Length does not match the body.'
-                : fastifyCode === 'FST_ERR_BAD_URL'
-                  ? 'The URL is malformed.'
-                  : fastifyCode === 'FST_ERR_MAX_PARAM_LENGTH'
-                    ? 'A path segment is too long.'
-                    : 'The request could not be read.';
+      FASTIFY_ERROR_DETAILS[fastifyCode] ??
+      (fastifyCode === 'FST_ERR_CTP_JSON_TOO_DEEP'
+        ? (error as Error).message
+        : invalidJson
+          ? 'The body is not valid JSON.'
+          : 'The request could not be read.');
     return { status: statusCode, detail, code: 'bad_request' };
   }
   return { status: 500, detail: 'An unexpected error occurred.', code: 'internal_error' };

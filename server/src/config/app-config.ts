@@ -26,6 +26,7 @@ export class AppConfig {
     clientSecret?: string;
     audiences: string[];
     clockToleranceSeconds: number;
+    requireAccessTokenType: boolean;
   };
   readonly devIdp: { users: DevUser[]; privateKeyPem: string };
   readonly apiKeys: {
@@ -83,6 +84,7 @@ export class AppConfig {
         .map((s) => s.trim())
         .filter(Boolean),
       clockToleranceSeconds: env.JWT_CLOCK_TOLERANCE_SECONDS,
+      requireAccessTokenType: env.JWT_REQUIRE_ACCESS_TOKEN_TYPE,
     };
     this.devIdp = {
       users: env.DEV_USERS.split(',').map((pair) => {

@@ -100,6 +100,15 @@ export class Environment {
   @Max(300)
   JWT_CLOCK_TOLERANCE_SECONDS = 30;
 
+  /**
+   * Access tokens must say they are access tokens: Keycloak's `typ: "Bearer"` claim or an
+   * RFC 9068 `typ: at+jwt` header. `false` for a provider that marks them neither way (a
+   * token that names another type, e.g. Refresh or ID, is refused regardless).
+   */
+  @Transform(toBool)
+  @IsBoolean()
+  JWT_REQUIRE_ACCESS_TOKEN_TYPE = true;
+
   /** Users of the embedded development identity provider: `name:password,name:password`. */
   @IsString()
   @Matches(/^[A-Za-z0-9._-]+:[^,]+(,[A-Za-z0-9._-]+:[^,]+)*$/, { message: 'DEV_USERS must look like alice:alice,bob:bob' })

@@ -19,6 +19,8 @@ export type RejectionReason =
   | 'invalid_audience'
   | 'wrong_token_type'
   | 'no_subject'
+  | 'no_expiry'
+  | 'untyped_token'
   | 'invalid_service_token';
 
 /** Thrown (or handed to Passport's `fail`) when a credential is refused; never for server faults. */
@@ -72,6 +74,13 @@ export function describeRejection(rejection: CredentialRejected): { code: Proble
       return { code: 'wrong_token_type', detail: `A ${rejection.hint ?? 'non-access'} token is not an access token.` };
     case 'no_subject':
       return { code: 'invalid_token', detail: 'The access token has no subject.' };
+    case 'no_expiry':
+      return { code: 'invalid_token', detail: 'The access token has no expiry (exp); only expiring tokens are accepted.' };
+    case 'untyped_token':
+      return {
+        code: 'wrong_token_type',
+        detail: 'The token does not say it is an access token (Keycloak typ "Bearer" claim, or an RFC 9068 at+jwt header).',
+      };
     case 'invalid_service_token':
       return { code: 'invalid_service_token', detail: 'The service token is not valid for the verification API.' };
   }

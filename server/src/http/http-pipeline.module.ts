@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import secureJson from 'secure-json-parse';
 import { AppConfig } from '../config/app-config';
+import { jsonDepth, MAX_JSON_DEPTH } from './json-depth';
 
 /** The app's pino logger (created before Nest, so framework messages use it too). */
 export const APP_LOGGER = Symbol('APP_LOGGER');
@@ -88,6 +89,10 @@ class HttpPipeline implements OnModuleInit {
       (_request, body, done) => {
         const text = body as string;
         if (text.trim() === '') return done(null, undefined);
+        if (jsonDepth(text) > MAX_JSON_DEPTH) {
+          const tooDeep = new Error(`The JSON body is nested deeper than ${MAX_JSON_DEPTH} levels.`);
+          return done(Object.assign(tooDeep, { statusCode: 400, code: 'FST_ERR_CTP_JSON_TOO_DEEP' }), undefined);
+        }
         try {
           done(null, secureJson.parse(text, undefined, { protoAction: 'remove', constructorAction: 'remove' }));
         } catch {

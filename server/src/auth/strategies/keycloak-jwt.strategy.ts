@@ -28,7 +28,11 @@ export interface KeycloakClaims {
 function jwtOptions(config: AppConfig): StrategyOptionsWithoutRequest {
   return {
     jwtFromRequest: (req: CredentialRequest) => req.credential.raw,
-    secretOrKeyProvider: signingKeyProvider({ jwksUri: config.oidc.jwksUri, issuer: config.oidc.issuer }),
+    secretOrKeyProvider: signingKeyProvider({
+      jwksUri: config.oidc.jwksUri,
+      issuer: config.oidc.issuer,
+      requireAccessTokenType: config.oidc.requireAccessTokenType,
+    }),
     algorithms: ['RS256'],
     issuer: config.oidc.issuer,
     ignoreExpiration: false,
