@@ -193,6 +193,20 @@ describe('Input hardening (e2e)', () => {
     });
   });
 
+  describe('secrets in request paths never reach the log', () => {
+    it('masks API keys, LLM keys, gateway keys, the service token and JWTs in the access log', async () => {
+      const apiKey = (await createKey(app, alice)).key;
+      const llmKey = (await call(app, '/api/keys/llm/byor', { token: alice })).body.key as string;
+      const secrets = [apiKey, llmKey, 'sk-3f9aLk2_Qw8zR7tY1uI0oP', app.config.verification.serviceToken, alice];
+      for (const secret of secrets) {
+        expect((await call(app, `/api/keys/${encodeURIComponent(secret)}`, { token: alice })).status).toBeGreaterThanOrEqual(400);
+      }
+      const logged = app.logs.lines.filter((l) => l.includes('request completed'));
+      expect(logged.length).toBeGreaterThanOrEqual(secrets.length);
+      for (const secret of secrets) expect(app.logs.text).not.toContain(secret);
+    });
+  });
+
   it('keeps working after all that', async () => {
     expect((await createKey(app, alice)).key).toMatch(/^sk-oh-/);
   });

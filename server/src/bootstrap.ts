@@ -10,7 +10,7 @@ import { problemFromError, sendProblem } from './common/problem-details.filter';
 import { AppConfig } from './config/app-config';
 import { databaseConnection } from './database/data-source-options';
 import { EmbeddedPostgres, startEmbeddedPostgres } from './database/embedded-postgres';
-import { createLogger, PinoNestLogger } from './logging/logging';
+import { createLogger, PinoNestLogger, secretScrubber } from './logging/logging';
 
 export interface RunningApp {
   app: NestFastifyApplication;
@@ -70,7 +70,7 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
       // become problems too.
       frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => sendProblem(reply, request, problemFromError(error)),
     });
-    const logger = createLogger(config.logLevel, config.apiKeys.prefix, options.logStream);
+    const logger = createLogger(config.logLevel, secretScrubber(config.apiKeys.prefix, config.secrets), options.logStream);
     const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, database, logger), adapter, {
       logger: new PinoNestLogger(logger),
       abortOnError: false,

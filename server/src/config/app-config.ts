@@ -126,6 +126,18 @@ export class AppConfig {
     };
   }
 
+  /** Every configured secret, for the log scrubber: none of them may ever reach a log line. */
+  get secrets(): string[] {
+    return [
+      this.apiKeys.hashSecret,
+      this.sessionSecret,
+      this.llmKeys.encryptionKey,
+      this.verification.serviceToken,
+      this.oidc.clientSecret,
+      this.llmKeys.litellm?.masterKey,
+    ].filter((secret): secret is string => Boolean(secret));
+  }
+
   static fromEnv(env: NodeJS.ProcessEnv = process.env): AppConfig {
     return new AppConfig(parseEnvironment(env));
   }

@@ -16,13 +16,24 @@ export const REDACT_PATHS = [
 ];
 
 /**
- * Defence in depth: anything shaped like one of our keys is masked wherever it appears in a log
- * line, even in a message a future change writes by mistake.
+ * Defence in depth: anything shaped like a secret this product issues or holds is masked
+ * wherever it appears in a log line (a URL, an error message, a value a future change logs by
+ * mistake): our API keys and LLM keys (`sk-oh-…`, `sk-oh-llm-…`), LiteLLM's keys (`sk-…`),
+ * JWTs (access, refresh and ID tokens), and the configured secrets themselves (service token,
+ * master key, hash, session and encryption secrets), whatever their shape.
  */
-export function keyScrubber(prefix: string): (text: string) => string {
-  const escaped = prefix.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&');
-  const pattern = new RegExp(`${escaped}[0-9A-Za-z]{4,}`, 'g');
-  return (text) => text.replace(pattern, `${prefix}[REDACTED]`);
+export function secretScrubber(prefix: string, secrets: readonly string[] = []): (text: string) => string {
+  const escape = (value: string) => value.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&');
+  const ourKeys = new RegExp(`${escape(prefix)}[0-9A-Za-z_-]{4,}`, 'g');
+  const gatewayKeys = /\bsk-[0-9A-Za-z_-]{16,}/g;
+  const jwts = /\beyJ[0-9A-Za-z_-]{4,}\.[0-9A-Za-z_-]{4,}\.[0-9A-Za-z_-]*/g;
+  const literal = secrets.filter((secret) => secret.length >= 8);
+  const configured = literal.length > 0 ? new RegExp(literal.map(escape).join('|'), 'g') : undefined;
+  return (text) => {
+    let out = configured ? text.replace(configured, '[REDACTED]') : text;
+    out = out.replace(ourKeys, `${prefix}[REDACTED]`).replace(gatewayKeys, 'sk-[REDACTED]').replace(jwts, '[REDACTED-JWT]');
+    return out;
+  };
 }
 
 function scrubValue(value: unknown, scrub: (s: string) => string, depth = 0): unknown {
@@ -38,8 +49,7 @@ function scrubValue(value: unknown, scrub: (s: string) => string, depth = 0): un
   return out;
 }
 
-export function createLogger(level: string, keyPrefix: string, stream?: DestinationStream): Logger {
-  const scrub = keyScrubber(keyPrefix);
+export function createLogger(level: string, scrub: (text: string) => string, stream?: DestinationStream): Logger {
   const options: LoggerOptions = {
     level,
     redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
