@@ -354,6 +354,32 @@ describe('Authentication (e2e)', () => {
       expect(ok.status).toBe(201);
     });
 
+    it("ties the XSRF token to the session: a planted cookie/header pair or another session's token is refused", async () => {
+      const { jar } = await signIn(app, 'alice');
+      const other = await signIn(app, 'alice');
+      const planted = 'attacker-chosen-token';
+      const withPlantedPair = jar.header().replace(/XSRF-TOKEN=[^;]+/, `XSRF-TOKEN=${planted}`);
+      expectProblem(
+        await call(app, '/api/keys', {
+          method: 'POST',
+          headers: { cookie: withPlantedPair, 'x-xsrf-token': planted },
+          body: { name: 'planted' },
+        }),
+        403,
+        'csrf_token_invalid',
+      );
+      expect(other.jar.cookies.get('XSRF-TOKEN')).not.toBe(jar.cookies.get('XSRF-TOKEN'));
+      expectProblem(
+        await call(app, '/api/keys', {
+          method: 'POST',
+          headers: { cookie: jar.header(), 'x-xsrf-token': other.jar.cookies.get('XSRF-TOKEN')! },
+          body: { name: 'cross-session' },
+        }),
+        403,
+        'csrf_token_invalid',
+      );
+    });
+
     it('sets HttpOnly, SameSite=Lax cookies and keeps the XSRF token readable', async () => {
       const res = await fetch(`${app.url}/api/auth/login`, { redirect: 'manual' });
       expect(res.headers.get('location')).toMatch(/\/realms\/dev\/protocol\/openid-connect\/auth\?.*code_challenge_method=S256/);

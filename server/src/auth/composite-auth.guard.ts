@@ -136,9 +136,11 @@ export class CompositeAuthGuard implements CanActivate {
     }
 
     if (credential.kind === 'cookie') {
-      // Cookies ride along on cross-site requests; changes need the double-submit token.
-      if (!SAFE_METHODS.has(request.method) && !this.sessions.csrfTokenMatches(request)) throw csrfRejected();
-      this.sessions.ensureCsrfCookie(request, reply);
+      // Cookies ride along on cross-site requests; changes need this session's XSRF token.
+      // A renewal keeps the session's id, so the state read here still names this session.
+      const sessionId = this.sessions.state(request)?.s;
+      if (!SAFE_METHODS.has(request.method) && !this.sessions.csrfTokenMatches(request, sessionId)) throw csrfRejected();
+      this.sessions.ensureCsrfCookie(request, reply, sessionId);
     }
 
     return this.admit(principal, targets, request);

@@ -46,4 +46,6 @@ export interface CredentialRequest {
   credential: Credential;
   /** The canonical `Bearer <token>` form, for passport-http-bearer. */
   headers: { authorization?: string };
+  /** A JWT's header `typ`, noted by the key provider before the signature check (RFC 9068). */
+  jwtHeaderType?: string;
 }

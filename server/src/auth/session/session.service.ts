@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppConfig } from '../../config/app-config';
 import { deriveKey, seal, unseal } from '../../common/sealed';
@@ -30,33 +30,42 @@ function secondsLeft(jwt: string): number {
 export class SessionService {
   private readonly logger = new Logger(SessionService.name);
   private readonly sealKey: Buffer;
+  private readonly csrfKey: Buffer;
 
   constructor(
     private readonly config: AppConfig,
     private readonly oidc: OidcClientService,
   ) {
     this.sealKey = deriveKey(config.sessionSecret, 'session-cookies');
+    this.csrfKey = deriveKey(config.sessionSecret, 'xsrf-token');
   }
 
   private cookieOptions(httpOnly: boolean, maxAge = SESSION_MAX_AGE_S, path = '/') {
     return { httpOnly, secure: this.config.secureCookies, sameSite: 'lax' as const, path, maxAge };
   }
 
-  start(reply: FastifyReply, tokens: SessionTokens): void {
+  /**
+   * Starts a session (or renews one, keeping its id): the access token in `keycloak_auth`, the
+   * sealed session state (id, refresh and ID tokens), and the XSRF token derived from the id.
+   */
+  start(reply: FastifyReply, tokens: SessionTokens, sessionId = randomBytes(18).toString('base64url')): void {
     reply.setCookie(SESSION_COOKIE, tokens.accessToken, this.cookieOptions(true));
-    if (tokens.refreshToken) {
-      const sealed = seal(JSON.stringify({ r: tokens.refreshToken, i: tokens.idToken }), this.sealKey);
-      reply.setCookie(REFRESH_COOKIE, sealed, this.cookieOptions(true));
-    }
-    reply.setCookie(CSRF_COOKIE, randomBytes(24).toString('base64url'), this.cookieOptions(false));
+    const state: SessionState = { s: sessionId, r: tokens.refreshToken, i: tokens.idToken };
+    reply.setCookie(REFRESH_COOKIE, seal(JSON.stringify(state), this.sealKey), this.cookieOptions(true));
+    reply.setCookie(CSRF_COOKIE, this.csrfTokenFor(sessionId), this.cookieOptions(false));
   }
 
   clear(reply: FastifyReply): void {
     for (const name of [SESSION_COOKIE, REFRESH_COOKIE, CSRF_COOKIE]) reply.clearCookie(name, { path: '/' });
   }
 
-  idToken(request: FastifyRequest): string | undefined {
-    return this.readRefreshCookie(request)?.i;
+  /** The sealed session state: the session's id, and its refresh and ID tokens when issued. */
+  state(request: FastifyRequest): SessionState | undefined {
+    const raw = request.cookies[REFRESH_COOKIE];
+    const json = raw ? unseal(raw, this.sealKey) : undefined;
+    if (!json) return undefined;
+    const state = JSON.parse(json) as Partial<SessionState>;
+    return typeof state.s === 'string' ? (state as SessionState) : undefined;
   }
 
   /**
@@ -66,11 +75,11 @@ export class SessionService {
    */
   async refreshIfNeeded(accessToken: string, request: FastifyRequest, reply: FastifyReply): Promise<string> {
     if (secondsLeft(accessToken) > REFRESH_MARGIN_S) return accessToken;
-    const stored = this.readRefreshCookie(request);
-    if (!stored) return accessToken;
+    const stored = this.state(request);
+    if (!stored?.r) return accessToken;
     try {
       const tokens = await this.oidc.refresh(stored.r);
-      this.start(reply, { ...tokens, idToken: tokens.idToken ?? stored.i });
+      this.start(reply, { ...tokens, refreshToken: tokens.refreshToken ?? stored.r, idToken: tokens.idToken ?? stored.i }, stored.s);
       return tokens.accessToken;
     } catch (error) {
       this.logger.warn({ err: error }, 'session refresh failed');
@@ -78,17 +87,28 @@ export class SessionService {
     }
   }
 
-  csrfTokenMatches(request: FastifyRequest): boolean {
-    const cookie = request.cookies[CSRF_COOKIE];
-    const header = request.headers[CSRF_HEADER];
-    if (!cookie || typeof header !== 'string') return false;
-    const a = Buffer.from(cookie);
-    const b = Buffer.from(header);
-    return a.length === b.length && timingSafeEqual(a, b);
+  /** The XSRF token of a session: an HMAC of its id, so only this session's token passes. */
+  private csrfTokenFor(sessionId: string): string {
+    return createHmac('sha256', this.csrfKey).update(sessionId).digest('base64url');
   }
 
-  ensureCsrfCookie(request: FastifyRequest, reply: FastifyReply): void {
-    if (!request.cookies[CSRF_COOKIE]) reply.setCookie(CSRF_COOKIE, randomBytes(24).toString('base64url'), this.cookieOptions(false));
+  /**
+   * A cookie-authenticated change must send `X-XSRF-TOKEN` equal to this session's token (the
+   * page reads it from the XSRF-TOKEN cookie; another site can neither read nor compute it). A
+   * matching cookie/header pair planted from elsewhere does not pass: it is not this session's.
+   */
+  csrfTokenMatches(request: FastifyRequest, sessionId: string | undefined): boolean {
+    const header = request.headers[CSRF_HEADER];
+    if (!sessionId || typeof header !== 'string') return false;
+    const expected = Buffer.from(this.csrfTokenFor(sessionId));
+    const given = Buffer.from(header);
+    return expected.length === given.length && timingSafeEqual(expected, given);
+  }
+
+  ensureCsrfCookie(request: FastifyRequest, reply: FastifyReply, sessionId: string | undefined): void {
+    if (!sessionId) return;
+    const token = this.csrfTokenFor(sessionId);
+    if (request.cookies[CSRF_COOKIE] !== token) reply.setCookie(CSRF_COOKIE, token, this.cookieOptions(false));
   }
 
   saveLoginTransaction(reply: FastifyReply, transaction: LoginTransaction): void {
@@ -101,10 +121,14 @@ export class SessionService {
     const json = raw ? unseal(raw, this.sealKey) : undefined;
     return json ? (JSON.parse(json) as LoginTransaction) : undefined;
   }
+}
 
-  private readRefreshCookie(request: FastifyRequest): { r: string; i?: string } | undefined {
-    const raw = request.cookies[REFRESH_COOKIE];
-    const json = raw ? unseal(raw, this.sealKey) : undefined;
-    return json ? (JSON.parse(json) as { r: string; i?: string }) : undefined;
-  }
+/** What the sealed session cookie holds (short keys: it travels with every request). */
+export interface SessionState {
+  /** The session's id: random, fixed for the session's life, the XSRF token's seed. */
+  s: string;
+  /** The refresh token, when the provider issued one. */
+  r?: string;
+  /** The ID token, for the provider's logout. */
+  i?: string;
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
-import { Strategy as JwtStrategy, StrategyOptionsWithoutRequest } from 'passport-jwt';
+import { Strategy as JwtStrategy, StrategyOptionsWithRequest } from 'passport-jwt';
 import { AppConfig } from '../../config/app-config';
 import { CredentialRejected } from '../../credentials/credential-rejected';
 import type { AuthType, Principal } from '../../credentials/principal';
@@ -13,6 +13,7 @@ export const COOKIE_STRATEGY = 'keycloak-cookie';
 
 export interface KeycloakClaims {
   sub?: string;
+  exp?: unknown;
   typ?: string;
   azp?: string;
   aud?: string | string[];
@@ -25,14 +26,11 @@ export interface KeycloakClaims {
  * key confusion), exact issuer, `exp`/`nbf` with a small leeway, keys from the realm's JWKS.
  * The token is the credential the guard parsed; nothing here reads headers or cookies.
  */
-function jwtOptions(config: AppConfig): StrategyOptionsWithoutRequest {
+function jwtOptions(config: AppConfig): StrategyOptionsWithRequest {
   return {
+    passReqToCallback: true,
     jwtFromRequest: (req: CredentialRequest) => req.credential.raw,
-    secretOrKeyProvider: signingKeyProvider({
-      jwksUri: config.oidc.jwksUri,
-      issuer: config.oidc.issuer,
-      requireAccessTokenType: config.oidc.requireAccessTokenType,
-    }),
+    secretOrKeyProvider: signingKeyProvider({ jwksUri: config.oidc.jwksUri, issuer: config.oidc.issuer }),
     algorithms: ['RS256'],
     issuer: config.oidc.issuer,
     ignoreExpiration: false,
@@ -40,9 +38,21 @@ function jwtOptions(config: AppConfig): StrategyOptionsWithoutRequest {
   };
 }
 
-export function principalFromClaims(claims: KeycloakClaims, config: AppConfig, authType: AuthType): Principal {
+/** RFC 9068 §2.1: access tokens in JWT form say so in their header. */
+const RFC9068_TYPES = new Set(['at+jwt', 'application/at+jwt']);
+
+/** Checks on a token whose signature, issuer and times hold; the principal it stands for. */
+export function principalFromClaims(
+  claims: KeycloakClaims,
+  headerType: string | undefined,
+  config: AppConfig,
+  authType: AuthType,
+): Principal {
+  if (typeof claims.exp !== 'number') throw new CredentialRejected('no_expiry');
   // Keycloak access tokens say typ "Bearer"; refresh and ID tokens must not pass as access tokens.
   if (claims.typ !== undefined && claims.typ !== 'Bearer') throw new CredentialRejected('wrong_token_type', claims.typ);
+  const typed = claims.typ === 'Bearer' || (headerType !== undefined && RFC9068_TYPES.has(headerType));
+  if (!typed && config.oidc.requireAccessTokenType) throw new CredentialRejected('untyped_token');
   if (!claims.sub) throw new CredentialRejected('no_subject');
   const audiences = Array.isArray(claims.aud) ? claims.aud : claims.aud ? [claims.aud] : [];
   const accepted = config.oidc.audiences;
@@ -59,8 +69,8 @@ export class KeycloakJwtStrategy extends PassportStrategy(JwtStrategy, JWT_STRAT
     super(jwtOptions(config));
   }
 
-  validate(claims: KeycloakClaims): Principal {
-    return principalFromClaims(claims, this.config, 'jwt');
+  validate(request: CredentialRequest, claims: KeycloakClaims): Principal {
+    return principalFromClaims(claims, request.jwtHeaderType, this.config, 'jwt');
   }
 }
 
@@ -70,7 +80,7 @@ export class KeycloakCookieStrategy extends PassportStrategy(JwtStrategy, COOKIE
     super(jwtOptions(config));
   }
 
-  validate(claims: KeycloakClaims): Principal {
-    return principalFromClaims(claims, this.config, 'cookie');
+  validate(request: CredentialRequest, claims: KeycloakClaims): Principal {
+    return principalFromClaims(claims, request.jwtHeaderType, this.config, 'cookie');
   }
 }

@@ -1,14 +1,12 @@
 import { JwksClient, JwksError, JwksRateLimitError, SigningKeyNotFoundError } from 'jwks-rsa';
 import { CredentialRejected } from '../../credentials/credential-rejected';
+import type { CredentialRequest } from '../credential';
 
 interface JoseHeader {
   alg?: unknown;
   kid?: unknown;
   typ?: unknown;
 }
-
-/** RFC 9068 §2.1: access tokens in JWT form say so in their header. */
-const RFC9068_TYPES = new Set(['at+jwt', 'application/at+jwt']);
 
 function decodeSegment(segment: string | undefined): Record<string, unknown> | undefined {
   if (!segment || !/^[A-Za-z0-9_-]+$/.test(segment)) return undefined;
@@ -22,12 +20,11 @@ function decodeSegment(segment: string | undefined): Record<string, unknown> | u
 
 /**
  * passport-jwt's `secretOrKeyProvider`: before any signature work, refuses what is not an
- * expiring RS256 access token from our issuer, each with its own typed reason (a present `typ`
- * other than Bearer is judged after the signature, by the strategy), then finds the signing key in the
+ * RS256 JWT from our issuer, each with its own typed reason, then finds the signing key in the
  * provider's JWKS (cached; fetched again for an unknown `kid`, rate limited by jwks-rsa).
  * passport-jwt then verifies signature and times with exactly these expectations.
  */
-export function signingKeyProvider(options: { jwksUri: string; issuer: string; requireAccessTokenType: boolean }) {
+export function signingKeyProvider(options: { jwksUri: string; issuer: string }) {
   const client = new JwksClient({
     jwksUri: options.jwksUri,
     cache: true,
@@ -37,17 +34,15 @@ export function signingKeyProvider(options: { jwksUri: string; issuer: string; r
     jwksRequestsPerMinute: 10,
     timeout: 5000,
   });
-  return (_request: unknown, rawJwt: string, done: (error: unknown, key?: string) => void): void => {
+  return (request: CredentialRequest, rawJwt: string, done: (error: unknown, key?: string) => void): void => {
     const [headerPart, payloadPart, signature, ...rest] = rawJwt.split('.');
     const header = decodeSegment(headerPart) as JoseHeader | undefined;
     const payload = decodeSegment(payloadPart);
     if (!header || !payload || signature === undefined || rest.length > 0) return done(new CredentialRejected('malformed_token'));
     if (header.alg !== 'RS256') return done(new CredentialRejected('unsupported_algorithm'));
     if (payload.iss !== options.issuer) return done(new CredentialRejected('wrong_issuer'));
-    if (typeof payload.exp !== 'number') return done(new CredentialRejected('no_expiry'));
-    const headerType = typeof header.typ === 'string' ? header.typ.toLowerCase() : undefined;
-    const isAccessToken = payload.typ === 'Bearer' || (headerType !== undefined && RFC9068_TYPES.has(headerType));
-    if (options.requireAccessTokenType && !isAccessToken && payload.typ === undefined) return done(new CredentialRejected('untyped_token'));
+    // For the strategy's claim checks, which run once the signature holds.
+    if (typeof header.typ === 'string') request.jwtHeaderType = header.typ.toLowerCase();
     client.getSigningKey(typeof header.kid === 'string' ? header.kid : undefined).then(
       (key) => done(null, key.getPublicKey()),
       (error: unknown) => {
