@@ -2,6 +2,7 @@ import { createPublicKey, randomUUID } from 'node:crypto';
 import { importPKCS8, SignJWT } from 'jose';
 import { generateKey } from '../server/src/credentials/key-format';
 import { ApiKeysRepository } from '../server/src/database/repositories/api-keys.repository';
+import { deriveKey, unseal } from '../server/src/common/sealed';
 import { signIn } from './support/browser-session';
 import { call, createKey, expectProblem, passwordToken } from './support/http';
 import { devIdpPrivateKeyPem, startTestApp, type TestApp } from './support/test-app';
@@ -415,6 +416,40 @@ describe('Authentication (e2e)', () => {
       const body = (await res.json()) as { logout_url: string };
       expect(body.logout_url).toContain('/realms/dev/protocol/openid-connect/logout');
       expect(res.headers.getSetCookie().some((c) => /^keycloak_auth=;/.test(c))).toBe(true);
+    });
+
+    it('signing out ends the session for good: old cookies, the old token as Bearer and the refresh token all stop working', async () => {
+      const { jar } = await signIn(app, 'alice');
+      const old = jar.header();
+      const accessToken = jar.cookies.get('keycloak_auth')!;
+      const state = JSON.parse(unseal(jar.cookies.get('keycloak_refresh')!, deriveKey(app.config.sessionSecret, 'session-cookies'))!) as {
+        r: string;
+      };
+      expect((await call(app, '/api/keys', { headers: { cookie: old } })).status).toBe(200);
+      expect((await call(app, '/api/keys', { token: accessToken })).status).toBe(200); // now cached
+
+      const out = await call(app, '/api/auth/logout', {
+        method: 'POST',
+        headers: { cookie: old, 'x-xsrf-token': jar.cookies.get('XSRF-TOKEN')! },
+      });
+      expect(out.status).toBe(200);
+
+      expectProblem(await call(app, '/api/keys', { headers: { cookie: old } }), 401, 'session_ended');
+      expectProblem(await call(app, '/api/keys', { token: accessToken }), 401, 'session_ended');
+      // Revoked at the provider (RFC 7009): the refresh token mints nothing any more.
+      const refresh = await fetch(`${app.url}/realms/dev/protocol/openid-connect/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'refresh_token', client_id: 'console', refresh_token: state.r }),
+      });
+      expect(refresh.status).toBe(400);
+      expect(((await refresh.json()) as { error: string }).error).toBe('invalid_grant');
+      // And this service no longer renews the ended session, whatever the provider does.
+      const nearExpiry = await forgeJwt({ azp: 'console', exp: Math.floor(Date.now() / 1000) + 20 });
+      const renewal = await fetch(`${app.url}/api/keys/current`, {
+        headers: { cookie: old.replace(/keycloak_auth=[^;]+/, `keycloak_auth=${nearExpiry}`) },
+      });
+      expect(renewal.headers.getSetCookie().some((c) => /^keycloak_auth=ey/.test(c))).toBe(false);
     });
 
     it('never redirects sign-in to another site', async () => {

@@ -61,3 +61,30 @@ describe('HTTP pipeline behind https (e2e)', () => {
     }
   });
 });
+
+describe('Swagger UI (e2e)', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp();
+  });
+  afterAll(() => app?.close());
+
+  it('serves its page with a strict policy of its own: scripts from this origin only', async () => {
+    const page = await call(app, '/api/docs', { headers: { accept: 'text/html' } });
+    expect(page.status).toBe(200);
+    const csp = page.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toMatch(/script-src[^;]*unsafe-inline/);
+    expect(csp).toContain("frame-ancestors 'none'");
+    // Nothing inline for that policy to block.
+    expect(page.text).not.toMatch(/<script>(?!\s*<\/script>)/);
+  });
+
+  it('sends the session\'s XSRF token with "Try it out" (request interceptor in its init script)', async () => {
+    const init = await call(app, '/api/docs/swagger-ui-init.js');
+    expect(init.status).toBe(200);
+    expect(init.text).toContain('requestInterceptor');
+    expect(init.text).toContain('XSRF-TOKEN');
+    expect(init.text).toContain('X-XSRF-TOKEN');
+  });
+});

@@ -46,8 +46,19 @@ function setUpOpenApi(app: NestFastifyApplication): void {
   );
   SwaggerModule.setup('api/docs', app, document, {
     jsonDocumentUrl: 'api/docs-json',
-    swaggerOptions: { persistAuthorization: false },
+    swaggerOptions: { persistAuthorization: false, requestInterceptor: sendXsrfHeader },
   });
+}
+
+/**
+ * Swagger UI's request interceptor, serialised into its init script and run in the browser:
+ * "Try it out" with a console session sends the session's XSRF token, as the console does.
+ */
+function sendXsrfHeader(request: { headers: Record<string, string> }): { headers: Record<string, string> } {
+  const cookies = (globalThis as unknown as { document: { cookie: string } }).document.cookie;
+  const match = /(?:^|;\s*)XSRF-TOKEN=([^;]+)/.exec(cookies);
+  if (match) request.headers['X-XSRF-TOKEN'] = decodeURIComponent(match[1]);
+  return request;
 }
 
 /** Builds, configures and starts the app; used by `main.ts`, the tests and the benchmark. */

@@ -1,3 +1,4 @@
+import { signIn } from '../support/browser-session';
 import { call, createKey, passwordToken } from '../support/http';
 import { PostgresServer } from '../support/postgres-server';
 import { startTestApp, type TestApp } from '../support/test-app';
@@ -60,5 +61,47 @@ describe('Revocation across instances sharing one PostgreSQL (LISTEN/NOTIFY)', (
     expect((await call(b, '/api/keys/current', { token: again.key })).status).toBe(200);
     await call(a, `/api/keys/${again.id}`, { method: 'DELETE', token });
     expect(await timeUntilRefused(b, again.key)).toBeLessThan(1000);
+  });
+});
+
+describe('Sign-out across instances sharing one PostgreSQL', () => {
+  const pg = new PostgresServer();
+  let a: TestApp;
+  let b: TestApp;
+
+  beforeAll(async () => {
+    await pg.start();
+    a = await startTestApp({ DATABASE_URL: pg.url });
+    // B trusts A's identity provider as its Keycloak and shares the session secret, as two
+    // replicas behind one load balancer do.
+    b = await startTestApp({
+      DATABASE_URL: pg.url,
+      KEYCLOAK_URL: a.url,
+      KEYCLOAK_REALM: 'dev',
+      API_KEY_HASH_SECRET: a.config.apiKeys.hashSecret,
+      SESSION_SECRET: a.config.sessionSecret,
+      LLM_KEY_ENCRYPTION_KEY: a.config.llmKeys.encryptionKey,
+    });
+  });
+  afterAll(async () => {
+    await b?.close();
+    await a?.close();
+    pg.destroy();
+  });
+
+  it('a session signed out on A is refused on B, which had it cached', async () => {
+    const { jar } = await signIn(a, 'alice');
+    const cookie = jar.header();
+    expect((await call(b, '/api/keys', { headers: { cookie } })).status).toBe(200); // verified and cached on B
+    const out = await call(a, '/api/auth/logout', { method: 'POST', headers: { cookie, 'x-xsrf-token': jar.cookies.get('XSRF-TOKEN')! } });
+    expect(out.status).toBe(200);
+    const started = Date.now();
+    let status = 200;
+    while (status === 200 && Date.now() - started < 3000) {
+      status = (await call(b, '/api/keys', { headers: { cookie } })).status;
+      if (status === 200) await sleep(5);
+    }
+    expect(status).toBe(401);
+    expect(Date.now() - started).toBeLessThan(1000);
   });
 });

@@ -2,10 +2,12 @@ import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import { CredentialsModule } from '../credentials/credentials.module';
+import { DatabaseModule } from '../database/database.module';
 import { AuthFailureLimiter } from './auth-failure-limiter';
 import { CompositeAuthGuard } from './composite-auth.guard';
 import { AuthController } from './session/auth.controller';
 import { OidcClientService } from './session/oidc-client.service';
+import { EndedSessions } from './session/ended-sessions.service';
 import { SessionService } from './session/session.service';
 import { ApiKeyStrategy } from './strategies/api-key.strategy';
 import { KeycloakCookieStrategy, KeycloakJwtStrategy } from './strategies/keycloak-jwt.strategy';
@@ -13,7 +15,7 @@ import { McpHeaderStrategy } from './strategies/mcp-header.strategy';
 import { VerifiedTokenCache } from './verified-token-cache';
 
 @Module({
-  imports: [PassportModule, CredentialsModule],
+  imports: [PassportModule, DatabaseModule, CredentialsModule],
   controllers: [AuthController],
   providers: [
     ApiKeyStrategy,
@@ -23,6 +25,7 @@ import { VerifiedTokenCache } from './verified-token-cache';
     AuthFailureLimiter,
     OidcClientService,
     SessionService,
+    EndedSessions,
     VerifiedTokenCache,
     // Deny by default: every route needs a credential unless it says @Public().
     { provide: APP_GUARD, useClass: CompositeAuthGuard },

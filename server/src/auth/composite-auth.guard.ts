@@ -13,6 +13,7 @@ import { AuthFailureLimiter } from './auth-failure-limiter';
 import { csrfRejected, insufficientScope, invalidCredential, missingCredential, tooManyFailures } from './auth-problems';
 import { Credential, CredentialRequest, extractCredential } from './credential';
 import { IS_PUBLIC, REQUIRED_SCOPES } from './decorators/auth.decorators';
+import { EndedSessions } from './session/ended-sessions.service';
 import { SessionService } from './session/session.service';
 import { VerifiedTokenCache } from './verified-token-cache';
 import { API_KEY_STRATEGY, ApiKeyStrategy } from './strategies/api-key.strategy';
@@ -64,6 +65,7 @@ export class CompositeAuthGuard implements CanActivate {
     private readonly sessions: SessionService,
     private readonly tokens: VerifiedTokenCache,
     private readonly keys: KeyVerifier,
+    private readonly endedSessions: EndedSessions,
     apiKey: ApiKeyStrategy,
     jwt: KeycloakJwtStrategy,
     cookie: KeycloakCookieStrategy,
@@ -146,20 +148,30 @@ export class CompositeAuthGuard implements CanActivate {
     return this.admit(principal, targets, request);
   }
 
-  private authenticate(credential: Exclude<Credential, { kind: 'malformed' }>): Promise<Principal> {
+  private async authenticate(credential: Exclude<Credential, { kind: 'malformed' }>): Promise<Principal> {
     const isJwt = credential.kind === 'bearer-jwt' || credential.kind === 'cookie';
     // A session cookie (after any refresh) verified before skips the RSA check.
     if (credential.kind === 'cookie') {
       const cached = this.tokens.get(credential.raw, 'cookie');
-      if (cached) return Promise.resolve(cached);
+      if (cached) return cached;
     }
+    const generation = this.tokens.generation;
+    const principal = await this.viaPassport(credential);
+    if (isJwt) {
+      // A valid JWT of a signed-out session stays refused until it expires.
+      if (await this.endedSessions.isEnded(credential.raw)) throw new CredentialRejected('ended_session');
+      this.tokens.remember(credential.raw, principal, generation);
+    }
+    return principal;
+  }
+
+  private viaPassport(credential: Exclude<Credential, { kind: 'malformed' }>): Promise<Principal> {
     // The strategies see the parsed credential only (see CredentialRequest).
     const view: CredentialRequest = { credential, headers: { authorization: `Bearer ${credential.raw}` } };
     return new Promise<Principal>((resolve, reject) => {
       const callback = (err: unknown, user: Principal | false, info: unknown) => {
         if (err) return reject(err);
         if (!user) return reject(rejectionOf(credential.kind, info));
-        if (isJwt) this.tokens.remember(credential.raw, user);
         resolve(user);
       };
       this.passport.authenticate(STRATEGY[credential.kind], { session: false }, callback)(view, {}, (err: unknown) => reject(err));

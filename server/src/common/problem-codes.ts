@@ -25,6 +25,7 @@ export const PROBLEM_CODES = [
   'token_not_yet_valid',
   'invalid_audience',
   'wrong_token_type',
+  'session_ended',
   'invalid_service_token',
   'insufficient_scope',
   'csrf_token_invalid',

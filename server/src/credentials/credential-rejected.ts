@@ -20,6 +20,7 @@ export type RejectionReason =
   | 'wrong_token_type'
   | 'no_subject'
   | 'no_expiry'
+  | 'ended_session'
   | 'untyped_token'
   | 'invalid_service_token';
 
@@ -76,6 +77,8 @@ export function describeRejection(rejection: CredentialRejected): { code: Proble
       return { code: 'invalid_token', detail: 'The access token has no subject.' };
     case 'no_expiry':
       return { code: 'invalid_token', detail: 'The access token has no expiry (exp); only expiring tokens are accepted.' };
+    case 'ended_session':
+      return { code: 'session_ended', detail: 'This access token belongs to a session that was signed out.' };
     case 'untyped_token':
       return {
         code: 'wrong_token_type',

@@ -2,10 +2,11 @@ import type { DataSourceOptions } from 'typeorm';
 import { ApiKey } from './entities/api-key.entity';
 import { CreateApiKeys1764432000000 } from './migrations/1764432000000-CreateApiKeys';
 import { CreateLlmKeys1764518400000 } from './migrations/1764518400000-CreateLlmKeys';
+import { CreateEndedSessions1764604800000 } from './migrations/1764604800000-CreateEndedSessions';
 import { LlmKey } from './entities/llm-key.entity';
 
 export const ENTITIES = [ApiKey, LlmKey];
-export const MIGRATIONS = [CreateApiKeys1764432000000, CreateLlmKeys1764518400000];
+export const MIGRATIONS = [CreateApiKeys1764432000000, CreateLlmKeys1764518400000, CreateEndedSessions1764604800000];
 
 /** How the app reaches its database: decided once at start (`databaseConnection`). */
 export interface DatabaseConnection {

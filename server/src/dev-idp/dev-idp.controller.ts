@@ -92,6 +92,19 @@ export class DevIdpController {
     }
   }
 
+  @Post('protocol/openid-connect/revoke')
+  @HttpCode(200)
+  async revoke(@Body() body: Record<string, unknown>, @Res() reply: FastifyReply): Promise<void> {
+    reply.header('cache-control', 'no-store');
+    try {
+      await this.idp.revoke(body ?? {});
+      reply.send();
+    } catch (error) {
+      if (!(error instanceof OAuthError)) throw error;
+      reply.status(error.status).send({ error: error.error, error_description: error.description });
+    }
+  }
+
   @Get('protocol/openid-connect/logout')
   logout(@Query('post_logout_redirect_uri') target: unknown, @Res() reply: FastifyReply): void {
     const home = `${this.config.publicUrl}/`;

@@ -121,6 +121,8 @@ export class DevIdpService implements OnModuleInit {
       token_endpoint: `${base}/token`,
       jwks_uri: `${base}/certs`,
       end_session_endpoint: `${base}/logout`,
+      revocation_endpoint: `${base}/revoke`,
+      revocation_endpoint_auth_methods_supported: ['none'],
       response_types_supported: ['code'],
       grant_types_supported: ['authorization_code', 'refresh_token', 'password'],
       subject_types_supported: ['public'],
@@ -234,10 +236,31 @@ export class DevIdpService implements OnModuleInit {
       .then((r) => r.payload)
       .catch(() => undefined);
     if (!claims || claims.typ !== 'Refresh' || claims.azp !== client.id) throw new OAuthError('invalid_grant', 'Invalid refresh token');
+    if (typeof claims.sid === 'string' && this.endedSessions.has(claims.sid)) throw new OAuthError('invalid_grant', 'Session not active');
     const user = this.config.devIdp.users.find((u) => u.sub === claims.sub);
     if (!user) throw new OAuthError('invalid_grant', 'User not found');
     return this.issue(user, client.id, String(claims.scope ?? 'openid'), String(claims.sid ?? randomUUID()));
   }
+
+  /**
+   * RFC 7009 token revocation, as Keycloak does it: revoking a refresh token ends its session,
+   * so no refresh token of that session mints tokens again. Unknown or invalid tokens are not
+   * an error (the RFC answers 200 either way).
+   */
+  async revoke(body: Record<string, unknown>): Promise<void> {
+    const client = this.clients.get(String(body.client_id ?? ''));
+    if (!client) throw new OAuthError('invalid_client', 'Unknown client_id.', 401);
+    const claims = await jwtVerify(String(body.token ?? ''), this.publicKey, { issuer: this.issuer, algorithms: ['RS256'] })
+      .then((r) => r.payload)
+      .catch(() => undefined);
+    if (!claims || claims.azp !== client.id || typeof claims.sid !== 'string') return;
+    const now = Date.now();
+    for (const [sid, until] of this.endedSessions) if (until < now) this.endedSessions.delete(sid);
+    this.endedSessions.set(claims.sid, now + REFRESH_TOKEN_TTL_S * 1000);
+  }
+
+  /** Sessions ended by a revocation, until their refresh tokens would have expired anyway. */
+  private readonly endedSessions = new Map<string, number>();
 
   private async issue(user: DevUser, clientId: string, scope: string, sid: string, nonce?: string): Promise<Record<string, unknown>> {
     const sign = (claims: Record<string, unknown>, ttl: number) =>

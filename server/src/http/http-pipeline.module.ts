@@ -24,8 +24,30 @@ const CONSOLE_CSP = {
   baseUri: ["'self'"],
   formAction: ["'self'"],
   objectSrc: ["'none'"],
-  upgradeInsecureRequests: null,
 };
+
+/**
+ * Swagger UI's page (its scripts are files, not inline; its styles are partly inline). It runs
+ * on the cookies' origin, so it gets a policy as strict as the console's.
+ */
+const DOCS_CSP = {
+  defaultSrc: ["'self'"],
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'", "'unsafe-inline'"],
+  imgSrc: ["'self'", 'data:'],
+  fontSrc: ["'self'"],
+  connectSrc: ["'self'"],
+  frameAncestors: ["'none'"],
+  baseUri: ["'self'"],
+  formAction: ["'self'"],
+  objectSrc: ["'none'"],
+};
+
+function policy(directives: Record<string, string[]>): string {
+  return Object.entries(directives)
+    .map(([name, sources]) => `${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} ${sources.join(' ')}`)
+    .join('; ');
+}
 
 /**
  * What every HTTP exchange goes through, outside the Nest pipeline: cookies, security headers
@@ -61,16 +83,14 @@ class HttpPipeline implements OnModuleInit {
       crossOriginEmbedderPolicy: false,
       global: true,
     });
-    const csp = Object.entries(CONSOLE_CSP)
-      .filter(([, sources]) => sources !== null)
-      .map(([name, sources]) => `${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} ${(sources as string[]).join(' ')}`)
-      .join('; ');
+    const consoleCsp = policy(CONSOLE_CSP);
+    const docsCsp = policy(DOCS_CSP);
     fastify.addHook('onSend', async (request, reply) => {
       // API answers are per user and may hold a key shown once: no cache may keep them.
       if (request.url.startsWith('/api/') && !reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
       const type = String(reply.getHeader('content-type') ?? '');
-      if (type.startsWith('text/html') && !reply.hasHeader('content-security-policy') && !request.url.startsWith('/api/docs')) {
-        reply.header('content-security-policy', csp);
+      if (type.startsWith('text/html') && !reply.hasHeader('content-security-policy')) {
+        reply.header('content-security-policy', request.url.startsWith('/api/docs') ? docsCsp : consoleCsp);
       }
     });
   }

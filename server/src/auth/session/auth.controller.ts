@@ -62,6 +62,7 @@ export class AuthController {
   @ApiOperation({ summary: 'End the console session; answers where to send the browser to end it at the identity provider too' })
   @ApiOkResponse({ schema: { properties: { logout_url: { type: 'string' } } } })
   async logout(@Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<{ logout_url: string }> {
+    await this.sessions.end(request);
     const idToken = this.sessions.state(request)?.i;
     this.sessions.clear(reply);
     const logoutUrl = await this.oidc.logoutUrl(idToken).catch(() => `${this.config.publicUrl}/`);

@@ -78,6 +78,17 @@ export class OidcClientService {
     return { accessToken: tokens.access_token, refreshToken: tokens.refresh_token ?? refreshToken, idToken: tokens.id_token };
   }
 
+  /**
+   * Revokes a refresh token at the provider (RFC 7009), when it publishes a
+   * `revocation_endpoint`; true when it did. Keycloak ends the whole session with it.
+   */
+  async revoke(refreshToken: string): Promise<boolean> {
+    const configuration = await this.discover();
+    if (!configuration.serverMetadata().revocation_endpoint) return false;
+    await oidc.tokenRevocation(configuration, refreshToken, { token_type_hint: 'refresh_token' });
+    return true;
+  }
+
   async logoutUrl(idToken: string | undefined): Promise<string> {
     const configuration = await this.discover();
     const postLogout = `${this.config.publicUrl}/`;

@@ -5,6 +5,7 @@ import { AppConfig } from '../../config/app-config';
 import { deriveKey, seal, unseal } from '../../common/sealed';
 import { SESSION_COOKIE } from '../credential';
 import { jwtExp } from '../verified-token-cache';
+import { EndedSessions } from './ended-sessions.service';
 import { LoginTransaction, OidcClientService, SessionTokens } from './oidc-client.service';
 
 export const REFRESH_COOKIE = 'keycloak_refresh';
@@ -35,6 +36,7 @@ export class SessionService {
   constructor(
     private readonly config: AppConfig,
     private readonly oidc: OidcClientService,
+    private readonly ended: EndedSessions,
   ) {
     this.sealKey = deriveKey(config.sessionSecret, 'session-cookies');
     this.csrfKey = deriveKey(config.sessionSecret, 'xsrf-token');
@@ -53,6 +55,23 @@ export class SessionService {
     const state: SessionState = { s: sessionId, r: tokens.refreshToken, i: tokens.idToken };
     reply.setCookie(REFRESH_COOKIE, seal(JSON.stringify(state), this.sealKey), this.cookieOptions(true));
     reply.setCookie(CSRF_COOKIE, this.csrfTokenFor(sessionId), this.cookieOptions(false));
+  }
+
+  /**
+   * Ends the session for good, not just in this browser: the refresh token is revoked at the
+   * provider (RFC 7009, where it publishes a revocation endpoint), and the access token is
+   * refused on every instance until it expires. A provider that cannot be reached does not
+   * keep anyone signed in: the access token is refused regardless, and the failure logged.
+   */
+  async end(request: FastifyRequest): Promise<void> {
+    const state = this.state(request);
+    await this.ended.end(request.cookies[SESSION_COOKIE], state?.s, SESSION_MAX_AGE_S);
+    const refreshToken = state?.r;
+    if (refreshToken) {
+      await this.oidc
+        .revoke(refreshToken)
+        .catch((error: unknown) => this.logger.warn({ err: error }, 'could not revoke the refresh token at the identity provider'));
+    }
   }
 
   clear(reply: FastifyReply): void {
@@ -76,7 +95,7 @@ export class SessionService {
   async refreshIfNeeded(accessToken: string, request: FastifyRequest, reply: FastifyReply): Promise<string> {
     if (secondsLeft(accessToken) > REFRESH_MARGIN_S) return accessToken;
     const stored = this.state(request);
-    if (!stored?.r) return accessToken;
+    if (!stored?.r || (await this.ended.isSessionEnded(stored.s))) return accessToken;
     try {
       const tokens = await this.oidc.refresh(stored.r);
       this.start(reply, { ...tokens, refreshToken: tokens.refreshToken ?? stored.r, idToken: tokens.idToken ?? stored.i }, stored.s);
