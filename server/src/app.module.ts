@@ -40,7 +40,7 @@ export class AppModule {
         ConfigModule.register(config, logger),
         HttpPipelineModule,
         TypeOrmModule.forRoot({
-          ...dataSourceOptions(database.url, database.poolSize, database.acquireTimeoutMs),
+          ...dataSourceOptions(database.url, database.poolSize, database.acquireTimeoutMs, database.embedded),
           migrationsRun: true,
           retryAttempts: 2,
           retryDelay: 1000,

@@ -73,7 +73,9 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
   try {
     const adapter = new FastifyAdapter({
       bodyLimit: config.bodyLimitBytes,
-      trustProxy: config.trustProxy,
+      // A hop count trusts that many proxies nearest to us; a list trusts those peers only.
+      trustProxy:
+        typeof config.trustProxy === 'number' ? (_address: string, hop: number) => hop < (config.trustProxy as number) : config.trustProxy,
       // HttpPipelineModule logs requests; Fastify's logger would log them twice.
       logger: false,
       return503OnClosing: true,

@@ -105,3 +105,33 @@ describe('Sign-out across instances sharing one PostgreSQL', () => {
     expect(Date.now() - started).toBeLessThan(1000);
   });
 });
+
+describe('Failed-authentication limit across instances sharing one PostgreSQL', () => {
+  const pg = new PostgresServer();
+  let a: TestApp;
+  let b: TestApp;
+
+  beforeAll(async () => {
+    await pg.start();
+    const env = { DATABASE_URL: pg.url, AUTH_FAILURE_LIMIT: '10' };
+    a = await startTestApp(env);
+    b = await startTestApp(env);
+  });
+  afterAll(async () => {
+    await b?.close();
+    await a?.close();
+    pg.destroy();
+  });
+
+  it('allows the limit in all, not the limit per instance', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 30; i++) statuses.push((await call(i % 2 === 0 ? a : b, '/api/keys', { token: `made-up-${i}` })).status);
+    const refused = statuses.filter((s) => s === 401).length;
+    // 10 in all, plus at most one per instance that had not yet seen the count pass the limit.
+    expect(refused).toBeGreaterThanOrEqual(10);
+    expect(refused).toBeLessThanOrEqual(12);
+    expect(statuses.slice(12).every((s) => s === 429)).toBe(true);
+    const [{ points }] = await a.sql<{ points: number }>("SELECT points FROM auth_failures WHERE key = 'auth:127.0.0.1'");
+    expect(points).toBeGreaterThanOrEqual(10);
+  });
+});

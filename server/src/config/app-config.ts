@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { ConfigError, Environment, parseEnvironment } from './environment';
 import { loadOrCreateSecrets } from './secrets-store';
+import { parseTrustedProxies, type TrustedProxies } from './trusted-proxies';
 
 export interface DevUser {
   username: string;
@@ -43,7 +44,7 @@ export class AppConfig {
   readonly secureCookies: boolean;
   readonly bodyLimitBytes: number;
   readonly logLevel: string;
-  readonly trustProxy: boolean;
+  readonly trustProxy: TrustedProxies;
   /** The built Angular console. */
   readonly clientDir: string;
   readonly llmKeys: { prefix: string; encryptionKey: string; litellm?: { url: string; masterKey: string; timeoutMs: number } };
@@ -108,7 +109,7 @@ export class AppConfig {
     this.secureCookies = !/^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(this.publicUrl);
     this.bodyLimitBytes = env.BODY_LIMIT_BYTES;
     this.logLevel = env.LOG_LEVEL;
-    this.trustProxy = env.TRUST_PROXY;
+    this.trustProxy = parseTrustedProxies(env.TRUST_PROXY) as TrustedProxies;
     this.clientDir = resolve(env.CLIENT_DIR);
     this.llmKeys = {
       // LLM keys look like API keys but never pass as one: `sk-oh-llm-…` fails the API-key format.

@@ -24,6 +24,7 @@ describe('configuration', () => {
     ['KEY_CACHE_TTL_MS', '-1'],
     ['LOG_LEVEL', 'loud'],
     ['TRUST_PROXY', 'maybe'],
+    ['TRUST_PROXY', 'true'],
     ['DEV_USERS', 'alice'],
   ])('stops with a message naming %s when it is %p', (name, value) => {
     expect(() => parseEnvironment({ [name]: value })).toThrow(ConfigError);

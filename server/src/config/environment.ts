@@ -1,3 +1,4 @@
+import { parseTrustedProxies } from './trusted-proxies';
 import { plainToInstance, Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
 
@@ -183,9 +184,12 @@ export class Environment {
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 
-  @Transform(toBool)
-  @IsBoolean()
-  TRUST_PROXY = false;
+  /**
+   * Proxies whose X-Forwarded-For names the client: addresses/CIDRs/presets, comma-separated,
+   * or a hop count; empty = none (see trusted-proxies.ts).
+   */
+  @IsString()
+  TRUST_PROXY = '';
 
   @IsString()
   @MinLength(1)
@@ -264,6 +268,9 @@ export function parseEnvironment(env: NodeJS.ProcessEnv): Environment {
     const lines = errors.flatMap((e) => Object.values(e.constraints ?? {}).map((m) => `  ${e.property}: ${m}`));
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
+  const proxies = parseTrustedProxies(parsed.TRUST_PROXY);
+  if (!Array.isArray(proxies) && typeof proxies === 'object')
+    throw new ConfigError(`Invalid configuration:\n  TRUST_PROXY: ${proxies.error}`);
   if (parsed.NODE_ENV === 'production') {
     const missing: string[] = [];
     const insecure = (name: string, why: string) =>

@@ -3,10 +3,16 @@ import { ApiKey } from './entities/api-key.entity';
 import { CreateApiKeys1764432000000 } from './migrations/1764432000000-CreateApiKeys';
 import { CreateLlmKeys1764518400000 } from './migrations/1764518400000-CreateLlmKeys';
 import { CreateEndedSessions1764604800000 } from './migrations/1764604800000-CreateEndedSessions';
+import { CreateAuthFailures1764691200000 } from './migrations/1764691200000-CreateAuthFailures';
 import { LlmKey } from './entities/llm-key.entity';
 
 export const ENTITIES = [ApiKey, LlmKey];
-export const MIGRATIONS = [CreateApiKeys1764432000000, CreateLlmKeys1764518400000, CreateEndedSessions1764604800000];
+export const MIGRATIONS = [
+  CreateApiKeys1764432000000,
+  CreateLlmKeys1764518400000,
+  CreateEndedSessions1764604800000,
+  CreateAuthFailures1764691200000,
+];
 
 /** How the app reaches its database: decided once at start (`databaseConnection`). */
 export interface DatabaseConnection {
@@ -34,7 +40,7 @@ export function databaseConnection(
 }
 
 /** One description of the database for the app, the tests and the TypeORM CLI (`ormconfig.ts`). */
-export function dataSourceOptions(url: string, poolSize = 10, acquireTimeoutMs = 3000): DataSourceOptions {
+export function dataSourceOptions(url: string, poolSize = 10, acquireTimeoutMs = 3000, embedded = false): DataSourceOptions {
   return {
     type: 'postgres',
     url,
@@ -49,7 +55,9 @@ export function dataSourceOptions(url: string, poolSize = 10, acquireTimeoutMs =
       // applies the same limit to a query waiting for a free connection.
       connectionTimeoutMillis: acquireTimeoutMs,
       query_timeout: 10000,
-      idleTimeoutMillis: 30000,
+      // The embedded database accepts exactly one connection: never close it for idleness, or
+      // a request arriving as it closes opens a second one, which is refused (a 503).
+      idleTimeoutMillis: embedded ? 0 : 30000,
     },
   };
 }
