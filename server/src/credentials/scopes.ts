@@ -12,7 +12,3 @@ export const SCOPES = {
 
 export type Scope = keyof typeof SCOPES;
 export const ALL_SCOPES = Object.keys(SCOPES) as Scope[];
-
-export function isScope(value: unknown): value is Scope {
-  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(SCOPES, value);
-}

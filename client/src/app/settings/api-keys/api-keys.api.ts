@@ -1,8 +1,12 @@
 import { HttpClient, HttpErrorResponse } from '@angular/common/http';
 import { inject, Injectable } from '@angular/core';
 import { Observable } from 'rxjs';
+// The server's contract, type-only (erased from the bundle): a renamed scope or problem code
+// breaks this build instead of the console's users.
+import type { ProblemCode } from '../../../../../server/src/common/problem-codes';
+import type { Scope } from '../../../../../server/src/credentials/scopes';
 
-export type Scope = 'keys:read' | 'keys:write' | 'llm:read' | 'llm:write' | 'mcp';
+export type { ProblemCode, Scope };
 
 export const SCOPES: ReadonlyArray<{ value: Scope; label: string; description: string }> = [
   { value: 'keys:read', label: 'Read keys', description: 'List API keys and see which key is calling' },
@@ -39,7 +43,7 @@ export interface Problem {
   status: number;
   title: string;
   detail?: string;
-  code?: string;
+  code?: ProblemCode;
   errors?: Array<{ field: string; message: string }>;
 }
 
