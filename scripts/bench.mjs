@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run bench [-- --duration 10 --connections 50 --scale]
+// npm run bench [-- --duration 10 --connections 50 --scale --embedded]
 //
 // Loads the production build on PostgreSQL with autocannon, side by side in one run: a public
 // baseline, an API key as Bearer (cache hit), a Keycloak-style JWT, X-Session-API-Key, and the
@@ -27,6 +27,8 @@ const DURATION = Number(opt('duration', 10));
 const CONNECTIONS = Number(opt('connections', 50));
 const WARMUP = Number(opt('warmup', 3));
 const SCALE = args.includes('--scale');
+// The README's defaults: the embedded PGlite (one connection), as `npm start` runs.
+const EMBEDDED = args.includes('--embedded');
 const CACHE_SIZE = 10_000;
 const HASH_SECRET = randomBytes(32).toString('base64url');
 const SESSION_SECRET = randomBytes(32).toString('base64url');
@@ -56,6 +58,7 @@ async function freePort() {
 
 // --- database
 async function database() {
+  if (EMBEDDED) return { url: undefined, kind: 'embedded PGlite (--embedded, the README defaults)', stop() {} };
   if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL, kind: 'PostgreSQL server (DATABASE_URL)', stop() {} };
   if (existsSync('/usr/lib/postgresql/15/bin/initdb')) {
     const dir = mkdtempSync(join(tmpdir(), 'bench-pg-'));
@@ -207,7 +210,8 @@ async function main() {
     cache_size: CACHE_SIZE,
     runs: [],
   };
-  const A = await startApp(db0.url);
+  // Embedded: keys can only be made through the API, so a smaller cache makes 2,000 keys misses.
+  const A = await startApp(db0.url, EMBEDDED ? { KEY_CACHE_MAX_ENTRIES: '1000' } : {});
   let db;
   try {
     if (db0.url) {
@@ -232,6 +236,17 @@ async function main() {
     );
     authenticated.push(await load('X-Session-API-Key (MCP)', `${A.url}/api/keys/current`, { headers: { 'x-session-api-key': hot } }));
     let missKeys = [];
+    if (EMBEDDED) {
+      for (let i = 0; i < 2000; i += 20) {
+        const batch = await Promise.all(Array.from({ length: 20 }, (_v, j) => createKey(A.url, jwt, `bench-miss-${i + j}`)));
+        missKeys.push(...batch.map((k) => k.key));
+      }
+      authenticated.push(
+        await load(`API key, cache miss (2,000 keys round-robin > cache 1,000; one connection)`, `${A.url}/api/keys/current`, {
+          requests: roundRobin(missKeys),
+        }),
+      );
+    }
     if (db) {
       missKeys = await seedKeys(db, me.user_id, CACHE_SIZE * 2, 'bench-miss');
       authenticated.push(
