@@ -7,7 +7,7 @@ import type { LlmKeysRepository, LlmKeyValues, StoredLlmKey } from '../database/
 import type { LiteLlmClient } from './litellm.client';
 import { LlmKeysService } from './llm-keys.service';
 
-const config = AppConfig.fromEnv({
+const embeddedConfig = AppConfig.fromEnv({
   API_KEY_HASH_SECRET: 'h'.repeat(32),
   SESSION_SECRET: 's'.repeat(32),
   LLM_KEY_ENCRYPTION_KEY: 'l'.repeat(32),
@@ -15,8 +15,13 @@ const config = AppConfig.fromEnv({
   KEYCLOAK_URL: 'https://sso.example.com',
 });
 
+const serverConfig = Object.assign(Object.create(AppConfig.prototype), embeddedConfig, {
+  database: { ...embeddedConfig.database, url: 'postgres://db.example/keys' },
+}) as AppConfig;
+const config = embeddedConfig;
+
 /** The LLM key rules with the repository, the gateway and the database faked. */
-function setUp(stored: StoredLlmKey | null, gateway: Partial<LiteLlmClient> = { enabled: false }) {
+function setUp(stored: StoredLlmKey | null, gateway: Partial<LiteLlmClient> = { enabled: false }, appConfig = serverConfig) {
   const events: string[] = [];
   const writes: Array<{ op: string; values: LlmKeyValues }> = [];
   const repository = {
@@ -42,7 +47,7 @@ function setUp(stored: StoredLlmKey | null, gateway: Partial<LiteLlmClient> = { 
   const service = new LlmKeysService(
     repository as unknown as LlmKeysRepository,
     dataSource as unknown as DataSource,
-    config,
+    appConfig,
     gateway as LiteLlmClient,
     verifier,
     invalidation as unknown as KeyInvalidationService,
@@ -88,6 +93,25 @@ describe('LlmKeysService', () => {
     expect(key).not.toBe('sk-oh-llm-old');
     expect(events).toEqual(['begin', 'lock', 'publish', 'commit', 'evict']);
     expect(invalidation.evictLocally).toHaveBeenCalledWith([existing.keyHash]);
+  });
+
+  it('on the embedded database, calls the gateway outside any transaction: only the writes take the one connection', async () => {
+    const probe = setUp(null);
+    const existing = { ...storedKey('sk-litellm-old', probe.verifier), source: 'litellm' as const };
+    const databaseEventsAtGatewayCalls: number[] = [];
+    const gateway = {
+      enabled: true,
+      generate: jest.fn(async () => {
+        databaseEventsAtGatewayCalls.push(events.length);
+        return 'sk-litellm-new';
+      }),
+      delete: jest.fn(async () => void databaseEventsAtGatewayCalls.push(events.length)),
+    };
+    const { service, events, repository } = setUp(existing, gateway as unknown as Partial<LiteLlmClient>, embeddedConfig);
+    await service.refresh('alice');
+    expect(databaseEventsAtGatewayCalls).toEqual([0, 0]);
+    expect(repository.lockUser).not.toHaveBeenCalled();
+    expect(events).toEqual(['begin', 'publish', 'commit', 'evict']);
   });
 
   it('keeps the old key when the gateway cannot delete it, and removes the new one there', async () => {

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
+import { KeyedMutex } from '../common/keyed-mutex';
 import { deriveKey, seal, unseal } from '../common/sealed';
 import { AppConfig } from '../config/app-config';
 import { KeyInvalidationService } from '../credentials/key-invalidation.service';
@@ -17,6 +18,9 @@ import { LiteLlmClient } from './litellm.client';
 @Injectable()
 export class LlmKeysService {
   private readonly sealKey: Buffer;
+  /** The embedded database: a single instance, so an in-process lock is enough. */
+  private readonly singleInstance: boolean;
+  private readonly inProcess = new KeyedMutex();
 
   constructor(
     private readonly keys: LlmKeysRepository,
@@ -27,22 +31,25 @@ export class LlmKeysService {
     private readonly invalidation: KeyInvalidationService,
   ) {
     this.sealKey = deriveKey(config.llmKeys.encryptionKey, 'llm-keys');
+    this.singleInstance = !config.database.url;
   }
 
   async get(userId: string): Promise<string> {
     const row = await this.keys.findByUser(userId);
     if (!row)
-      return this.withUserLock(userId, async (tx, existing) => (existing ? { key: this.open(existing) } : this.issue(tx, userId, null)));
+      return this.withUserLock(userId, async (existing, commit) =>
+        existing ? { key: this.open(existing) } : this.issue(commit, userId, null),
+      );
     const key = this.open(row);
     if (row.source === 'litellm' && this.gateway.enabled && (await this.gateway.check(key)) === 'invalid') {
       // The proxy no longer accepts it (deleted there, expired, proxy reset): replace it.
-      return this.withUserLock(userId, (tx, existing) => this.issue(tx, userId, existing, { oldAlreadyInvalid: true }));
+      return this.withUserLock(userId, (existing, commit) => this.issue(commit, userId, existing, { oldAlreadyInvalid: true }));
     }
     return key;
   }
 
   refresh(userId: string): Promise<string> {
-    return this.withUserLock(userId, (tx, existing) => this.issue(tx, userId, existing));
+    return this.withUserLock(userId, (existing, commit) => this.issue(commit, userId, existing));
   }
 
   private open(row: StoredLlmKey): string {
@@ -53,21 +60,28 @@ export class LlmKeysService {
   }
 
   /**
-   * Runs `work` under the user's lock, inside one transaction; afterwards (committed) evicts the
-   * key it replaced from this instance's cache. The others evict it on the NOTIFY.
+   * Runs `work` under the user's lock and evicts the key it replaced from this instance's cache
+   * once committed (the others evict it on the NOTIFY). With a PostgreSQL server the lock is an
+   * advisory lock held by one transaction around the whole work, so instances exclude each
+   * other. On the embedded database (one instance, one connection) the lock is in-process and
+   * only the writes take the connection: a slow LiteLLM proxy must not hold up everyone else.
    */
-  private async withUserLock(userId: string, work: (tx: EntityManager, existing: StoredLlmKey | null) => Promise<Issued>): Promise<string> {
-    const issued = await this.dataSource.transaction(async (tx) => {
-      await this.keys.lockUser(tx, userId);
-      return work(tx, await this.keys.findByUser(userId, tx));
-    });
+  private async withUserLock(userId: string, work: (existing: StoredLlmKey | null, commit: Commit) => Promise<Issued>): Promise<string> {
+    const issued = this.singleInstance
+      ? await this.inProcess.run(userId, async () =>
+          work(await this.keys.findByUser(userId), (writes) => this.dataSource.transaction(writes)),
+        )
+      : await this.dataSource.transaction(async (tx) => {
+          await this.keys.lockUser(tx, userId);
+          return work(await this.keys.findByUser(userId, tx), (writes) => writes(tx));
+        });
     if (issued.replacedHash) this.invalidation.evictLocally([issued.replacedHash]);
     return issued.key;
   }
 
   /** Creates a key (at the proxy or here), stores it encrypted, and retires the previous one. */
   private async issue(
-    tx: EntityManager,
+    commit: Commit,
     userId: string,
     previous: StoredLlmKey | null,
     options: { oldAlreadyInvalid?: boolean } = {},
@@ -94,15 +108,20 @@ export class LlmKeysService {
       source: useGateway ? ('litellm' as const) : ('embedded' as const),
     };
     if (!previous) {
-      await this.keys.insert(tx, userId, values);
+      await commit((tx) => this.keys.insert(tx, userId, values));
       return { key };
     }
-    await this.keys.replace(tx, previous.id, values);
-    // Every instance drops the old key when this transaction commits.
-    await this.invalidation.publish(tx, [previous.keyHash]);
+    await commit(async (tx) => {
+      await this.keys.replace(tx, previous.id, values);
+      // Every instance drops the old key when this transaction commits.
+      await this.invalidation.publish(tx, [previous.keyHash]);
+    });
     return { key, replacedHash: previous.keyHash };
   }
 }
+
+/** Runs the writes of an issue in a transaction (the lock's own, or a short one of their own). */
+type Commit = (writes: (tx: EntityManager) => Promise<void>) => Promise<void>;
 
 interface Issued {
   key: string;
