@@ -84,7 +84,8 @@ async function startApp(databaseUrl, extraEnv = {}) {
       HOST: '127.0.0.1',
       PUBLIC_URL: url,
       DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-app-')),
-      LOG_LEVEL: 'error',
+      // The default: every request writes its access-log line, as in production.
+      LOG_LEVEL: 'info',
       API_KEY_HASH_SECRET: HASH_SECRET,
       SESSION_SECRET,
       API_KEY_MAX_PER_USER: '100000',
@@ -224,8 +225,10 @@ async function main() {
     const counter = db ? await writeCounter(db) : async () => NaN;
 
     log(`database: ${db0.kind}; ${DURATION} s per run, ${CONNECTIONS} connections, client and server on the same ${cpus().length} cores`);
-    const baseline = await load('public baseline (GET /api/health/live)', `${A.url}/api/health/live`, {});
+    const baseline = await load('public baseline, not logged (GET /api/health/live)', `${A.url}/api/health/live`, {});
     report.runs.push(baseline);
+    // Like for like: a public route through the same hooks and access log as the authenticated ones.
+    report.runs.push(await load('public route, logged (GET /api/version)', `${A.url}/api/version`, {}));
     const writesBefore = await counter();
     const authenticated = [];
     authenticated.push(
@@ -235,6 +238,18 @@ async function main() {
       await load('Keycloak-style JWT, Bearer', `${A.url}/api/keys/current`, { headers: { authorization: `Bearer ${jwt}` } }),
     );
     authenticated.push(await load('X-Session-API-Key (MCP)', `${A.url}/api/keys/current`, { headers: { 'x-session-api-key': hot } }));
+    {
+      // The access log's own cost: the same path on an instance that logs warnings only.
+      const quiet = await startApp(db0.url, { LOG_LEVEL: 'warn' });
+      const quietJwt = await token(quiet.url);
+      const quietKey = (await createKey(quiet.url, quietJwt, 'bench-quiet')).key;
+      const logged = authenticated[0];
+      const unlogged = await load('API key, Bearer (cache hit), access log off', `${quiet.url}/api/keys/current`, {
+        headers: { authorization: `Bearer ${quietKey}` },
+      });
+      report.log_cost = { logged_rps: logged.rps, unlogged_rps: unlogged.rps, cost: +(1 - logged.rps / unlogged.rps).toFixed(3) };
+      quiet.child.kill('SIGTERM');
+    }
     let missKeys = [];
     if (EMBEDDED) {
       for (let i = 0; i < 2000; i += 20) {
@@ -350,6 +365,8 @@ function markdown(r) {
   let md = `# Benchmark ${r.date}\n\n${r.machine}; database: ${r.database}; ${r.warmup_s} s warm-up then ${r.duration_s} s per run, ${r.connections} connections (autocannon on loopback, sharing the cores with the server); verification cache ${r.cache_size.toLocaleString()} entries.\n\n| path | req/s | × baseline | p50 ms | p99 ms | max ms | non-2xx |\n|---|---:|---:|---:|---:|---:|---:|\n${rows}\n`;
   if (r.writes)
     md += `\nDatabase writes (\`UPDATE api_keys\`) during the authenticated runs: ${r.writes.update_statements} for ${r.writes.authenticated_requests.toLocaleString()} requests = **${r.writes.per_10k} per 10,000 requests** (${r.writes.distinct_keys_used.toLocaleString()} distinct keys used).\n`;
+  if (r.log_cost)
+    md += `\nAccess log cost (API key path, LOG_LEVEL=info vs warn, two instances): ${r.log_cost.logged_rps} vs ${r.log_cost.unlogged_rps} req/s = **${(r.log_cost.cost * 100).toFixed(1)} %** of throughput.\n`;
   md += `\nServer RSS after the runs: ${r.rss_after_load_mb} MB.\n`;
   if (r.rss_100k)
     md += `\n100,000 distinct keys used round-robin (${r.rss_100k.requests.toLocaleString()} requests, ${r.rss_100k.rps} req/s): RSS ${r.rss_100k.before_mb} MB before, ${r.rss_100k.after_mb} MB after.\n`;

@@ -1,8 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { call, passwordToken } from './support/http';
 import { startTestApp, type TestApp } from './support/test-app';
+
+const packageVersion = (JSON.parse(readFileSync(join(__dirname, '../package.json'), 'utf8')) as { version: string }).version;
 
 /** A console build of one page, so the suite does not depend on `npm run build`. */
 function stubConsole(): string {
@@ -38,6 +40,13 @@ describe('HTTP pipeline: security headers, caching, access log (e2e)', () => {
     expect(csp).toContain("frame-ancestors 'none'");
     expect(csp).toContain("object-src 'none'");
     expect(csp).not.toContain('unsafe-eval');
+  });
+
+  it('answers its version publicly, through the access log like every API route', async () => {
+    const res = await call(app, '/api/version');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ service: 'api-key-service', version: packageVersion, api: '1.0' });
+    expect(app.logs.lines.some((l) => l.includes('"url":"/api/version"'))).toBe(true);
   });
 
   it('logs one line per request with method, path without query, status and time, and no credentials', async () => {

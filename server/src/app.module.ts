@@ -11,6 +11,7 @@ import { DatabaseConnection, dataSourceOptions } from './database/data-source-op
 import { ConsoleModule } from './console/console.module';
 import { DevIdpModule } from './dev-idp/dev-idp.module';
 import { HealthController } from './health/health.controller';
+import { VersionController } from './health/version.controller';
 import { APP_LOGGER, HttpPipelineModule } from './http/http-pipeline.module';
 import { LlmKeysModule } from './llm-keys/llm-keys.module';
 import { VerificationModule } from './verification/verification.module';
@@ -52,7 +53,7 @@ export class AppModule {
         ...(config.oidc.embedded ? [DevIdpModule] : []),
         ConsoleModule.register(config.clientDir),
       ],
-      controllers: [HealthController],
+      controllers: [HealthController, VersionController],
       providers: [
         // Every body and parameter validated; every error an RFC 9457 problem.
         { provide: APP_PIPE, useFactory: createValidationPipe },

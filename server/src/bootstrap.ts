@@ -4,7 +4,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { join } from 'node:path';
-import type { DestinationStream } from 'pino';
+import type { DestinationStream, Logger } from 'pino';
 import { AppModule } from './app.module';
 import { problemFromError, sendProblem } from './common/problem-details.filter';
 import { AppConfig } from './config/app-config';
@@ -17,6 +17,8 @@ export interface RunningApp {
   config: AppConfig;
   /** Where the server listens (loopback), e.g. http://127.0.0.1:3000. */
   url: string;
+  /** For a last word before the process ends (main.ts flushes it after fatal errors). */
+  logger: Logger & { flushSync(): void };
   close(): Promise<void>;
 }
 
@@ -97,8 +99,10 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
       app,
       config,
       url: `http://127.0.0.1:${port}`,
+      logger,
       async close() {
         await app.close();
+        logger.flushSync();
         await embedded?.stop();
       },
     };

@@ -44,6 +44,14 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // A crash still leaves its cause, and every buffered access-log line, in the log.
+  const die = (kind: string) => (error: unknown) => {
+    running.logger.fatal({ err: error }, kind);
+    running.logger.flushSync();
+    process.exit(1);
+  };
+  process.on('uncaughtException', die('uncaught exception'));
+  process.on('unhandledRejection', die('unhandled rejection'));
 }
 
 main().catch((error: unknown) => {

@@ -159,4 +159,16 @@ describe('The app killed and stopped (production build as a process)', () => {
     await db.end();
     expect(rows[0].last_used_at.getTime()).toBeGreaterThanOrEqual(secondUse - 50);
   });
+
+  it('SIGTERM: every access-log line buffered by the asynchronous log is written before exit', async () => {
+    const app = new SpawnedApp({ DATABASE_URL: url, LOG_LEVEL: 'info' });
+    await app.start();
+    const marker = `log-marker-${Date.now()}`;
+    // Fewer than the 4 kB buffer holds: without a flush at shutdown these lines would be lost.
+    for (let i = 0; i < 5; i++) await call({ url: app.url } as TestApp, `/api/${marker}-${i}`);
+    expect(await app.kill('SIGTERM')).toBe(0);
+    const lines = app.output.split('\n').filter((line) => line.includes(marker));
+    expect(lines).toHaveLength(5);
+    for (const line of lines) expect(JSON.parse(line)).toMatchObject({ msg: 'request completed', res: { statusCode: 404 } });
+  });
 });
