@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
+import type { Pool } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { lockUntilCommit } from '../advisory-lock';
 import { ApiKey } from '../entities/api-key.entity';
 
@@ -127,12 +129,16 @@ export class ApiKeysRepository {
     return rows[0]?.key_hash;
   }
 
-  /** The verifier's lookup on a cache miss: one indexed SELECT by keyed hash. */
+  /**
+   * The verifier's lookup on a cache miss: one indexed SELECT by keyed hash, as a named
+   * prepared statement (parsed and planned once per connection, not per request).
+   */
   async findByHash(keyHash: Buffer): Promise<ApiKeyCredentialRow | undefined> {
-    const rows: ApiKeyRow[] = await this.dataSource.query(
-      'SELECT id, user_id, name, scopes, expires_at, not_before, revoked_at FROM api_keys WHERE key_hash = $1',
-      [keyHash],
-    );
+    const { rows } = await this.pool().query<ApiKeyRow>({
+      name: 'api_keys_by_hash',
+      text: 'SELECT id, user_id, name, scopes, expires_at, not_before, revoked_at FROM api_keys WHERE key_hash = $1',
+      values: [keyHash],
+    });
     const row = rows[0];
     if (!row) return undefined;
     return {
@@ -148,10 +154,16 @@ export class ApiKeysRepository {
 
   /** One statement for a batch of uses; a newer time already stored wins. */
   async recordLastUse(uses: Array<[id: number, atMs: number]>): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE api_keys AS k SET last_used_at = GREATEST(COALESCE(k.last_used_at, v.at), v.at)
-         FROM unnest($1::int[], $2::timestamptz[]) AS v(id, at) WHERE k.id = v.id`,
-      [uses.map(([id]) => id), uses.map(([, at]) => new Date(at).toISOString())],
-    );
+    await this.pool().query({
+      name: 'api_keys_record_last_use',
+      text: `UPDATE api_keys AS k SET last_used_at = GREATEST(COALESCE(k.last_used_at, v.at), v.at)
+               FROM unnest($1::int[], $2::timestamptz[]) AS v(id, at) WHERE k.id = v.id`,
+      values: [uses.map(([id]) => id), uses.map(([, at]) => new Date(at).toISOString())],
+    });
+  }
+
+  /** The driver's own pool, for named prepared statements (TypeORM's query() has none). */
+  private pool(): Pool {
+    return (this.dataSource.driver as PostgresDriver).master as Pool;
   }
 }
