@@ -34,6 +34,19 @@ export class ApiKeysService {
     return (await this.keys.listActive(userId)).map((row) => this.toResponse(row));
   }
 
+  /**
+   * One page of the list and the cursor of the next, if there is one. The cursor names the last
+   * key's position (creation time to the microsecond, id), so keys created or deleted meanwhile
+   * neither repeat nor vanish from the pages after it.
+   */
+  async listPage(userId: string, limit: number, after: string | undefined): Promise<{ items: ApiKeyResponse[]; next?: string }> {
+    const position = after === undefined ? undefined : decodeCursor(after);
+    const rows = await this.keys.listActive(userId, { limit: limit + 1, after: position });
+    const items = rows.slice(0, limit).map((row) => this.toResponse(row));
+    const last = rows.length > limit ? rows[limit - 1] : undefined;
+    return { items, next: last ? encodeCursor(last) : undefined };
+  }
+
   async create(principal: Principal, request: CreateApiKeyRequest): Promise<ApiKeyCreatedResponse> {
     const scopes = this.grantableScopes(principal, request.scopes);
     const { expiresAt, notBefore } = this.validityWindow(request, principal.apiKey);
@@ -161,6 +174,21 @@ export class ApiKeysService {
       not_before: row.notBefore ? row.notBefore.toISOString() : null,
     };
   }
+}
+
+/** Opaque to clients: base64url of "<creation time to the microsecond> <id>". */
+function encodeCursor(row: ApiKeyRecord): string {
+  return Buffer.from(`${row.position} ${row.id}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { createdAt: string; id: number } {
+  const match = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z) (\d{1,10})$/.exec(Buffer.from(cursor, 'base64url').toString('latin1'));
+  if (!match || Number.isNaN(Date.parse(match[1])) || Number(match[2]) > 2147483647) {
+    throw ApiProblem.badRequest('after must be a cursor from a Link header', 'invalid_cursor', [
+      { field: 'after', message: 'is not a cursor this API issued' },
+    ]);
+  }
+  return { createdAt: match[1], id: Number(match[2]) };
 }
 
 function duplicateName(name: string): ApiProblem {

@@ -7,6 +7,7 @@ export const PROBLEM_CODES = [
   'bad_request',
   'validation_failed',
   'invalid_id',
+  'invalid_cursor',
   'not_found',
   'rate_limited',
   'internal_error',

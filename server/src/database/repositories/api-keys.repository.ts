@@ -16,6 +16,8 @@ export interface ApiKeyRecord {
   lastUsedAt: Date | null;
   expiresAt: Date | null;
   notBefore: Date | null;
+  /** On paged reads: the creation time to the microsecond, for the next page's cursor. */
+  position?: string;
 }
 
 /** What verification needs of a key, looked up by its keyed hash. */
@@ -69,13 +71,26 @@ function toRecord(row: ApiKeyRow): ApiKeyRecord {
 export class ApiKeysRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** A user's active keys, newest first (the partial index covers the order). */
-  async listActive(userId: string): Promise<ApiKeyRecord[]> {
-    const rows: ApiKeyRow[] = await this.dataSource.query(
-      `SELECT ${RECORD_COLUMNS} FROM api_keys WHERE user_id = $1 AND revoked_at IS NULL ORDER BY created_at DESC, id DESC`,
-      [userId],
+  /**
+   * A user's active keys, newest first (the partial index covers the order): all of them, or
+   * `limit` after the position (created_at, id) of the previous page's last key.
+   */
+  async listActive(userId: string, page?: { limit: number; after?: { createdAt: string; id: number } }): Promise<ApiKeyRecord[]> {
+    if (!page) {
+      const rows: ApiKeyRow[] = await this.dataSource.query(
+        `SELECT ${RECORD_COLUMNS} FROM api_keys WHERE user_id = $1 AND revoked_at IS NULL ORDER BY created_at DESC, id DESC`,
+        [userId],
+      );
+      return rows.map(toRecord);
+    }
+    // The position is read back to the microsecond (a JavaScript Date keeps milliseconds only).
+    const rows: Array<ApiKeyRow & { position: string }> = await this.dataSource.query(
+      `SELECT ${RECORD_COLUMNS}, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS position FROM api_keys
+        WHERE user_id = $1 AND revoked_at IS NULL AND ($3::timestamptz IS NULL OR (created_at, id) < ($3::timestamptz, $4::int))
+        ORDER BY created_at DESC, id DESC LIMIT $2`,
+      [userId, page.limit, page.after?.createdAt ?? null, page.after?.id ?? 0],
     );
-    return rows.map(toRecord);
+    return rows.map((row) => ({ ...toRecord(row), position: row.position }));
   }
 
   /** Serialises a user's creates, on every instance, until `tx` ends (so the cap holds). */

@@ -1,0 +1,70 @@
+import { call, createKey, expectProblem, passwordToken } from './support/http';
+import { startTestApp, type TestApp } from './support/test-app';
+
+/** Follows the `Link: <…>; rel="next"` headers from `first`; every page's items, in order. */
+async function allPages(app: TestApp, token: string, first: string): Promise<Array<Array<{ id: number; name: string }>>> {
+  const pages: Array<Array<{ id: number; name: string }>> = [];
+  let next: string | undefined = first;
+  while (next) {
+    const res = await call(app, next, { token });
+    expect(res.status).toBe(200);
+    pages.push(res.body);
+    next = /<([^>]+)>; rel="next"/.exec(res.headers.get('link') ?? '')?.[1];
+  }
+  return pages;
+}
+
+describe('GET /api/keys in pages (e2e)', () => {
+  let app: TestApp;
+  let alice: string;
+  beforeAll(async () => {
+    app = await startTestApp({ API_KEY_MAX_PER_USER: '1000' });
+    alice = await passwordToken(app, 'alice');
+    for (let i = 0; i < 25; i += 5)
+      await Promise.all(Array.from({ length: 5 }, (_v, j) => createKey(app, alice, { name: `paged-${i + j}` })));
+  });
+  afterAll(() => app?.close());
+
+  it('keeps the plain array without limit, and pages through the same list with it', async () => {
+    const whole = (await call(app, '/api/keys', { token: alice })).body as Array<{ id: number }>;
+    expect(whole.length).toBeGreaterThanOrEqual(25);
+    const pages = await allPages(app, alice, '/api/keys?limit=7');
+    expect(pages.slice(0, -1).every((p) => p.length === 7)).toBe(true);
+    expect(pages.flat().map((k) => k.id)).toEqual(whole.map((k) => k.id));
+  });
+
+  it('neither repeats nor skips keys when keys are created and deleted between pages', async () => {
+    const whole = (await call(app, '/api/keys', { token: alice })).body as Array<{ id: number }>;
+    const first = await call(app, '/api/keys?limit=10', { token: alice });
+    const seen = (first.body as Array<{ id: number }>).map((k) => k.id);
+    const next = /<([^>]+)>; rel="next"/.exec(first.headers.get('link')!)![1];
+    await createKey(app, alice, { name: 'newer-than-the-cursor' });
+    const deleted = whole[15].id;
+    expect((await call(app, `/api/keys/${deleted}`, { method: 'DELETE', token: alice })).status).toBe(200);
+    const rest = await allPages(app, alice, next);
+    const ids = [...seen, ...rest.flat().map((k) => k.id)];
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toEqual(whole.map((k) => k.id).filter((id) => id !== deleted));
+  });
+
+  it('refuses a limit out of range and a cursor it did not issue, and ignores other parameters', async () => {
+    for (const limit of ['0', '1001', 'ten', '-1']) {
+      const res = await call(app, `/api/keys?limit=${limit}`, { token: alice });
+      expectProblem(res, 422, 'validation_failed');
+      expect(res.body.errors).toEqual([{ field: 'limit', message: 'must be an integer from 1 to 1000' }]);
+    }
+    expectProblem(await call(app, '/api/keys?limit=5&after=bm90LWEtY3Vyc29y', { token: alice }), 400, 'invalid_cursor');
+    expectProblem(await call(app, '/api/keys?limit=5&after=%00%27', { token: alice }), 400, 'invalid_cursor');
+    expect((await call(app, '/api/keys?_=1700000000', { token: alice })).status).toBe(200);
+  });
+
+  it("never shows another user's keys through a cursor", async () => {
+    const bob = await passwordToken(app, 'bob');
+    await createKey(app, bob, { name: 'bobs-only' });
+    const page = await call(app, '/api/keys?limit=1', { token: alice });
+    const cursor = /after=([^>]+)>/.exec(page.headers.get('link')!)![1];
+    const bobs = await call(app, `/api/keys?limit=50&after=${cursor}`, { token: bob });
+    expect(bobs.status).toBe(200);
+    expect((bobs.body as Array<{ name: string }>).every((k) => k.name === 'bobs-only')).toBe(true);
+  });
+});
