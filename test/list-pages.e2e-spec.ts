@@ -1,4 +1,4 @@
-import { call, createKey, expectProblem, passwordToken } from './support/http';
+import { call, type CallResult, createKey, expectProblem, passwordToken } from './support/http';
 import { startTestApp, type TestApp } from './support/test-app';
 
 /** Follows the `Link: <…>; rel="next"` headers from `first`; every page's items, in order. */
@@ -6,7 +6,7 @@ async function allPages(app: TestApp, token: string, first: string): Promise<Arr
   const pages: Array<Array<{ id: number; name: string }>> = [];
   let next: string | undefined = first;
   while (next) {
-    const res = await call(app, next, { token });
+    const res: CallResult<Array<{ id: number; name: string }>> = await call(app, next, { token });
     expect(res.status).toBe(200);
     pages.push(res.body);
     next = /<([^>]+)>; rel="next"/.exec(res.headers.get('link') ?? '')?.[1];

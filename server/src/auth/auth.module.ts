@@ -12,6 +12,7 @@ import { SessionService } from './session/session.service';
 import { ApiKeyStrategy } from './strategies/api-key.strategy';
 import { KeycloakCookieStrategy, KeycloakJwtStrategy } from './strategies/keycloak-jwt.strategy';
 import { McpHeaderStrategy } from './strategies/mcp-header.strategy';
+import { SigningKeys } from './strategies/signing-keys';
 import { VerifiedTokenCache } from './verified-token-cache';
 
 @Module({
@@ -21,6 +22,7 @@ import { VerifiedTokenCache } from './verified-token-cache';
     ApiKeyStrategy,
     KeycloakJwtStrategy,
     KeycloakCookieStrategy,
+    SigningKeys,
     McpHeaderStrategy,
     AuthFailureLimiter,
     OidcClientService,

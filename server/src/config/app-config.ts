@@ -22,7 +22,9 @@ export class AppConfig {
   readonly oidc: {
     embedded: boolean;
     issuer: string;
-    jwksUri: string;
+    /** Set for the embedded provider and by OIDC_JWKS_URI; otherwise read from discovery. */
+    jwksUri?: string;
+    jwksCooldownSeconds: number;
     clientId: string;
     clientSecret?: string;
     audiences: string[];
@@ -78,7 +80,8 @@ export class AppConfig {
     this.oidc = {
       embedded,
       issuer,
-      jwksUri: `${jwksBase}/protocol/openid-connect/certs`,
+      jwksUri: embedded ? `${jwksBase}/protocol/openid-connect/certs` : env.OIDC_JWKS_URI,
+      jwksCooldownSeconds: env.JWKS_COOLDOWN_SECONDS,
       clientId: env.KEYCLOAK_CLIENT_ID,
       clientSecret: env.KEYCLOAK_CLIENT_SECRET,
       audiences: env.KEYCLOAK_AUDIENCE.split(',')

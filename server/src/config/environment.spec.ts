@@ -161,7 +161,8 @@ describe('configuration', () => {
     });
     expect(config.oidc.embedded).toBe(false);
     expect(config.oidc.issuer).toBe('https://sso.example.com/realms/acme');
-    expect(config.oidc.jwksUri).toBe('https://sso.example.com/realms/acme/protocol/openid-connect/certs');
+    // Read from the provider's discovery document at first use, unless OIDC_JWKS_URI says otherwise.
+    expect(config.oidc.jwksUri).toBeUndefined();
     expect(config.secureCookies).toBe(true);
   });
 

@@ -101,6 +101,19 @@ export class Environment {
   @Max(300)
   JWT_CLOCK_TOLERANCE_SECONDS = 30;
 
+  /** Where the provider's signing keys are, when not its discovery document's `jwks_uri`. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
+  OIDC_JWKS_URI?: string;
+
+  /** At most one key-set fetch per this many seconds for unknown `kid`s (a rotated key waits at most this long). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(300)
+  JWKS_COOLDOWN_SECONDS = 10;
+
   /**
    * Access tokens must say they are access tokens: Keycloak's `typ: "Bearer"` claim or an
    * RFC 9068 `typ: at+jwt` header. `false` for a provider that marks them neither way (a
@@ -255,6 +268,7 @@ export function parseEnvironment(env: NodeJS.ProcessEnv): Environment {
     'API_KEY_HASH_SECRET',
     'SESSION_SECRET',
     'LITELLM_URL',
+    'OIDC_JWKS_URI',
     'LITELLM_MASTER_KEY',
     'LLM_KEY_ENCRYPTION_KEY',
     'VERIFY_SERVICE_TOKEN',

@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
-import { Strategy as JwtStrategy, StrategyOptionsWithRequest } from 'passport-jwt';
+import { Strategy as JwtStrategy, type SecretOrKeyProvider, StrategyOptionsWithRequest } from 'passport-jwt';
 import { AppConfig } from '../../config/app-config';
 import { CredentialRejected } from '../../credentials/credential-rejected';
 import type { AuthType, Principal } from '../../credentials/principal';
 import { ALL_SCOPES } from '../../credentials/scopes';
 import type { CredentialRequest } from '../credential';
-import { signingKeyProvider } from './signing-keys';
+import { SigningKeys } from './signing-keys';
 
 export const JWT_STRATEGY = 'keycloak-jwt';
 export const COOKIE_STRATEGY = 'keycloak-cookie';
@@ -26,11 +26,11 @@ export interface KeycloakClaims {
  * key confusion), exact issuer, `exp`/`nbf` with a small leeway, keys from the realm's JWKS.
  * The token is the credential the guard parsed; nothing here reads headers or cookies.
  */
-function jwtOptions(config: AppConfig): StrategyOptionsWithRequest {
+function jwtOptions(config: AppConfig, keys: SigningKeys): StrategyOptionsWithRequest {
   return {
     passReqToCallback: true,
     jwtFromRequest: (req: CredentialRequest) => req.credential.raw,
-    secretOrKeyProvider: signingKeyProvider({ jwksUri: config.oidc.jwksUri, issuer: config.oidc.issuer }),
+    secretOrKeyProvider: keys.provider as unknown as SecretOrKeyProvider,
     algorithms: ['RS256'],
     issuer: config.oidc.issuer,
     ignoreExpiration: false,
@@ -65,8 +65,11 @@ export function principalFromClaims(
 
 @Injectable()
 export class KeycloakJwtStrategy extends PassportStrategy(JwtStrategy, JWT_STRATEGY) {
-  constructor(private readonly config: AppConfig) {
-    super(jwtOptions(config));
+  constructor(
+    private readonly config: AppConfig,
+    keys: SigningKeys,
+  ) {
+    super(jwtOptions(config, keys));
   }
 
   validate(request: CredentialRequest, claims: KeycloakClaims): Principal {
@@ -76,8 +79,11 @@ export class KeycloakJwtStrategy extends PassportStrategy(JwtStrategy, JWT_STRAT
 
 @Injectable()
 export class KeycloakCookieStrategy extends PassportStrategy(JwtStrategy, COOKIE_STRATEGY) {
-  constructor(private readonly config: AppConfig) {
-    super(jwtOptions(config));
+  constructor(
+    private readonly config: AppConfig,
+    keys: SigningKeys,
+  ) {
+    super(jwtOptions(config, keys));
   }
 
   validate(request: CredentialRequest, claims: KeycloakClaims): Principal {
