@@ -25,7 +25,8 @@ describe('Authentication (e2e)', () => {
   }
 
   beforeAll(async () => {
-    app = await startTestApp();
+    // Many tests here are refusals on purpose; the limit has its own suite below.
+    app = await startTestApp({ AUTH_FAILURE_LIMIT: '1000' });
     alice = await passwordToken(app, 'alice');
     aliceSub = (await call(app, '/api/keys/current', { token: alice })).body.user_id;
   });
@@ -450,6 +451,74 @@ describe('Authentication (e2e)', () => {
         headers: { cookie: old.replace(/keycloak_auth=[^;]+/, `keycloak_auth=${nearExpiry}`) },
       });
       expect(renewal.headers.getSetCookie().some((c) => /^keycloak_auth=ey/.test(c))).toBe(false);
+    });
+
+    it("refuses a signed-out token in any of its encodings (the signature's last character carries spare bits)", async () => {
+      const { jar } = await signIn(app, 'alice');
+      const token = jar.cookies.get('keycloak_auth')!;
+      await call(app, '/api/auth/logout', {
+        method: 'POST',
+        headers: { cookie: jar.header(), 'x-xsrf-token': jar.cookies.get('XSRF-TOKEN')! },
+      });
+      const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+      const last = alphabet.indexOf(token.at(-1)!);
+      const sibling = token.slice(0, -1) + alphabet[last ^ 1];
+      expect(Buffer.from(sibling.split('.')[2], 'base64url').equals(Buffer.from(token.split('.')[2], 'base64url'))).toBe(true);
+      expectProblem(await call(app, '/api/keys', { token: sibling }), 401, 'session_ended');
+      const cookie = jar.header().replace(token, sibling);
+      expectProblem(
+        await call(app, '/api/keys', {
+          method: 'POST',
+          headers: { cookie, 'x-xsrf-token': jar.cookies.get('XSRF-TOKEN')! },
+          body: { name: 'after-logout' },
+        }),
+        401,
+        'session_ended',
+      );
+    });
+
+    it('refuses the tokens a session renewed before it was signed out, as Bearer and as cookie', async () => {
+      const { jar } = await signIn(app, 'alice');
+      const nearExpiry = await forgeJwt({ azp: 'console', exp: Math.floor(Date.now() / 1000) + 20 });
+      const renewal = await fetch(`${app.url}/api/keys/current`, {
+        headers: { cookie: jar.header().replace(/keycloak_auth=[^;]+/, `keycloak_auth=${nearExpiry}`) },
+      });
+      const renewed = renewal.headers
+        .getSetCookie()
+        .find((c) => c.startsWith('keycloak_auth='))!
+        .split(';')[0]
+        .slice('keycloak_auth='.length);
+      expect((await call(app, '/api/keys', { token: renewed })).status).toBe(200); // cached
+      await call(app, '/api/auth/logout', {
+        method: 'POST',
+        headers: { cookie: jar.header(), 'x-xsrf-token': jar.cookies.get('XSRF-TOKEN')! },
+      });
+      expectProblem(await call(app, '/api/keys', { token: renewed }), 401, 'session_ended');
+      const cookie = jar.header().replace(/keycloak_auth=[^;]+/, `keycloak_auth=${renewed}`);
+      expectProblem(
+        await call(app, '/api/keys', {
+          method: 'POST',
+          headers: { cookie, 'x-xsrf-token': jar.cookies.get('XSRF-TOKEN')! },
+          body: { name: 'renewed' },
+        }),
+        401,
+        'session_ended',
+      );
+    });
+
+    it("takes no XSRF token from another user's session cookie planted beside this user's token", async () => {
+      const alice = await signIn(app, 'alice');
+      const bob = await signIn(app, 'bob');
+      const mixed = `keycloak_auth=${alice.jar.cookies.get('keycloak_auth')}; keycloak_refresh=${bob.jar.cookies.get('keycloak_refresh')}; XSRF-TOKEN=${bob.jar.cookies.get('XSRF-TOKEN')}`;
+      expectProblem(
+        await call(app, '/api/keys', {
+          method: 'POST',
+          headers: { cookie: mixed, 'x-xsrf-token': bob.jar.cookies.get('XSRF-TOKEN')! },
+          body: { name: 'mixed' },
+        }),
+        403,
+        'csrf_token_invalid',
+      );
     });
 
     it('never redirects sign-in to another site', async () => {

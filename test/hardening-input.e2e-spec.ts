@@ -21,6 +21,12 @@ describe('Input hardening (e2e)', () => {
       ['a zero-width space inside', 'alice\u200B-full'],
       ['a no-break space', 'a\u00A0b'],
       ['a lone surrogate', 'a\uD800b'],
+      ['only a Hangul filler', '\u3164'],
+      ['only a blank braille pattern', '\u2800'],
+      ['only a combining grapheme joiner', '\u034F'],
+      ['a lone combining accent', '\u0301'],
+      ['a Hangul filler appended', 'ci\u3164'],
+      ['a variation selector after a letter', 'ci\uFE0E'],
     ])('refuses %s with 422 on the name field', async (_label, name) => {
       const res = await call(app, '/api/keys', { method: 'POST', token: alice, body: { name } });
       expectProblem(res, 422, 'validation_failed');
@@ -37,12 +43,18 @@ describe('Input hardening (e2e)', () => {
     });
 
     it('keeps ordinary names in any script, with plain spaces', async () => {
-      for (const name of ['CI 部署脚本', 'Ключ для бота', 'déploiement — prod', '🔑 laptop']) {
+      for (const name of ['CI 部署脚本', 'Ключ для бота', 'déploiement — prod', '🔑 laptop', '👨‍👩‍👧 family', '❤️ prod', '한국어 키']) {
         const res = await call(app, '/api/keys', { method: 'POST', token: alice, body: { name } });
         expect(res.status).toBe(201);
         expect(res.body.name).toBe(name);
       }
     });
+  });
+
+  it('answers scopes: null with a 422, not a 500', async () => {
+    const res = await call(app, '/api/keys', { method: 'POST', token: alice, body: { name: 'null-scopes', scopes: null } });
+    expectProblem(res, 422, 'validation_failed');
+    expect(res.body.errors).toContainEqual({ field: 'scopes', message: 'scopes must be an array' });
   });
 
   describe('errors that say what to do', () => {
@@ -176,6 +188,12 @@ describe('Input hardening (e2e)', () => {
       sub = (await call(app, '/api/keys/current', { token: alice })).body.user_id;
     });
 
+    it('refuses a subject that is not a short printable string', async () => {
+      for (const bad of [42, { id: 'x' }, ['alice'], 'x'.repeat(5000), 'a\u0000b', '']) {
+        expectProblem(await call(app, '/api/keys', { token: await forgeToken(app, sub, { sub: bad }) }), 401, 'invalid_token');
+      }
+    });
+
     it('refuses a token without exp', async () => {
       const res = await call(app, '/api/keys', { token: await forgeToken(app, sub, { exp: undefined }) });
       expectProblem(res, 401, 'invalid_token');
@@ -198,8 +216,10 @@ describe('Input hardening (e2e)', () => {
       const apiKey = (await createKey(app, alice)).key;
       const llmKey = (await call(app, '/api/keys/llm/byor', { token: alice })).body.key as string;
       const secrets = [apiKey, llmKey, 'sk-3f9aLk2_Qw8zR7tY1uI0oP', app.config.verification.serviceToken, alice];
+      const percentEncoded = (text: string) => [...Buffer.from(text)].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('');
       for (const secret of secrets) {
         expect((await call(app, `/api/keys/${encodeURIComponent(secret)}`, { token: alice })).status).toBeGreaterThanOrEqual(400);
+        expect((await call(app, `/api/keys/${percentEncoded(secret)}`, { token: alice })).status).toBeGreaterThanOrEqual(400);
       }
       const logged = app.logs.lines.filter((l) => l.includes('request completed'));
       expect(logged.length).toBeGreaterThanOrEqual(secrets.length);

@@ -14,7 +14,8 @@ import { csrfRejected, insufficientScope, invalidCredential, missingCredential, 
 import { Credential, CredentialRequest, extractCredential } from './credential';
 import { IS_PUBLIC, REQUIRED_SCOPES } from './decorators/auth.decorators';
 import { EndedSessions } from './session/ended-sessions.service';
-import { SessionService } from './session/session.service';
+import { allMarks, marksOf, sessionMark } from './session/session-marks';
+import { SessionService, type SessionState } from './session/session.service';
 import { VerifiedTokenCache } from './verified-token-cache';
 import { API_KEY_STRATEGY, ApiKeyStrategy } from './strategies/api-key.strategy';
 import { COOKIE_STRATEGY, JWT_STRATEGY, KeycloakCookieStrategy, KeycloakJwtStrategy } from './strategies/keycloak-jwt.strategy';
@@ -139,8 +140,11 @@ export class CompositeAuthGuard implements CanActivate {
 
     if (credential.kind === 'cookie') {
       // Cookies ride along on cross-site requests; changes need this session's XSRF token.
-      // A renewal keeps the session's id, so the state read here still names this session.
-      const sessionId = this.sessions.state(request)?.s;
+      // A renewal keeps the session's id, so the state read here still names this session. The
+      // state counts only with its own user's token: another user's state cookie beside this
+      // token (planted by a cookie-injecting neighbour) gives no XSRF token that passes.
+      const state = this.sessions.state(request);
+      const sessionId = state && state.u === principal.userId ? state.s : undefined;
       if (!SAFE_METHODS.has(request.method) && !this.sessions.csrfTokenMatches(request, sessionId)) throw csrfRejected();
       this.sessions.ensureCsrfCookie(request, reply, sessionId);
     }
@@ -148,19 +152,21 @@ export class CompositeAuthGuard implements CanActivate {
     return this.admit(principal, targets, request);
   }
 
-  private async authenticate(credential: Exclude<Credential, { kind: 'malformed' }>): Promise<Principal> {
+  private async authenticate(credential: Exclude<Credential, { kind: 'malformed' }>, session?: SessionState): Promise<Principal> {
     const isJwt = credential.kind === 'bearer-jwt' || credential.kind === 'cookie';
     // A session cookie (after any refresh) verified before skips the RSA check.
     if (credential.kind === 'cookie') {
-      const cached = this.tokens.get(credential.raw, 'cookie');
+      const cached = this.tokens.get(credential.raw, 'cookie', session ? sessionMark(session.s).toString('base64') : undefined);
       if (cached) return cached;
     }
     const generation = this.tokens.generation;
     const principal = await this.viaPassport(credential);
     if (isJwt) {
-      // A valid JWT of a signed-out session stays refused until it expires.
-      if (await this.endedSessions.isEnded(credential.raw)) throw new CredentialRejected('ended_session');
-      this.tokens.remember(credential.raw, principal, generation);
+      // A valid JWT of a signed-out session stays refused until it expires: the token itself,
+      // any token of its provider session, and (cookies) any token of this service's session.
+      const marks = marksOf(credential.raw, session?.s);
+      if (await this.endedSessions.isEnded(marks)) throw new CredentialRejected('ended_session');
+      this.tokens.remember(credential.raw, principal, generation, allMarks(marks));
     }
     return principal;
   }

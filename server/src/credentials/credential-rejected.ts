@@ -74,7 +74,7 @@ export function describeRejection(rejection: CredentialRejected): { code: Proble
     case 'wrong_token_type':
       return { code: 'wrong_token_type', detail: `A ${rejection.hint ?? 'non-access'} token is not an access token.` };
     case 'no_subject':
-      return { code: 'invalid_token', detail: 'The access token has no subject.' };
+      return { code: 'invalid_token', detail: 'The access token has no usable subject (a string of 1 to 255 printable characters).' };
     case 'no_expiry':
       return { code: 'invalid_token', detail: 'The access token has no expiry (exp); only expiring tokens are accepted.' };
     case 'ended_session':

@@ -139,13 +139,23 @@ class HttpPipeline implements OnModuleInit {
       const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
       logger[level](
         {
-          req: { id: request.id, method: request.method, url: request.url.split('?')[0], remoteAddress: request.ip },
+          // Decoded, so the scrubber sees a secret however it was percent-encoded.
+          req: { id: request.id, method: request.method, url: decodedPath(request.url), remoteAddress: request.ip },
           res: { statusCode: status },
           responseTime: Math.round(reply.elapsedTime * 100) / 100,
         },
         'request completed',
       );
     });
+  }
+}
+
+function decodedPath(url: string): string {
+  const path = url.split('?')[0];
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
   }
 }
 

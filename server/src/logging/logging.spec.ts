@@ -20,6 +20,11 @@ describe('secretScrubber', () => {
     expect(out).toContain('GET /api/keys/');
   });
 
+  it('masks long opaque runs such as sealed session cookies', () => {
+    const sealed = 'Qm9vdHN0cmFwLXNlYWxlZC1jb29raWUtdmFsdWUtZm9yLXRlc3Rz_-x';
+    expect(scrub(`GET /x/${sealed}`)).toBe('GET /x/[REDACTED]');
+  });
+
   it('leaves ordinary text alone', () => {
     expect(scrub('GET /api/keys/42 took 3 ms (sk-oh-… hint)')).toBe('GET /api/keys/42 took 3 ms (sk-oh-… hint)');
   });

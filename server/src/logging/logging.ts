@@ -27,11 +27,15 @@ export function secretScrubber(prefix: string, secrets: readonly string[] = []):
   const ourKeys = new RegExp(`${escape(prefix)}[0-9A-Za-z_-]{4,}`, 'g');
   const gatewayKeys = /\bsk-[0-9A-Za-z_-]{16,}/g;
   const jwts = /\beyJ[0-9A-Za-z_-]{4,}\.[0-9A-Za-z_-]{4,}\.[0-9A-Za-z_-]*/g;
+  // Anything long and opaque (sealed cookies, tokens of unknown shape): no path or message of
+  // ours holds such a run legitimately.
+  const opaque = /[0-9A-Za-z_-]{40,}/g;
   const literal = secrets.filter((secret) => secret.length >= 8);
   const configured = literal.length > 0 ? new RegExp(literal.map(escape).join('|'), 'g') : undefined;
   return (text) => {
     let out = configured ? text.replace(configured, '[REDACTED]') : text;
     out = out.replace(ourKeys, `${prefix}[REDACTED]`).replace(gatewayKeys, 'sk-[REDACTED]').replace(jwts, '[REDACTED-JWT]');
+    out = out.replace(opaque, '[REDACTED]');
     return out;
   };
 }

@@ -9,8 +9,8 @@ import {
   IsNotEmpty,
   IsOptional,
   IsString,
-  Matches,
   MaxLength,
+  ValidateBy,
   ValidateIf,
 } from 'class-validator';
 import { ALL_SCOPES, Scope } from '../../credentials/scopes';
@@ -24,11 +24,33 @@ const normaliseName = ({ value }: { value: unknown }) =>
   typeof value === 'string' && !LONE_SURROGATE.test(value) ? value.normalize('NFC').trim() : value;
 
 /**
- * Only visible characters and the plain space: no control (Cc), format (Cf: U+200B, U+202E …),
- * line or paragraph separators (Zl, Zp), no space other than U+0020, no lone surrogates (Cs) or
- * unassigned code points (Cn).
+ * Only what people can see and tell apart: no control (Cc), format (Cf: U+200B, U+202E …),
+ * surrogate (Cs) or unassigned (Cn) code points, no line or paragraph separators, no space but
+ * U+0020, no default-ignorable code points (Hangul fillers, U+034F, U+17B4 …), no blank braille
+ * pattern, and no combining mark at the start. Emoji keep their joiners and presentation
+ * selectors: U+200D between pictographs, U+FE0E/U+FE0F after one.
  */
-const VISIBLE_NAME = /^(?:(?![\p{Cc}\p{Cf}\p{Cs}\p{Cn}\p{Zl}\p{Zp}])(?:[^\p{Zs}]| ))*$/u;
+const PICTOGRAPH = /\p{Extended_Pictographic}/u;
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Cn}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}\u2800]|(?! )\p{Zs}/u;
+
+export function isVisibleName(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  const chars = [...value];
+  if (chars.length > 0 && /^\p{M}/u.test(chars[0])) return false;
+  return chars.every((char, i) => {
+    if (!INVISIBLE.test(char)) return true;
+    const before = chars[i - 1] ?? '';
+    const after = chars[i + 1] ?? '';
+    const afterPictograph = PICTOGRAPH.test(before) || (before === '\uFE0F' && PICTOGRAPH.test(chars[i - 2] ?? ''));
+    if (char === '\u200D') return afterPictograph && PICTOGRAPH.test(after);
+    if (char === '\uFE0F' || char === '\uFE0E') return PICTOGRAPH.test(before);
+    return false;
+  });
+}
+
+function IsVisibleName(message: string) {
+  return ValidateBy({ name: 'isVisibleName', validator: { validate: isVisibleName, defaultMessage: () => message } });
+}
 
 export class CreateApiKeyRequest {
   @ApiProperty({ example: 'CI deploy script', minLength: 1, maxLength: 255, description: 'Trimmed; unique among your active keys.' })
@@ -37,7 +59,7 @@ export class CreateApiKeyRequest {
   @IsString({ message: 'name must be a string' })
   @IsNotEmpty({ message: 'name must not be empty' })
   @MaxLength(255, { message: 'name must be at most 255 characters' })
-  @Matches(VISIBLE_NAME, { message: 'name may hold visible characters and plain spaces only (no control, format or invisible characters)' })
+  @IsVisibleName('name may hold visible characters and plain spaces only (no control, format or invisible characters)')
   name: string;
 
   @ApiPropertyOptional({
@@ -62,7 +84,8 @@ export class CreateApiKeyRequest {
   not_before?: string | null;
 
   @ApiPropertyOptional({ enum: ALL_SCOPES, isArray: true, description: 'Defaults to every scope the caller holds.' })
-  @IsOptional()
+  // Absent means "every scope I hold"; null is not an array and is refused like one.
+  @ValidateIf((_o, value) => value !== undefined)
   @IsArray({ message: 'scopes must be an array' })
   @ArrayUnique({ message: 'scopes must not repeat' })
   @IsIn(ALL_SCOPES, { each: true, message: `each scope must be one of: ${ALL_SCOPES.join(', ')}` })

@@ -16,6 +16,16 @@ const SESSION_MAX_AGE_S = 12 * 3600;
 /** Refresh this long before the access token lapses, so a page never sees it expire. */
 const REFRESH_MARGIN_S = 60;
 
+/** A JWT's `sub`, read without verification (the token is verified before the session is used). */
+function subjectOf(jwt: string): string | undefined {
+  try {
+    const claims = JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as { sub?: unknown };
+    return typeof claims.sub === 'string' ? claims.sub : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Seconds until a JWT's `exp` (verification follows in the strategy). */
 function secondsLeft(jwt: string): number {
   const exp = jwtExp(jwt);
@@ -52,7 +62,7 @@ export class SessionService {
    */
   start(reply: FastifyReply, tokens: SessionTokens, sessionId = randomBytes(18).toString('base64url')): void {
     reply.setCookie(SESSION_COOKIE, tokens.accessToken, this.cookieOptions(true));
-    const state: SessionState = { s: sessionId, r: tokens.refreshToken, i: tokens.idToken };
+    const state: SessionState = { s: sessionId, u: subjectOf(tokens.accessToken), r: tokens.refreshToken, i: tokens.idToken };
     reply.setCookie(REFRESH_COOKIE, seal(JSON.stringify(state), this.sealKey), this.cookieOptions(true));
     reply.setCookie(CSRF_COOKIE, this.csrfTokenFor(sessionId), this.cookieOptions(false));
   }
@@ -146,6 +156,8 @@ export class SessionService {
 export interface SessionState {
   /** The session's id: random, fixed for the session's life, the XSRF token's seed. */
   s: string;
+  /** Whose session it is (the access token's `sub`): a state cookie only counts with its own user's token. */
+  u?: string;
   /** The refresh token, when the provider issued one. */
   r?: string;
   /** The ID token, for the provider's logout. */

@@ -12,7 +12,7 @@ export const JWT_STRATEGY = 'keycloak-jwt';
 export const COOKIE_STRATEGY = 'keycloak-cookie';
 
 export interface KeycloakClaims {
-  sub?: string;
+  sub?: unknown;
   exp?: unknown;
   typ?: string;
   azp?: string;
@@ -53,7 +53,8 @@ export function principalFromClaims(
   if (claims.typ !== undefined && claims.typ !== 'Bearer') throw new CredentialRejected('wrong_token_type', claims.typ);
   const typed = claims.typ === 'Bearer' || (headerType !== undefined && RFC9068_TYPES.has(headerType));
   if (!typed && config.oidc.requireAccessTokenType) throw new CredentialRejected('untyped_token');
-  if (!claims.sub) throw new CredentialRejected('no_subject');
+  // Keys are filed under the subject: a short printable string, whatever else the provider sends.
+  if (typeof claims.sub !== 'string' || !/^[^\p{Cc}]{1,255}$/u.test(claims.sub)) throw new CredentialRejected('no_subject');
   const audiences = Array.isArray(claims.aud) ? claims.aud : claims.aud ? [claims.aud] : [];
   const accepted = config.oidc.audiences;
   if (!audiences.some((a) => accepted.includes(a)) && !(claims.azp && accepted.includes(claims.azp))) {

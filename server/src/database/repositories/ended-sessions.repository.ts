@@ -15,8 +15,10 @@ export class EndedSessionsRepository {
     await tx.query("DELETE FROM ended_session_tokens WHERE expires_at < now() - interval '1 hour'");
   }
 
-  async contains(tokenHash: Buffer): Promise<boolean> {
-    const rows: unknown[] = await this.dataSource.query('SELECT 1 FROM ended_session_tokens WHERE token_hash = $1', [tokenHash]);
+  async containsAny(digests: Buffer[]): Promise<boolean> {
+    const rows: unknown[] = await this.dataSource.query('SELECT 1 FROM ended_session_tokens WHERE token_hash = ANY($1::bytea[]) LIMIT 1', [
+      digests,
+    ]);
     return rows.length > 0;
   }
 }
