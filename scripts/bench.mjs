@@ -90,6 +90,7 @@ async function startApp(databaseUrl, extraEnv = {}) {
       SESSION_SECRET,
       API_KEY_MAX_PER_USER: '100000',
       AUTH_FAILURE_LIMIT: '1000000',
+      AUTH_MAX_CONCURRENT_VERIFICATIONS: '100000',
       KEY_CACHE_MAX_ENTRIES: String(CACHE_SIZE),
       DATABASE_POOL_SIZE: '10',
       CLIENT_DIR: '/nonexistent',

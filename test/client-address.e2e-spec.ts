@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { call } from './support/http';
+import { generateKey } from '../server/src/credentials/key-format';
+import { call, createKey, expectProblem, passwordToken } from './support/http';
 import { startTestApp, type TestApp } from './support/test-app';
 
 const randomAddress = () => `198.51.${randomBytes(1)[0]}.${randomBytes(1)[0]}`;
@@ -49,5 +50,30 @@ describe('Client address behind proxies (e2e)', () => {
       expect((await call(app, '/api/keys', { token: 'bad', headers: { 'x-forwarded-for': '2001:db8:7:7:abcd::99' } })).status).toBe(429);
       expect((await call(app, '/api/keys', { token: 'bad', headers: { 'x-forwarded-for': '2001:db8:7:8::1' } })).status).toBe(401);
     });
+  });
+});
+
+describe('A burst of made-up keys from one client (e2e)', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp({ TRUST_PROXY: 'loopback', AUTH_FAILURE_LIMIT: '100000', AUTH_MAX_CONCURRENT_VERIFICATIONS: '4' });
+  });
+  afterAll(() => app?.close());
+
+  it('gets 429 beyond its share of verifications at once, and nobody else waits behind it', async () => {
+    const alice = await passwordToken(app, 'alice');
+    const victimKey = (await createKey(app, alice)).key;
+    const attacker = { 'x-forwarded-for': '203.0.113.66' };
+    const burst = Array.from({ length: 300 }, () => call(app, '/api/keys/current', { token: generateKey('sk-oh-'), headers: attacker }));
+    const victim = await call(app, '/api/keys/current', { token: victimKey, headers: { 'x-forwarded-for': '203.0.113.77' } });
+    const responses = await Promise.all(burst);
+    const statuses = responses.map((r) => r.status);
+    expect(victim.status).toBe(200);
+    expect(statuses.filter((s) => s >= 500)).toEqual([]);
+    expect(statuses.every((s) => s === 401 || s === 429)).toBe(true);
+    const refused = responses.find((r) => r.status === 429)!;
+    expect(refused).toBeDefined();
+    expectProblem(refused, 429, 'rate_limited');
+    expect(refused.headers.get('retry-after')).toBe('1');
   });
 });

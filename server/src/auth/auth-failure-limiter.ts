@@ -23,6 +23,8 @@ export class AuthFailureLimiter implements OnApplicationShutdown {
   private readonly limiter: RateLimiterAbstract;
   /** Client key → end of its failure window (epoch ms). */
   private readonly failing = new Map<string, number>();
+  /** Client key → full verifications running now (only clients with one running are here). */
+  private readonly verifying = new Map<string, number>();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(
@@ -76,6 +78,25 @@ export class AuthFailureLimiter implements OnApplicationShutdown {
       return rejection;
     });
     this.failing.set(key, Date.now() + res.msBeforeNext);
+  }
+
+  /**
+   * Starts a full verification for this client, or answers false when it already has the
+   * configured number running (each holds a database lookup or an RSA check). Pair with `end`.
+   */
+  beginVerification(address: string): boolean {
+    const key = clientKey(address);
+    const running = this.verifying.get(key) ?? 0;
+    if (running >= this.config.authFailures.maxConcurrentVerifications) return false;
+    this.verifying.set(key, running + 1);
+    return true;
+  }
+
+  endVerification(address: string): void {
+    const key = clientKey(address);
+    const running = (this.verifying.get(key) ?? 1) - 1;
+    if (running <= 0) this.verifying.delete(key);
+    else this.verifying.set(key, running);
   }
 
   /** Clients whose window has ended leave the map (the store expires its own rows). */

@@ -55,3 +55,12 @@ export function tooManyFailures(retryAfterSeconds: number): ApiProblem {
     headers: { 'Retry-After': String(retryAfterSeconds) },
   });
 }
+
+export function tooManyVerifications(): ApiProblem {
+  return new ApiProblem({
+    status: 429,
+    code: 'rate_limited',
+    detail: 'Too many credentials from this address are being verified at once. Retry in a moment.',
+    headers: { 'Retry-After': '1' },
+  });
+}

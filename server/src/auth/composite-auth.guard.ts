@@ -10,7 +10,14 @@ import { KeyVerifier } from '../credentials/key-verifier.service';
 import type { Principal } from '../credentials/principal';
 import type { Scope } from '../credentials/scopes';
 import { AuthFailureLimiter } from './auth-failure-limiter';
-import { csrfRejected, insufficientScope, invalidCredential, missingCredential, tooManyFailures } from './auth-problems';
+import {
+  csrfRejected,
+  insufficientScope,
+  invalidCredential,
+  missingCredential,
+  tooManyFailures,
+  tooManyVerifications,
+} from './auth-problems';
 import { Credential, CredentialRequest, extractCredential } from './credential';
 import { IS_PUBLIC, REQUIRED_SCOPES } from './decorators/auth.decorators';
 import { EndedSessions } from './session/ended-sessions.service';
@@ -125,6 +132,9 @@ export class CompositeAuthGuard implements CanActivate {
     const retryAfter = await this.limiter.retryAfter(request.ip);
     if (retryAfter > 0) throw tooManyFailures(retryAfter);
 
+    // A credential not in the cache costs a lookup or an RSA check: a client gets a bounded
+    // number at once, so a burst of made-up keys cannot queue everyone else behind it.
+    if (!this.limiter.beginVerification(request.ip)) throw tooManyVerifications();
     let principal: Principal;
     try {
       if (credential.kind === 'malformed') throw new CredentialRejected('malformed_authorization');
@@ -136,6 +146,8 @@ export class CompositeAuthGuard implements CanActivate {
       await this.limiter.recordFailure(request.ip);
       if (credential.kind === 'cookie') this.sessions.clear(reply);
       throw invalidCredential(error);
+    } finally {
+      this.limiter.endVerification(request.ip);
     }
 
     if (credential.kind === 'cookie') {

@@ -41,7 +41,7 @@ export class AppConfig {
     cacheTtlMs: number;
     lastUsedWriteIntervalMs: number;
   };
-  readonly authFailures: { limit: number; windowSeconds: number };
+  readonly authFailures: { limit: number; windowSeconds: number; maxConcurrentVerifications: number };
   readonly sessionSecret: string;
   readonly secureCookies: boolean;
   readonly bodyLimitBytes: number;
@@ -107,7 +107,11 @@ export class AppConfig {
       cacheTtlMs: env.KEY_CACHE_TTL_MS,
       lastUsedWriteIntervalMs: env.LAST_USED_WRITE_INTERVAL_MS,
     };
-    this.authFailures = { limit: env.AUTH_FAILURE_LIMIT, windowSeconds: env.AUTH_FAILURE_WINDOW_SECONDS };
+    this.authFailures = {
+      limit: env.AUTH_FAILURE_LIMIT,
+      windowSeconds: env.AUTH_FAILURE_WINDOW_SECONDS,
+      maxConcurrentVerifications: env.AUTH_MAX_CONCURRENT_VERIFICATIONS,
+    };
     this.sessionSecret = env.SESSION_SECRET ?? generated!.sessionSecret;
     this.secureCookies = !/^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(this.publicUrl);
     this.bodyLimitBytes = env.BODY_LIMIT_BYTES;

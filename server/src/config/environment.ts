@@ -188,6 +188,17 @@ export class Environment {
   @Max(86400)
   AUTH_FAILURE_WINDOW_SECONDS = 60;
 
+  /**
+   * Full verifications (a database lookup or an RSA check, i.e. credentials not in the cache)
+   * one client may have running at once; more get 429. Keeps a burst of made-up keys from one
+   * address from queueing everyone else behind it.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  AUTH_MAX_CONCURRENT_VERIFICATIONS = 64;
+
   @Transform(toInt)
   @IsInt()
   @Min(1024)
