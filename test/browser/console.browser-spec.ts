@@ -195,7 +195,11 @@ test.describe.serial('Settings → API keys', () => {
   });
 
   test('signs out', async () => {
-    await page.getByRole('button', { name: 'Sign out' }).click();
+    // Wait for the sign-out itself: it revokes the session at the provider before it answers.
+    await Promise.all([
+      page.waitForResponse((response) => response.url().endsWith('/api/auth/logout') && response.status() === 200),
+      page.getByRole('button', { name: 'Sign out' }).click(),
+    ]);
     await expect(page).toHaveURL(/localhost:\d+\/(settings\/api-keys|realms\/dev\/protocol\/openid-connect\/auth.*)$/);
     const response = await page.request.get('/api/keys');
     expect(response.status()).toBe(401);
