@@ -1,6 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { ApiProblem } from '../common/problem';
-import { AppConfig } from '../config/app-config';
+import { unitTestConfig } from '../config/unit-test-config';
 import type { KeyInvalidationService } from '../credentials/key-invalidation.service';
 import { parseKey } from '../credentials/key-format';
 import type { LastUsedTracker } from '../credentials/last-used.tracker';
@@ -42,13 +42,7 @@ function setUp(options: { active?: number; nameTaken?: boolean; revokedHash?: Bu
     evictLocally: jest.fn(() => void events.push('evict')),
   };
   const lastUsed = { pendingUse: jest.fn(() => undefined), forget: jest.fn() };
-  const config = AppConfig.fromEnv({
-    API_KEY_HASH_SECRET: 'h'.repeat(32),
-    SESSION_SECRET: 's'.repeat(32),
-    LLM_KEY_ENCRYPTION_KEY: 'l'.repeat(32),
-    VERIFY_SERVICE_TOKEN: 'v'.repeat(32),
-    KEYCLOAK_URL: 'https://sso.example.com',
-  });
+  const config = unitTestConfig();
   const service = new ApiKeysService(
     dataSource as unknown as DataSource,
     config,

@@ -1,16 +1,8 @@
 import type { DataSource } from 'typeorm';
-import { AppConfig } from '../config/app-config';
+import { unitTestConfig } from '../config/unit-test-config';
 import { AuthFailureLimiter } from './auth-failure-limiter';
 
-const config = AppConfig.fromEnv({
-  API_KEY_HASH_SECRET: 'h'.repeat(32),
-  SESSION_SECRET: 's'.repeat(32),
-  LLM_KEY_ENCRYPTION_KEY: 'l'.repeat(32),
-  VERIFY_SERVICE_TOKEN: 'v'.repeat(32),
-  KEYCLOAK_URL: 'https://sso.example.com',
-  AUTH_FAILURE_LIMIT: '5',
-  AUTH_FAILURE_WINDOW_SECONDS: '60',
-});
+const config = unitTestConfig({ AUTH_FAILURE_LIMIT: '5', AUTH_FAILURE_WINDOW_SECONDS: '60' });
 
 describe('AuthFailureLimiter (in memory)', () => {
   let limiter: AuthFailureLimiter;

@@ -4,6 +4,7 @@ import { LRUCache } from 'lru-cache';
 import { AppConfig } from '../config/app-config';
 import { KeyInvalidationService } from '../credentials/key-invalidation.service';
 import type { Principal } from '../credentials/principal';
+import { unverifiedClaims } from './jwt-parts';
 
 /**
  * Remembers access tokens that passed full verification (signature, issuer, audience, type)
@@ -90,10 +91,6 @@ export class VerifiedTokenCache {
 
 /** A JWT's `exp`, read without verification (callers verify, or only use it to plan ahead). */
 export function jwtExp(jwt: string): number | undefined {
-  try {
-    const payload = JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as { exp?: unknown };
-    return typeof payload.exp === 'number' ? payload.exp : undefined;
-  } catch {
-    return undefined;
-  }
+  const exp = unverifiedClaims(jwt).exp;
+  return typeof exp === 'number' ? exp : undefined;
 }

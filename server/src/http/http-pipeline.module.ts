@@ -11,26 +11,12 @@ import { jsonDepth, MAX_JSON_DEPTH } from './json-depth';
 /** The app's pino logger (created before Nest, so framework messages use it too). */
 export const APP_LOGGER = Symbol('APP_LOGGER');
 
-/** The console's pages: scripts only from this origin (Swagger UI sets up its own page). */
-const CONSOLE_CSP = {
-  defaultSrc: ["'self'"],
-  scriptSrc: ["'self'"],
-  // Angular Material sets styles at run time.
-  styleSrc: ["'self'", "'unsafe-inline'"],
-  imgSrc: ["'self'", 'data:'],
-  fontSrc: ["'self'"],
-  connectSrc: ["'self'"],
-  frameAncestors: ["'none'"],
-  baseUri: ["'self'"],
-  formAction: ["'self'"],
-  objectSrc: ["'none'"],
-};
-
 /**
- * Swagger UI's page (its scripts are files, not inline; its styles are partly inline). It runs
- * on the cookies' origin, so it gets a policy as strict as the console's.
+ * The policy of every HTML page we serve, the console's and Swagger UI's (both on the cookies'
+ * origin): scripts only from this origin, nothing inline but styles (Angular Material and
+ * Swagger UI set styles at run time).
  */
-const DOCS_CSP = {
+const PAGE_CSP = {
   defaultSrc: ["'self'"],
   scriptSrc: ["'self'"],
   styleSrc: ["'self'", "'unsafe-inline'"],
@@ -83,14 +69,13 @@ class HttpPipeline implements OnModuleInit {
       crossOriginEmbedderPolicy: false,
       global: true,
     });
-    const consoleCsp = policy(CONSOLE_CSP);
-    const docsCsp = policy(DOCS_CSP);
+    const pageCsp = policy(PAGE_CSP);
     fastify.addHook('onSend', async (request, reply) => {
       // API answers are per user and may hold a key shown once: no cache may keep them.
       if (request.url.startsWith('/api/') && !reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
       const type = String(reply.getHeader('content-type') ?? '');
       if (type.startsWith('text/html') && !reply.hasHeader('content-security-policy')) {
-        reply.header('content-security-policy', request.url.startsWith('/api/docs') ? docsCsp : consoleCsp);
+        reply.header('content-security-policy', pageCsp);
       }
     });
   }

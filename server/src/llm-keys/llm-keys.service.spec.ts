@@ -1,23 +1,15 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { deriveKey, seal } from '../common/sealed';
-import { AppConfig } from '../config/app-config';
+import { unitTestConfig } from '../config/unit-test-config';
 import type { KeyInvalidationService } from '../credentials/key-invalidation.service';
 import { KeyVerifier } from '../credentials/key-verifier.service';
 import type { LlmKeysRepository, LlmKeyValues, StoredLlmKey } from '../database/repositories/llm-keys.repository';
 import type { LiteLlmClient } from './litellm.client';
 import { LlmKeysService } from './llm-keys.service';
 
-const embeddedConfig = AppConfig.fromEnv({
-  API_KEY_HASH_SECRET: 'h'.repeat(32),
-  SESSION_SECRET: 's'.repeat(32),
-  LLM_KEY_ENCRYPTION_KEY: 'l'.repeat(32),
-  VERIFY_SERVICE_TOKEN: 'v'.repeat(32),
-  KEYCLOAK_URL: 'https://sso.example.com',
-});
+const embeddedConfig = unitTestConfig();
 
-const serverConfig = Object.assign(Object.create(AppConfig.prototype), embeddedConfig, {
-  database: { ...embeddedConfig.database, url: 'postgres://db.example/keys' },
-}) as AppConfig;
+const serverConfig = unitTestConfig({ DATABASE_URL: 'postgres://db.example/keys' });
 const config = embeddedConfig;
 
 /** The LLM key rules with the repository, the gateway and the database faked. */

@@ -1,4 +1,5 @@
 import { hash } from 'node:crypto';
+import { decodeJwtSegment } from '../jwt-parts';
 
 /**
  * What a sign-out ends, as digests stored in `ended_session_tokens`: the access token itself,
@@ -23,14 +24,9 @@ function digest(text: string): Buffer {
 export function marksOf(token: string, sessionId?: string): SessionMarks {
   const [header = '', payload = '', signature = ''] = token.split('.');
   const canonical = `${header}.${payload}.${Buffer.from(signature, 'base64url').toString('base64url')}`;
-  let providerSession: Buffer | undefined;
-  try {
-    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { iss?: unknown; sid?: unknown };
-    if (typeof claims.sid === 'string' && claims.sid && typeof claims.iss === 'string')
-      providerSession = digest(`sid ${claims.iss} ${claims.sid}`);
-  } catch {
-    // No readable payload: the token mark alone.
-  }
+  const claims = decodeJwtSegment(payload) ?? {};
+  const providerSession =
+    typeof claims.sid === 'string' && claims.sid && typeof claims.iss === 'string' ? digest(`sid ${claims.iss} ${claims.sid}`) : undefined;
   return { token: digest(`token ${canonical}`), providerSession, session: sessionId ? sessionMark(sessionId) : undefined };
 }
 

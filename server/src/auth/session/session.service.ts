@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppConfig } from '../../config/app-config';
 import { deriveKey, seal, unseal } from '../../common/sealed';
 import { SESSION_COOKIE } from '../credential';
+import { unverifiedClaims } from '../jwt-parts';
 import { jwtExp } from '../verified-token-cache';
 import { EndedSessions } from './ended-sessions.service';
 import { LoginTransaction, OidcClientService, SessionTokens } from './oidc-client.service';
@@ -18,12 +19,8 @@ const REFRESH_MARGIN_S = 60;
 
 /** A JWT's `sub`, read without verification (the token is verified before the session is used). */
 function subjectOf(jwt: string): string | undefined {
-  try {
-    const claims = JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as { sub?: unknown };
-    return typeof claims.sub === 'string' ? claims.sub : undefined;
-  } catch {
-    return undefined;
-  }
+  const sub = unverifiedClaims(jwt).sub;
+  return typeof sub === 'string' ? sub : undefined;
 }
 
 /** Seconds until a JWT's `exp` (verification follows in the strategy). */

@@ -4,21 +4,12 @@ import { KeyObject } from 'node:crypto';
 import { AppConfig } from '../../config/app-config';
 import { CredentialRejected } from '../../credentials/credential-rejected';
 import type { CredentialRequest } from '../credential';
+import { decodeJwtSegment } from '../jwt-parts';
 
 interface JoseHeader {
   alg?: unknown;
   kid?: unknown;
   typ?: unknown;
-}
-
-function decodeSegment(segment: string | undefined): Record<string, unknown> | undefined {
-  if (!segment || !/^[A-Za-z0-9_-]+$/.test(segment)) return undefined;
-  try {
-    const value: unknown = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
-    return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 class KeySetUnavailable extends Error {}
@@ -43,8 +34,8 @@ export class SigningKeys {
   /** passport-jwt's `secretOrKeyProvider`: checks before any signature work, then the key. */
   readonly provider = (request: CredentialRequest, rawJwt: string, done: (error: unknown, key?: KeyObject) => void): void => {
     const [headerPart, payloadPart, signature, ...rest] = rawJwt.split('.');
-    const header = decodeSegment(headerPart) as JoseHeader | undefined;
-    const payload = decodeSegment(payloadPart);
+    const header = decodeJwtSegment(headerPart) as JoseHeader | undefined;
+    const payload = decodeJwtSegment(payloadPart);
     if (!header || !payload || signature === undefined || rest.length > 0) return done(new CredentialRejected('malformed_token'));
     if (header.alg !== 'RS256') return done(new CredentialRejected('unsupported_algorithm'));
     if (payload.iss !== this.config.oidc.issuer) return done(new CredentialRejected('wrong_issuer'));
