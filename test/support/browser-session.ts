@@ -28,12 +28,24 @@ export async function signIn(
   password = username,
   returnTo = '/settings/api-keys',
 ): Promise<{ jar: CookieJar; finalLocation: string }> {
+  const { jar, callback } = await signInUntilCallback(app, username, password, returnTo);
+  if (callback.status !== 302) throw new Error(`callback: ${callback.status} ${await callback.text()}`);
+  return { jar, finalLocation: callback.headers.get('location')! };
+}
+
+/** The sign-in up to the service's callback, as a browser (Accept: text/html) makes it; the callback's answer. */
+export async function signInUntilCallback(
+  app: TestApp,
+  username: string,
+  password = username,
+  returnTo = '/settings/api-keys',
+): Promise<{ jar: CookieJar; callback: Response }> {
   const jar = new CookieJar();
   const go = async (url: string, init: RequestInit = {}) => {
     const response = await fetch(url, {
       ...init,
       redirect: 'manual',
-      headers: { ...(init.headers as Record<string, string>), cookie: jar.header() },
+      headers: { accept: 'text/html', ...(init.headers as Record<string, string>), cookie: jar.header() },
     });
     jar.absorb(response);
     return response;
@@ -50,7 +62,5 @@ export async function signIn(
     body: new URLSearchParams({ login_id: loginId, username, password }).toString(),
   });
   if (submit.status !== 302) throw new Error(`sign-in refused: ${submit.status}`);
-  const callback = await go(submit.headers.get('location')!);
-  if (callback.status !== 302) throw new Error(`callback: ${callback.status} ${await callback.text()}`);
-  return { jar, finalLocation: callback.headers.get('location')! };
+  return { jar, callback: await go(submit.headers.get('location')!) };
 }

@@ -9,5 +9,10 @@ export const routes: Routes = [
     canActivate: [authGuard],
     loadComponent: () => import('./settings/api-keys/api-keys-page').then((m) => m.ApiKeysPage),
   },
+  {
+    path: 'sign-in-problem',
+    title: 'Sign-in problem',
+    loadComponent: () => import('./core/sign-in-problem-page').then((m) => m.SignInProblemPage),
+  },
   { path: '**', redirectTo: 'settings/api-keys' },
 ];

@@ -30,7 +30,8 @@ import { VerifiedTokenCache } from './verified-token-cache';
     EndedSessions,
     VerifiedTokenCache,
     // Deny by default: every route needs a credential unless it says @Public().
-    { provide: APP_GUARD, useClass: CompositeAuthGuard },
+    CompositeAuthGuard,
+    { provide: APP_GUARD, useExisting: CompositeAuthGuard },
   ],
   exports: [AuthFailureLimiter],
 })

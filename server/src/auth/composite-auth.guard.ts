@@ -164,6 +164,14 @@ export class CompositeAuthGuard implements CanActivate {
     return this.admit(principal, targets, request);
   }
 
+  /**
+   * The sign-in callback's check of a freshly issued access token: the very checks a request
+   * with it as the session cookie will get (signature, issuer, claims, ended sessions).
+   */
+  verifySessionToken(accessToken: string): Promise<Principal> {
+    return this.authenticate({ kind: 'cookie', raw: accessToken });
+  }
+
   private async authenticate(credential: Exclude<Credential, { kind: 'malformed' }>, session?: SessionState): Promise<Principal> {
     const isJwt = credential.kind === 'bearer-jwt' || credential.kind === 'cookie';
     // A session cookie (after any refresh) verified before skips the RSA check.

@@ -30,6 +30,8 @@ export class AppConfig {
     audiences: string[];
     clockToleranceSeconds: number;
     requireAccessTokenType: boolean;
+    /** Which claims name the user, their display name and their roles. */
+    claims: { userId: string; username: string; roles: string };
   };
   readonly devIdp: { users: DevUser[]; privateKeyPem: string };
   readonly apiKeys: {
@@ -61,7 +63,11 @@ export class AppConfig {
     this.database = { url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE, connectTimeoutMs: env.DATABASE_CONNECT_TIMEOUT_MS };
 
     const needGenerated =
-      !env.API_KEY_HASH_SECRET || !env.SESSION_SECRET || !env.KEYCLOAK_URL || !env.LLM_KEY_ENCRYPTION_KEY || !env.VERIFY_SERVICE_TOKEN;
+      !env.API_KEY_HASH_SECRET ||
+      !env.SESSION_SECRET ||
+      (!env.KEYCLOAK_URL && !env.OIDC_ISSUER) ||
+      !env.LLM_KEY_ENCRYPTION_KEY ||
+      !env.VERIFY_SERVICE_TOKEN;
     if (this.production && env.DATABASE_URL && (!env.API_KEY_HASH_SECRET || !env.SESSION_SECRET || !env.LLM_KEY_ENCRYPTION_KEY)) {
       // Several instances share one database: each must hash and encrypt keys with the same secrets.
       throw new ConfigError(
@@ -70,10 +76,11 @@ export class AppConfig {
     }
     const generated = needGenerated ? loadOrCreateSecrets(this.dataDir) : undefined;
 
-    const embedded = !env.KEYCLOAK_URL;
+    const embedded = !env.KEYCLOAK_URL && !env.OIDC_ISSUER;
     const realm = embedded ? 'dev' : env.KEYCLOAK_REALM;
-    const base = embedded ? this.publicUrl : env.KEYCLOAK_URL!.replace(/\/+$/, '');
-    const issuer = `${base}/realms/${realm}`;
+    const base = embedded ? this.publicUrl : env.KEYCLOAK_URL?.replace(/\/+$/, '');
+    // A generic issuer is used exactly as given: `iss` is compared byte for byte.
+    const issuer = env.OIDC_ISSUER ?? `${base}/realms/${realm}`;
     // The embedded provider is this very process: fetch its JWKS over loopback, whatever
     // PUBLIC_URL a reverse proxy puts in front of it.
     const jwksBase = embedded ? `http://127.0.0.1:${env.PORT}/realms/${realm}` : issuer;
@@ -82,13 +89,15 @@ export class AppConfig {
       issuer,
       jwksUri: embedded ? `${jwksBase}/protocol/openid-connect/certs` : env.OIDC_JWKS_URI,
       jwksCooldownSeconds: env.JWKS_COOLDOWN_SECONDS,
-      clientId: env.KEYCLOAK_CLIENT_ID,
-      clientSecret: env.KEYCLOAK_CLIENT_SECRET,
-      audiences: env.KEYCLOAK_AUDIENCE.split(',')
+      clientId: env.OIDC_CLIENT_ID ?? env.KEYCLOAK_CLIENT_ID,
+      clientSecret: env.OIDC_CLIENT_SECRET ?? env.KEYCLOAK_CLIENT_SECRET,
+      audiences: (env.OIDC_AUDIENCE ?? env.KEYCLOAK_AUDIENCE)
+        .split(',')
         .map((s) => s.trim())
         .filter(Boolean),
       clockToleranceSeconds: env.JWT_CLOCK_TOLERANCE_SECONDS,
       requireAccessTokenType: env.JWT_REQUIRE_ACCESS_TOKEN_TYPE,
+      claims: { userId: env.OIDC_USER_ID_CLAIM, username: env.OIDC_USERNAME_CLAIM, roles: env.OIDC_ROLES_CLAIM },
     };
     this.devIdp = {
       users: env.DEV_USERS.split(',').map((pair) => {

@@ -31,6 +31,36 @@ describe('configuration', () => {
     expect(() => parseEnvironment({ [name]: value })).toThrow(new RegExp(`^Invalid configuration:\\n  ${name}: `));
   });
 
+  it('takes a generic OpenID issuer instead of Keycloak, with its audience and claim names', () => {
+    const config = new AppConfig(
+      parseEnvironment({
+        OIDC_ISSUER: 'https://tenant.eu.auth0.com/',
+        OIDC_AUDIENCE: 'https://api.example.com',
+        OIDC_CLIENT_ID: 'spa',
+        OIDC_ROLES_CLAIM: 'https://example.com/roles',
+        DATA_DIR: dataDir(),
+      }),
+    );
+    expect(config.oidc).toMatchObject({
+      embedded: false,
+      // Used exactly as given: Auth0's issuer ends in a slash and tokens say so.
+      issuer: 'https://tenant.eu.auth0.com/',
+      clientId: 'spa',
+      audiences: ['https://api.example.com'],
+      claims: { userId: 'sub', username: 'preferred_username', roles: 'https://example.com/roles' },
+    });
+    expect(config.oidc.jwksUri).toBeUndefined();
+  });
+
+  it.each([
+    [{ OIDC_ISSUER: 'https://idp.example.com', KEYCLOAK_URL: 'https://sso.example.com' }, /KEYCLOAK_URL, OIDC_ISSUER: set one/],
+    [{ OIDC_ISSUER: 'https://idp.example.com' }, /OIDC_AUDIENCE: required with OIDC_ISSUER/],
+    [{ NODE_ENV: 'production', OIDC_ISSUER: 'http://idp.example.com', OIDC_AUDIENCE: 'api' }, /OIDC_ISSUER: must be https/],
+    [{ OIDC_USER_ID_CLAIM: 'has spaces' }, /OIDC_USER_ID_CLAIM: OIDC_USER_ID_CLAIM must be a claim name/],
+  ])('refuses an unusable provider setting %#', (env, message) => {
+    expect(() => parseEnvironment(env)).toThrow(message);
+  });
+
   it('never echoes a rejected secret', () => {
     try {
       parseEnvironment({ API_KEY_HASH_SECRET: 'tooshort-secret-value' });
@@ -41,7 +71,7 @@ describe('configuration', () => {
   });
 
   it('refuses the embedded identity provider in production', () => {
-    expect(() => parseEnvironment({ NODE_ENV: 'production' })).toThrow(/KEYCLOAK_URL: required when NODE_ENV=production/);
+    expect(() => parseEnvironment({ NODE_ENV: 'production' })).toThrow(/KEYCLOAK_URL or OIDC_ISSUER: required when NODE_ENV=production/);
   });
 
   it('refuses to run production on the embedded database unless explicitly allowed', () => {
@@ -54,7 +84,7 @@ describe('configuration', () => {
   });
 
   it('names every missing production setting at once', () => {
-    expect(() => parseEnvironment({ NODE_ENV: 'production' })).toThrow(/KEYCLOAK_URL: required[^\n]*\n {2}DATABASE_URL: required/);
+    expect(() => parseEnvironment({ NODE_ENV: 'production' })).toThrow(/KEYCLOAK_URL or OIDC_ISSUER: required[^\n]*\n {2}DATABASE_URL: required/);
   });
 
   describe('plain HTTP in production', () => {

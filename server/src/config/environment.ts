@@ -10,6 +10,8 @@ const toBool = ({ value }: { value: unknown }) => {
   if (['0', 'false', 'no', 'off', ''].includes(v)) return false;
   return value;
 };
+/** A claim name (Auth0's are URLs) or a dotted path into nested claims. */
+const CLAIM_PATH = /^[\w:/.-]{1,200}$/;
 const emptyToUndefined = ({ value }: { value: unknown }) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 
 /**
@@ -100,6 +102,52 @@ export class Environment {
   @Min(0)
   @Max(300)
   JWT_CLOCK_TOLERANCE_SECONDS = 30;
+
+  /**
+   * Any other OpenID Connect provider (Auth0, Okta, Entra ID, Zitadel, Authentik, oidc-provider…):
+   * its issuer exactly as tokens name it; endpoints come from its discovery document. Instead of
+   * KEYCLOAK_URL + KEYCLOAK_REALM, not with them.
+   */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
+  OIDC_ISSUER?: string;
+
+  /** The console's client at the provider; KEYCLOAK_CLIENT_ID when unset. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  OIDC_CLIENT_ID?: string;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  OIDC_CLIENT_SECRET?: string;
+
+  /**
+   * Comma-separated audiences an access token must name (`aud`, or the client in `azp` /
+   * `client_id`); KEYCLOAK_AUDIENCE when unset. Required with OIDC_ISSUER: name the API's
+   * identifier (resource), not the console's client id, or ID tokens would pass as access tokens.
+   */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  OIDC_AUDIENCE?: string;
+
+  /** Claims, by name or dotted path (`realm_access.roles`); a name with dots is tried whole first. */
+  @IsString()
+  @Matches(CLAIM_PATH, { message: 'OIDC_USER_ID_CLAIM must be a claim name or a dotted path' })
+  OIDC_USER_ID_CLAIM = 'sub';
+
+  @IsString()
+  @Matches(CLAIM_PATH, { message: 'OIDC_USERNAME_CLAIM must be a claim name or a dotted path' })
+  OIDC_USERNAME_CLAIM = 'preferred_username';
+
+  @IsString()
+  @Matches(CLAIM_PATH, { message: 'OIDC_ROLES_CLAIM must be a claim name or a dotted path' })
+  OIDC_ROLES_CLAIM = 'realm_access.roles';
 
   /** Where the provider's signing keys are, when not its discovery document's `jwks_uri`. */
   @Transform(emptyToUndefined)
@@ -280,6 +328,10 @@ export function parseEnvironment(env: NodeJS.ProcessEnv): Environment {
     'SESSION_SECRET',
     'LITELLM_URL',
     'OIDC_JWKS_URI',
+    'OIDC_ISSUER',
+    'OIDC_CLIENT_ID',
+    'OIDC_CLIENT_SECRET',
+    'OIDC_AUDIENCE',
     'LITELLM_MASTER_KEY',
     'LLM_KEY_ENCRYPTION_KEY',
     'VERIFY_SERVICE_TOKEN',
@@ -301,12 +353,13 @@ export function parseEnvironment(env: NodeJS.ProcessEnv): Environment {
     const insecure = (name: string, why: string) =>
       `  ${name}: must be https:// when NODE_ENV=production (${why}); loopback hosts are exempt, ` +
       'and ALLOW_INSECURE_HTTP=true allows plain HTTP anyway';
-    if (!parsed.KEYCLOAK_URL) {
+    const provider = parsed.KEYCLOAK_URL ? 'KEYCLOAK_URL' : parsed.OIDC_ISSUER ? 'OIDC_ISSUER' : undefined;
+    if (!provider) {
       missing.push(
-        '  KEYCLOAK_URL: required when NODE_ENV=production (the embedded development identity provider is for development only)',
+        '  KEYCLOAK_URL or OIDC_ISSUER: required when NODE_ENV=production (the embedded development identity provider is for development only)',
       );
-    } else if (!parsed.ALLOW_INSECURE_HTTP && isInsecureRemoteUrl(parsed.KEYCLOAK_URL)) {
-      missing.push(insecure('KEYCLOAK_URL', 'the token signing keys and the sign-in would travel over plain HTTP'));
+    } else if (!parsed.ALLOW_INSECURE_HTTP && isInsecureRemoteUrl(parsed[provider]!)) {
+      missing.push(insecure(provider, 'the token signing keys and the sign-in would travel over plain HTTP'));
     }
     if (!parsed.DATABASE_URL && !parsed.ALLOW_EMBEDDED_DATABASE) {
       missing.push(
@@ -318,6 +371,16 @@ export function parseEnvironment(env: NodeJS.ProcessEnv): Environment {
       missing.push(insecure('PUBLIC_URL', 'browsers would reach the console, its sign-in and its session cookies over plain HTTP'));
     }
     if (missing.length > 0) throw new ConfigError(`Invalid configuration:\n${missing.join('\n')}`);
+  }
+  if (parsed.KEYCLOAK_URL && parsed.OIDC_ISSUER) {
+    throw new ConfigError(
+      'Invalid configuration:\n  KEYCLOAK_URL, OIDC_ISSUER: set one (KEYCLOAK_URL + KEYCLOAK_REALM for Keycloak, OIDC_ISSUER for any other provider)',
+    );
+  }
+  if (parsed.OIDC_ISSUER && !parsed.OIDC_AUDIENCE) {
+    throw new ConfigError(
+      "Invalid configuration:\n  OIDC_AUDIENCE: required with OIDC_ISSUER (the API's identifier that access tokens name in aud)",
+    );
   }
   if (Boolean(parsed.LITELLM_URL) !== Boolean(parsed.LITELLM_MASTER_KEY)) {
     throw new ConfigError(

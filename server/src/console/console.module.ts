@@ -4,23 +4,13 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { acceptsHtml } from '../common/accepts-html';
 import { sendProblem } from '../common/problem-details.filter';
 
 const CLIENT_DIR = Symbol('CLIENT_DIR');
 
 /** Paths that are never the console's, whatever the client accepts. */
 const RESERVED_PREFIXES = /^\/(api|realms|\.well-known|metrics|mcp|sse)(\/|$)/i;
-
-/** True when the Accept header lists text/html (or XHTML) with a non-zero quality. */
-export function acceptsHtml(accept: string | undefined): boolean {
-  if (!accept) return false;
-  return accept.split(',').some((range) => {
-    const [type, ...params] = range.split(';').map((p) => p.trim().toLowerCase());
-    if (type !== 'text/html' && type !== 'application/xhtml+xml') return false;
-    const q = params.find((p) => p.startsWith('q='));
-    return q === undefined || Number(q.slice(2)) > 0;
-  });
-}
 
 /**
  * The SPA fallback rule: index.html only for a browser navigating to a client-side route — a

@@ -12,4 +12,6 @@ export interface Principal {
   apiKey?: { id: number; name: string; expiresAt: number | null; notBefore: number | null };
   username?: string;
   email?: string;
+  /** The identity provider's roles for the user (OIDC_ROLES_CLAIM); none for API keys. */
+  roles?: readonly string[];
 }

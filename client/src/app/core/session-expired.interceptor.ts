@@ -2,9 +2,9 @@ import { HttpErrorResponse, HttpInterceptorFn } from '@angular/common/http';
 import { inject } from '@angular/core';
 import { Router } from '@angular/router';
 import { catchError, throwError } from 'rxjs';
-import { Session, SKIP_SIGN_IN_REDIRECT } from './session';
+import { Session, SIGN_IN_PROBLEM_PATH, SKIP_SIGN_IN_REDIRECT } from './session';
 
-/** A 401 from the API means the session is gone: sign in again and come back here. */
+/** A 401 from the API means the session is gone: sign in again and come back here (once; see authGuard). */
 export const sessionExpiredInterceptor: HttpInterceptorFn = (request, next) => {
   const session = inject(Session);
   const router = inject(Router);
@@ -16,7 +16,12 @@ export const sessionExpiredInterceptor: HttpInterceptorFn = (request, next) => {
         request.url.startsWith('/api/') &&
         !request.context.get(SKIP_SIGN_IN_REDIRECT)
       ) {
-        session.signIn(router.url);
+        if (session.signInJustFailed()) {
+          session.noteRefusal(error);
+          void router.navigateByUrl(SIGN_IN_PROBLEM_PATH);
+        } else {
+          session.signIn(router.url);
+        }
       }
       return throwError(() => error);
     }),

@@ -2,7 +2,7 @@ import { HttpClient, provideHttpClient, withInterceptors } from '@angular/common
 import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
 import { provideZonelessChangeDetection } from '@angular/core';
 import { TestBed } from '@angular/core/testing';
-import { ActivatedRouteSnapshot, provideRouter, RouterStateSnapshot } from '@angular/router';
+import { ActivatedRouteSnapshot, provideRouter, Router, RouterStateSnapshot, UrlTree } from '@angular/router';
 import { firstValueFrom, isObservable, Observable } from 'rxjs';
 import { authGuard } from './auth.guard';
 import { BrowserLocation } from './browser-location';
@@ -15,10 +15,11 @@ describe('Session, sign-in guard and 401 interceptor', () => {
 
   beforeEach(() => {
     visited = [];
+    sessionStorage.clear();
     TestBed.configureTestingModule({
       providers: [
         provideZonelessChangeDetection(),
-        provideRouter([]),
+        provideRouter([{ path: 'sign-in-problem', children: [] }]),
         provideHttpClient(withInterceptors([sessionExpiredInterceptor])),
         provideHttpClientTesting(),
         { provide: BrowserLocation, useValue: { assign: (url: string) => visited.push(url) } },
@@ -57,6 +58,48 @@ describe('Session, sign-in guard and 401 interceptor', () => {
     expect(await first).toBe('failed');
     expect(await second).toBe('failed');
     expect(visited).toEqual(['/api/auth/login?return_to=%2F']);
+  });
+
+  it('stops after one round trip when the API refuses the session it just got, and says why', async () => {
+    // The browser left to sign in a moment ago and has just come back.
+    TestBed.inject(Session).signIn('/settings/api-keys');
+    expect(visited).toEqual(['/api/auth/login?return_to=%2Fsettings%2Fapi-keys']);
+    const pending = firstValueFrom(runGuard('/settings/api-keys') as Observable<boolean | UrlTree>);
+    http
+      .expectOne('/api/keys/current')
+      .flush(
+        { status: 401, code: 'invalid_audience', detail: 'The access token was not issued for this service.' },
+        { status: 401, statusText: 'Unauthorized' },
+      );
+    const result = await pending;
+    expect(result instanceof UrlTree && TestBed.inject(Router).serializeUrl(result)).toBe('/sign-in-problem');
+    expect(visited).toHaveLength(1);
+    expect(TestBed.inject(Session).problem()).toEqual({
+      code: 'invalid_audience',
+      detail: 'The access token was not issued for this service.',
+    });
+  });
+
+  it('does not send an API 401 back to sign in either, right after a sign-in', async () => {
+    sessionStorage.setItem('api-keys.sign-in-attempt', String(Date.now() - 5_000));
+    const failed = firstValueFrom(TestBed.inject(HttpClient).get('/api/keys')).catch(() => 'failed');
+    http.expectOne('/api/keys').flush({ status: 401, code: 'session_ended' }, { status: 401, statusText: 'Unauthorized' });
+    expect(await failed).toBe('failed');
+    expect(visited).toEqual([]);
+    expect(TestBed.inject(Session).problem()?.code).toBe('session_ended');
+  });
+
+  it('signs in again when the last attempt is long past, and forgets an attempt once the session works', async () => {
+    sessionStorage.setItem('api-keys.sign-in-attempt', String(Date.now() - 10 * 60_000));
+    const first = firstValueFrom(runGuard('/settings/api-keys') as Observable<boolean>);
+    http.expectOne('/api/keys/current').flush({ status: 401 }, { status: 401, statusText: 'Unauthorized' });
+    expect(await first).toBe(false);
+    expect(visited).toEqual(['/api/auth/login?return_to=%2Fsettings%2Fapi-keys']);
+
+    const second = firstValueFrom(runGuard('/settings/api-keys') as Observable<boolean>);
+    http.expectOne('/api/keys/current').flush({ user_id: 'u1', auth_type: 'cookie' });
+    expect(await second).toBe(true);
+    expect(sessionStorage.getItem('api-keys.sign-in-attempt')).toBeNull();
   });
 
   it('signs out at the server, then at the identity provider', () => {

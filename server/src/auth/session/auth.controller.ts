@@ -1,17 +1,25 @@
-import { Controller, Get, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
+import { Controller, Get, HttpCode, Logger, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeEndpoint, ApiFoundResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiProblem } from '../../common/problem';
 import { AppConfig } from '../../config/app-config';
 import { Public, RequireScopes } from '../decorators/auth.decorators';
-import { OidcClientService } from './oidc-client.service';
+import { acceptsHtml } from '../../common/accepts-html';
+import { CredentialRejected, describeRejection } from '../../credentials/credential-rejected';
+import { CompositeAuthGuard } from '../composite-auth.guard';
+import { unverifiedClaims } from '../jwt-parts';
+import { OidcClientService, type SessionTokens } from './oidc-client.service';
+import { signInFailurePage, type SignInFailure } from './sign-in-failure-page';
 import { safeReturnTo } from './return-to';
 import { SessionService } from './session.service';
 
 @ApiTags('Console session')
 @Controller('api/auth')
 export class AuthController {
+  private readonly logger = new Logger('SignIn');
+
   constructor(
+    private readonly guard: CompositeAuthGuard,
     private readonly oidc: OidcClientService,
     private readonly sessions: SessionService,
     private readonly config: AppConfig,
@@ -43,17 +51,63 @@ export class AuthController {
   async callback(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const transaction = this.sessions.takeLoginTransaction(request, reply);
     if (!transaction)
-      throw ApiProblem.badRequest(
-        'The sign-in has expired or was started in another browser; start again at /api/auth/login.',
-        'login_expired',
-      );
+      return this.failSignIn(request, reply, {
+        status: 400,
+        code: 'login_expired',
+        detail: 'The sign-in has expired or was started in another browser; start again.',
+      });
     const url = new URL(request.url, this.config.publicUrl);
-    const tokens = await this.oidc.finishLogin(url, transaction).catch((error: unknown) => {
-      throw ApiProblem.badRequest(`Sign-in failed: ${(error as Error).message}`, 'login_failed');
-    });
+    let tokens: SessionTokens;
+    try {
+      tokens = await this.oidc.finishLogin(url, transaction);
+    } catch (error) {
+      return this.failSignIn(
+        request,
+        reply,
+        { status: 400, code: 'login_failed', detail: `Sign-in failed: ${(error as Error).message}` },
+        transaction.returnTo,
+      );
+    }
+    // The token is checked here exactly as every later request will check it: a token the API
+    // would refuse must not become a session that sends the console back to sign in forever.
+    try {
+      await this.guard.verifySessionToken(tokens.accessToken);
+    } catch (error) {
+      if (!(error instanceof CredentialRejected)) throw error;
+      const { code, detail } = describeRejection(error);
+      const claims = unverifiedClaims(tokens.accessToken);
+      this.logger.warn(
+        `Sign-in refused (${code}): ${detail} The token says iss=${JSON.stringify(claims.iss)} aud=${JSON.stringify(claims.aud)} ` +
+          `azp=${JSON.stringify(claims.azp ?? claims.client_id)} typ=${JSON.stringify(claims.typ)}; this service expects ` +
+          `iss=${JSON.stringify(this.config.oidc.issuer)} and one of ${JSON.stringify(this.config.oidc.audiences)}.`,
+      );
+      const signOutUrl = await this.oidc.endSessionUrl(tokens.idToken).catch(() => undefined);
+      return this.failSignIn(
+        request,
+        reply,
+        {
+          status: 401,
+          code,
+          detail: `The identity provider signed you in, but this service refuses its access token. ${detail}`,
+          signOutUrl,
+        },
+        transaction.returnTo,
+      );
+    }
     this.sessions.start(reply, tokens);
     // Checked again here: a Location header that cannot be sent would fail after the session is set.
     reply.header('cache-control', 'no-store').redirect(safeReturnTo(transaction.returnTo), 302);
+  }
+
+  /** A browser gets a readable page that never redirects by itself; other clients a problem. */
+  private failSignIn(request: FastifyRequest, reply: FastifyReply, failure: Omit<SignInFailure, 'retryUrl'>, returnTo = '/'): void {
+    if (!acceptsHtml(request.headers.accept)) throw new ApiProblem({ status: failure.status, code: failure.code, detail: failure.detail });
+    const retryUrl = `/api/auth/login?return_to=${encodeURIComponent(safeReturnTo(returnTo))}`;
+    reply
+      .status(failure.status)
+      .header('cache-control', 'no-store')
+      .type('text/html; charset=utf-8')
+      .send(signInFailurePage({ ...failure, retryUrl }));
   }
 
   @Post('logout')

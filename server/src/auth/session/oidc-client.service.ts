@@ -90,11 +90,15 @@ export class OidcClientService {
   }
 
   async logoutUrl(idToken: string | undefined): Promise<string> {
+    return (await this.endSessionUrl(idToken)) ?? `${this.config.publicUrl}/`;
+  }
+
+  /** Where to send the browser to end its session at the provider; undefined if it has no logout endpoint. */
+  async endSessionUrl(idToken: string | undefined): Promise<string | undefined> {
     const configuration = await this.discover();
-    const postLogout = `${this.config.publicUrl}/`;
-    if (!configuration.serverMetadata().end_session_endpoint) return postLogout;
+    if (!configuration.serverMetadata().end_session_endpoint) return undefined;
     return oidc.buildEndSessionUrl(configuration, {
-      post_logout_redirect_uri: postLogout,
+      post_logout_redirect_uri: `${this.config.publicUrl}/`,
       client_id: this.config.oidc.clientId,
       ...(idToken ? { id_token_hint: idToken } : {}),
     }).href;

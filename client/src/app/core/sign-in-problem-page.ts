@@ -1,0 +1,48 @@
+import { ChangeDetectionStrategy, Component, inject } from '@angular/core';
+import { MatButton } from '@angular/material/button';
+import { MatIcon } from '@angular/material/icon';
+import { Session } from './session';
+
+/**
+ * Shown when the browser came back from the identity provider and the API still refuses the
+ * session: says why and waits for the person, instead of sending them round again.
+ */
+@Component({
+  selector: 'app-sign-in-problem-page',
+  imports: [MatButton, MatIcon],
+  changeDetection: ChangeDetectionStrategy.OnPush,
+  template: `
+    <section class="problem" aria-labelledby="sign-in-problem-title">
+      <h1 id="sign-in-problem-title"><mat-icon aria-hidden="true">error</mat-icon> Signed in, but this service refuses the session</h1>
+      <p data-testid="sign-in-problem-detail">
+        {{ session.problem()?.detail ?? 'The API answered 401 right after signing in.' }}
+      </p>
+      @if (session.problem()?.code; as code) {
+        <p>
+          Problem code: <code data-testid="sign-in-problem-code">{{ code }}</code>
+        </p>
+      }
+      <p>
+        The console stopped here instead of signing in again, which would only repeat the same answer. If trying again does not help, send
+        the problem code to whoever runs this service.
+      </p>
+      <button mat-flat-button type="button" (click)="session.retrySignIn()">Try again</button>
+    </section>
+  `,
+  styles: `
+    .problem {
+      max-width: 40rem;
+      margin: 48px auto;
+      padding: 0 16px;
+    }
+    h1 {
+      display: flex;
+      align-items: center;
+      gap: 8px;
+      font: var(--mat-sys-headline-small);
+    }
+  `,
+})
+export class SignInProblemPage {
+  protected readonly session = inject(Session);
+}
