@@ -169,9 +169,7 @@ describe('a second, independent OpenID provider (oidc-provider)', () => {
     expect(jar.cookies.has('keycloak_auth')).toBe(false);
     // The operator learns what the token said and what was expected.
     const messages = strict.logs.lines.map((line) => String((JSON.parse(line) as { msg?: unknown }).msg));
-    expect(messages.find((m) => m.startsWith('Sign-in refused (invalid_audience)'))).toContain(
-      `aud="${provider.audience}" azp="console"`,
-    );
+    expect(messages.find((m) => m.startsWith('Sign-in refused (invalid_audience)'))).toContain(`aud="${provider.audience}" azp="console"`);
   });
 
   it('answers an API client on a refused sign-in with a problem instead of a page', async () => {

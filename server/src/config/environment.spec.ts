@@ -84,7 +84,9 @@ describe('configuration', () => {
   });
 
   it('names every missing production setting at once', () => {
-    expect(() => parseEnvironment({ NODE_ENV: 'production' })).toThrow(/KEYCLOAK_URL or OIDC_ISSUER: required[^\n]*\n {2}DATABASE_URL: required/);
+    expect(() => parseEnvironment({ NODE_ENV: 'production' })).toThrow(
+      /KEYCLOAK_URL or OIDC_ISSUER: required[^\n]*\n {2}DATABASE_URL: required/,
+    );
   });
 
   describe('plain HTTP in production', () => {
