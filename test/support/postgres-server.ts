@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { freePort } from './test-app';
+import { freePort } from './free-port';
 
 const SCRIPT = resolve(__dirname, '../../scripts/throwaway-postgres.sh');
 

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { freePort } from './test-app';
+import { freePort } from './free-port';
 
 const ROOT = resolve(__dirname, '../..');
 const MAIN = join(ROOT, 'dist/server/src/main.js');
@@ -13,9 +13,11 @@ export class SpawnedApp {
   url = '';
   child?: ChildProcess;
   output = '';
-  private port = 0;
-
-  constructor(private readonly env: Record<string, string>) {}
+  constructor(
+    private readonly env: Record<string, string>,
+    /** Chosen by the caller when something else must know the URL first (0: any free port). */
+    private port = 0,
+  ) {}
 
   async start(): Promise<void> {
     if (!existsSync(MAIN))

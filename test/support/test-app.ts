@@ -1,5 +1,4 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -7,16 +6,9 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { AppConfig } from '../../server/src/config/app-config';
 import { type RunningApp, startApp } from '../../server/src/bootstrap';
+import { freePort } from './free-port';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
+export { freePort };
 
 /** Collects every log line the app writes, to search it for secrets. */
 export class LogCapture extends Writable {
