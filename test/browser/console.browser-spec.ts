@@ -92,6 +92,15 @@ test.describe.serial('Settings → API keys', () => {
     await expect(create).toBeDisabled();
     await dialog.getByLabel('Name').fill('   ');
     await expect(create).toBeDisabled();
+    // The date picker works inside the dialog (its date adapter is provided on the lazy route).
+    await dialog.getByRole('combobox', { name: 'Expiration' }).click();
+    await page.getByRole('option', { name: 'On a date…' }).click();
+    await dialog.getByRole('button', { name: 'Open calendar' }).click();
+    await expect(page.locator('mat-calendar')).toBeVisible();
+    await page.keyboard.press('Escape');
+    await expect(page.locator('mat-calendar')).toBeHidden();
+    await dialog.getByRole('combobox', { name: 'Expiration' }).click();
+    await page.getByRole('option', { name: '90 days' }).click();
     await dialog.getByLabel('Name').fill('Deploy script');
     await expect(create).toBeEnabled();
     await screenshot(page, '02-create-dialog');

@@ -1,13 +1,14 @@
 import { Routes } from '@angular/router';
 import { authGuard } from './core/auth.guard';
 
+/** Each page loads with its own chunk, Material included (see materialPageProviders). */
 export const routes: Routes = [
   { path: '', pathMatch: 'full', redirectTo: 'settings/api-keys' },
   {
     path: 'settings/api-keys',
     title: 'API keys',
     canActivate: [authGuard],
-    loadComponent: () => import('./settings/api-keys/api-keys-page').then((m) => m.ApiKeysPage),
+    loadChildren: () => import('./settings/api-keys/api-keys.routes').then((m) => m.apiKeysRoutes),
   },
   {
     path: 'sign-in-problem',

@@ -1,6 +1,5 @@
 import { ChangeDetectionStrategy, Component, inject } from '@angular/core';
 import { MatButton } from '@angular/material/button';
-import { MatIcon } from '@angular/material/icon';
 import { Session } from './session';
 
 /**
@@ -9,11 +8,13 @@ import { Session } from './session';
  */
 @Component({
   selector: 'app-sign-in-problem-page',
-  imports: [MatButton, MatIcon],
+  imports: [MatButton],
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `
     <section class="problem" aria-labelledby="sign-in-problem-title">
-      <h1 id="sign-in-problem-title"><mat-icon aria-hidden="true">error</mat-icon> Signed in, but this service refuses the session</h1>
+      <h1 id="sign-in-problem-title">
+        <span class="material-symbols-outlined" aria-hidden="true">error</span> Signed in, but this service refuses the session
+      </h1>
       <p data-testid="sign-in-problem-detail">
         {{ session.problem()?.detail ?? 'The API answered 401 right after signing in.' }}
       </p>

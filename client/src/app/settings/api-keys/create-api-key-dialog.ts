@@ -1,3 +1,4 @@
+import { provideNativeDateAdapter } from '@angular/material/core';
 import { ChangeDetectionStrategy, Component, computed, DestroyRef, inject, signal } from '@angular/core';
 import { takeUntilDestroyed, toSignal } from '@angular/core/rxjs-interop';
 import { AbstractControl, FormControl, FormGroup, ReactiveFormsModule, ValidationErrors, Validators } from '@angular/forms';
@@ -33,6 +34,8 @@ function atLeastOne(control: AbstractControl<Record<string, boolean>>): Validati
 /** Asks for a name, an expiry and scopes; creates the key itself and closes with it. */
 @Component({
   selector: 'app-create-api-key-dialog',
+  // Dialogs are created under the root injector: the date picker's adapter comes with the dialog.
+  providers: [provideNativeDateAdapter()],
   imports: [
     ReactiveFormsModule,
     MatDialogTitle,
