@@ -1,16 +1,15 @@
 import { HttpClient, HttpContext, HttpContextToken } from '@angular/common/http';
 import { inject, Injectable, signal } from '@angular/core';
 import { catchError, map, Observable, of, tap } from 'rxjs';
+import type { components } from '../api/openapi';
 import { BrowserLocation } from './browser-location';
 
 /** Requests marked with this do not trigger the "session expired, sign in again" redirect. */
 export const SKIP_SIGN_IN_REDIRECT = new HttpContextToken<boolean>(() => false);
 
-export interface SignedInUser {
-  user_id: string;
-  username?: string;
-  auth_type: string;
-}
+/** Who is signed in: the server's answer to "which credential is calling". */
+export type SignedInUser = components['schemas']['CurrentCredentialResponse'];
+type LogoutResponse = components['schemas']['LogoutResponse'];
 
 /** The browser session: who is signed in, and the ways in and out (server-side OIDC flow). */
 @Injectable({ providedIn: 'root' })
@@ -38,7 +37,7 @@ export class Session {
   }
 
   signOut(): void {
-    this.http.post<{ logout_url: string }>('/api/auth/logout', null).subscribe({
+    this.http.post<LogoutResponse>('/api/auth/logout', null).subscribe({
       next: ({ logout_url }) => this.location.assign(logout_url),
       error: () => this.location.assign('/'),
     });
