@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import { join } from 'node:path';
 import type { DestinationStream, Logger } from 'pino';
 import { AppModule } from './app.module';
@@ -11,6 +11,7 @@ import { AppConfig } from './config/app-config';
 import { databaseConnection } from './database/data-source-options';
 import { EmbeddedPostgres, startEmbeddedPostgres } from './database/embedded-postgres';
 import { createLogger, PinoNestLogger, secretScrubber } from './logging/logging';
+import { createOpenApiDocument } from './openapi/openapi-document';
 
 export interface RunningApp {
   app: NestFastifyApplication;
@@ -30,22 +31,7 @@ export interface StartOptions {
 }
 
 function setUpOpenApi(app: NestFastifyApplication): void {
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('API key service')
-      .setDescription(
-        'Personal API keys for scripts, agents and MCP servers. Authenticate with `Authorization: Bearer` ' +
-          '(an API key or a Keycloak access token), the `keycloak_auth` session cookie, or `X-Session-API-Key`. ' +
-          'Every error is an RFC 9457 problem (`application/problem+json`).',
-      )
-      .setVersion('1.0')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key (sk-oh-…) or a Keycloak access token' }, 'bearer')
-      .addCookieAuth('keycloak_auth', { type: 'apiKey', in: 'cookie', name: 'keycloak_auth' }, 'cookie')
-      .addApiKey({ type: 'apiKey', in: 'header', name: 'X-Session-API-Key', description: 'An API key, as MCP clients send it' }, 'mcp')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'VERIFY_SERVICE_TOKEN, for POST /api/keys/verify only' }, 'service')
-      .build(),
-  );
+  const document = createOpenApiDocument(app);
   SwaggerModule.setup('api/docs', app, document, {
     jsonDocumentUrl: 'api/docs-json',
     swaggerOptions: { persistAuthorization: false, requestInterceptor: sendXsrfHeader },

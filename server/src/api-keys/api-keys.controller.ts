@@ -1,21 +1,11 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import {
-  ApiBadRequestResponse,
-  ApiConflictResponse,
-  ApiCreatedResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiQuery,
-  ApiTags,
-  ApiUnprocessableEntityResponse,
-} from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireScopes } from '../auth/decorators/auth.decorators';
 import type { Principal } from '../credentials/principal';
 import { IdPipe } from '../common/id.pipe';
 import { ApiProblem } from '../common/problem';
-import { ProblemResponse } from '../common/problem.dto';
+import { ApiBodyProblemResponses, ApiProblemResponse } from '../common/problem.dto';
 import { ApiKeysService } from './api-keys.service';
 import { ApiKeyCreatedResponse, ApiKeyResponse, CreateApiKeyRequest, CurrentCredentialResponse, MessageResponse } from './dto/api-key.dto';
 
@@ -41,6 +31,7 @@ export class ApiKeysController {
   @Get()
   @RequireScopes('keys:read')
   @ApiOperation({
+    operationId: 'listApiKeys',
     summary: 'List your active API keys, newest first',
     description:
       "The whole list as a plain array, or with `limit` one page of it; the next page's URL is then in the `Link` header " +
@@ -50,7 +41,8 @@ export class ApiKeysController {
     type: [ApiKeyResponse],
     headers: { Link: { description: '`<…?limit=N&after=…>; rel="next"` when a next page exists', schema: { type: 'string' } } },
   })
-  @ApiBadRequestResponse({ description: 'A cursor this API did not issue.', type: ProblemResponse })
+  @ApiProblemResponse(400, '`after` is not a cursor this API issued.', ['invalid_cursor'])
+  @ApiProblemResponse(422, '`limit` is not an integer from 1 to 1000, or `after` is repeated.', ['validation_failed'])
   @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000 }, description: 'Page size' })
   @ApiQuery({
     name: 'after',
@@ -75,20 +67,26 @@ export class ApiKeysController {
 
   @Post()
   @RequireScopes('keys:write')
-  @ApiOperation({ summary: 'Create an API key; the response holds the full key, shown this once' })
+  @ApiOperation({ operationId: 'createApiKey', summary: 'Create an API key; the response holds the full key, shown this once' })
   @ApiCreatedResponse({ type: ApiKeyCreatedResponse })
-  @ApiUnprocessableEntityResponse({ description: 'Invalid name, dates or scopes; each field listed in `errors`.', type: ProblemResponse })
-  @ApiConflictResponse({
-    description: 'Duplicate name among your active keys, or the per-user key limit is reached.',
-    type: ProblemResponse,
-  })
+  @ApiBodyProblemResponses()
+  @ApiProblemResponse(
+    422,
+    'Invalid name, dates or scopes, each field listed in `errors`; or a validity window the calling key cannot grant.',
+    ['validation_failed', 'invalid_validity_window'],
+  )
+  @ApiProblemResponse(403, 'The request asks to grant a scope the calling credential lacks.', ['insufficient_scope'])
+  @ApiProblemResponse(409, 'Duplicate name among your active keys, or the per-user key limit is reached.', [
+    'duplicate_name',
+    'key_limit_reached',
+  ])
   create(@CurrentPrincipal() principal: Principal, @Body() body: CreateApiKeyRequest): Promise<ApiKeyCreatedResponse> {
     return this.apiKeys.create(principal, body);
   }
 
   @Get('current')
   @RequireScopes()
-  @ApiOperation({ summary: 'Which credential is calling' })
+  @ApiOperation({ operationId: 'getCurrentCredential', summary: 'Which credential is calling' })
   @ApiOkResponse({ type: CurrentCredentialResponse })
   current(@CurrentPrincipal() principal: Principal): CurrentCredentialResponse {
     return this.apiKeys.current(principal);
@@ -97,10 +95,11 @@ export class ApiKeysController {
   @Delete(':id')
   @HttpCode(200)
   @RequireScopes('keys:write')
-  @ApiOperation({ summary: 'Delete (revoke) one of your API keys; it stops working at once' })
+  @ApiOperation({ operationId: 'deleteApiKey', summary: 'Delete (revoke) one of your API keys; it stops working at once' })
+  @ApiParam({ name: 'id', schema: { type: 'integer', minimum: 1, maximum: 2147483647 }, description: "The key's `id`" })
   @ApiOkResponse({ type: MessageResponse })
-  @ApiBadRequestResponse({ description: 'The id is not a positive integer.', type: ProblemResponse })
-  @ApiNotFoundResponse({ description: 'No such active key of yours.', type: ProblemResponse })
+  @ApiProblemResponse(400, 'The id is not a positive 32-bit integer.', ['invalid_id'])
+  @ApiProblemResponse(404, 'No such active key of yours.', ['api_key_not_found'])
   async remove(@CurrentPrincipal() principal: Principal, @Param('id', IdPipe) id: number): Promise<MessageResponse> {
     await this.apiKeys.revoke(principal.userId, id);
     return { message: 'API key deleted successfully' };

@@ -2,7 +2,9 @@ import { HttpException } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
 import type { ProblemCode } from './problem-codes';
 
-export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
+/** The media type of every error response (RFC 9457). */
+export const PROBLEM_MEDIA_TYPE = 'application/problem+json';
+export const PROBLEM_CONTENT_TYPE = `${PROBLEM_MEDIA_TYPE}; charset=utf-8`;
 
 export interface FieldError {
   field: string;

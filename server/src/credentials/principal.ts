@@ -1,7 +1,8 @@
 import type { Scope } from './scopes';
 
 /** How the caller proved who they are. */
-export type AuthType = 'api_key' | 'jwt' | 'cookie' | 'mcp';
+export const AUTH_TYPES = ['api_key', 'jwt', 'cookie', 'mcp'] as const;
+export type AuthType = (typeof AUTH_TYPES)[number];
 
 /** The authenticated caller, set on the request by the composite guard. */
 export interface Principal {

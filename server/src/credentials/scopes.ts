@@ -12,3 +12,6 @@ export const SCOPES = {
 
 export type Scope = keyof typeof SCOPES;
 export const ALL_SCOPES = Object.keys(SCOPES) as Scope[];
+
+/** The scopes' enum in the OpenAPI document (`components.schemas.Scope`). */
+export const SCOPE_SCHEMA = 'Scope';

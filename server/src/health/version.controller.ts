@@ -1,5 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Public } from '../auth/decorators/auth.decorators';
@@ -17,6 +17,15 @@ function projectVersion(): string {
 
 const VERSION = projectVersion();
 
+/** The API's version: `api` here and `info.version` in the OpenAPI document. */
+export const API_VERSION = '1.0';
+
+export class VersionResponse {
+  @ApiProperty({ example: 'api-key-service' }) service: string;
+  @ApiProperty({ example: '0.1.0', description: "The build's version (package.json)." }) version: string;
+  @ApiProperty({ example: '1.0', description: "The API's version, as in this document's `info.version`." }) api: string;
+}
+
 /**
  * Which build answers (for clients and support). Public, and unlike /api/health* it goes
  * through the access log like every API route: the benchmark's like-for-like baseline.
@@ -26,9 +35,9 @@ const VERSION = projectVersion();
 export class VersionController {
   @Get()
   @Public()
-  @ApiOperation({ summary: 'The service and API version (public)' })
-  @ApiOkResponse({ schema: { example: { service: 'api-key-service', version: '0.1.0', api: '1.0' } } })
-  version(): { service: string; version: string; api: string } {
-    return { service: 'api-key-service', version: VERSION, api: '1.0' };
+  @ApiOperation({ operationId: 'getVersion', summary: 'The service and API version (public)' })
+  @ApiOkResponse({ type: VersionResponse })
+  version(): VersionResponse {
+    return { service: 'api-key-service', version: VERSION, api: API_VERSION };
   }
 }

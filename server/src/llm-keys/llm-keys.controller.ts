@@ -1,8 +1,8 @@
 import { Controller, Get, HttpCode, Post } from '@nestjs/common';
-import { ApiBadGatewayResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireScopes } from '../auth/decorators/auth.decorators';
 import type { Principal } from '../credentials/principal';
-import { ProblemResponse } from '../common/problem.dto';
+import { ApiProblemResponse, RETRY_AFTER } from '../common/problem.dto';
 import { LlmKeysService } from './llm-keys.service';
 
 export class LlmApiKeyResponse {
@@ -18,11 +18,12 @@ export class LlmKeysController {
   @Get('byor')
   @RequireScopes('llm:read')
   @ApiOperation({
+    operationId: 'getLlmKey',
     summary: 'Your "bring your own runtime" LLM key; provisioned on first use, replaced if the gateway no longer accepts it',
   })
   @ApiOkResponse({ type: LlmApiKeyResponse })
-  @ApiBadGatewayResponse({ description: 'The LLM gateway refused the request.', type: ProblemResponse })
-  @ApiServiceUnavailableResponse({ description: 'The LLM gateway cannot be reached.', type: ProblemResponse })
+  @ApiProblemResponse(502, 'The LLM gateway refused the request.', ['llm_gateway_error'])
+  @ApiProblemResponse(503, 'The LLM gateway cannot be reached.', ['llm_gateway_unavailable'], RETRY_AFTER)
   async get(@CurrentPrincipal() principal: Principal): Promise<LlmApiKeyResponse> {
     return { key: await this.llmKeys.get(principal.userId) };
   }
@@ -30,10 +31,10 @@ export class LlmKeysController {
   @Post('byor/refresh')
   @HttpCode(200)
   @RequireScopes('llm:write')
-  @ApiOperation({ summary: 'Rotate your LLM key: a new key; the old one stops working at once' })
+  @ApiOperation({ operationId: 'refreshLlmKey', summary: 'Rotate your LLM key: a new key; the old one stops working at once' })
   @ApiOkResponse({ type: LlmApiKeyResponse })
-  @ApiBadGatewayResponse({ description: 'The LLM gateway refused the request.', type: ProblemResponse })
-  @ApiServiceUnavailableResponse({ description: 'The LLM gateway cannot be reached.', type: ProblemResponse })
+  @ApiProblemResponse(502, 'The LLM gateway refused the request.', ['llm_gateway_error'])
+  @ApiProblemResponse(503, 'The LLM gateway cannot be reached.', ['llm_gateway_unavailable'], RETRY_AFTER)
   async refresh(@CurrentPrincipal() principal: Principal): Promise<LlmApiKeyResponse> {
     return { key: await this.llmKeys.refresh(principal.userId) };
   }

@@ -1,7 +1,7 @@
 import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from '../auth/decorators/auth.decorators';
-import { ProblemResponse } from '../common/problem.dto';
+import { ApiBodyProblemResponses, ApiProblemResponse, RETRY_AFTER, WWW_AUTHENTICATE } from '../common/problem.dto';
 import { KeyVerifier } from '../credentials/key-verifier.service';
 import { ServiceTokenGuard } from './service-token.guard';
 import { VerifyKeyRequest, VerifyKeyResponse } from './verification.dto';
@@ -18,10 +18,24 @@ export class VerificationController {
   @Public()
   @UseGuards(ServiceTokenGuard)
   @ApiBearerAuth('service')
-  @ApiOperation({ summary: 'Verify an API key or an LLM key (for LLM and API gateways); authenticate with VERIFY_SERVICE_TOKEN' })
+  @ApiOperation({
+    operationId: 'verifyKey',
+    summary: 'Verify an API key or an LLM key (for LLM and API gateways); authenticate with VERIFY_SERVICE_TOKEN',
+    description: 'An unknown, expired, revoked or malformed key is a 200 with `valid: false` and a `code` saying why, not an error.',
+  })
   @ApiOkResponse({ type: VerifyKeyResponse })
-  @ApiUnauthorizedResponse({ description: 'Missing or wrong service token.', type: ProblemResponse })
-  @ApiTooManyRequestsResponse({ description: 'Rate limited.', type: ProblemResponse })
+  @ApiBodyProblemResponses()
+  @ApiProblemResponse(401, 'Missing or wrong service token.', ['missing_credential', 'invalid_service_token'], WWW_AUTHENTICATE)
+  @ApiProblemResponse(422, '`key` is missing, not a string, or longer than 512 characters; or the body has other members.', [
+    'validation_failed',
+  ])
+  @ApiProblemResponse(
+    429,
+    'Too many verifications from this address, or too many failed service tokens.',
+    ['rate_limited', 'too_many_failed_authentications'],
+    RETRY_AFTER,
+  )
+  @ApiProblemResponse(503, 'The database is unavailable.', ['database_unavailable'], RETRY_AFTER)
   async verify(@Body() body: VerifyKeyRequest): Promise<VerifyKeyResponse> {
     const result = await this.keys.verifyAny(body.key.trim());
     if (result.kind === 'llm_key') {

@@ -1,8 +1,9 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsDefined, IsString, MaxLength } from 'class-validator';
+import { ALL_SCOPES, type Scope, SCOPE_SCHEMA } from '../credentials/scopes';
 
 export class VerifyKeyRequest {
-  @ApiProperty({ example: 'sk-oh-…', description: 'An API key or a BYOR LLM key.' })
+  @ApiProperty({ example: 'sk-oh-…', maxLength: 512, description: 'An API key or a BYOR LLM key (surrounding spaces are ignored).' })
   @IsDefined({ message: 'key is required' })
   @IsString({ message: 'key must be a string' })
   @MaxLength(512, { message: 'key must be at most 512 characters' })
@@ -12,12 +13,36 @@ export class VerifyKeyRequest {
 export const VERIFICATION_CODES = ['VALID', 'NOT_FOUND', 'EXPIRED', 'REVOKED', 'NOT_YET_VALID', 'MALFORMED'] as const;
 export type VerifyCode = (typeof VERIFICATION_CODES)[number];
 
+export const KEY_KINDS = ['api_key', 'llm_key'] as const;
+
 export class VerifyKeyResponse {
-  @ApiProperty() valid: boolean;
-  @ApiProperty({ enum: VERIFICATION_CODES }) code: VerifyCode;
-  @ApiProperty({ nullable: true, type: String }) user_id: string | null;
-  @ApiProperty({ nullable: true, type: Number }) key_id: number | null;
-  @ApiProperty({ enum: ['api_key', 'llm_key'], nullable: true, type: String }) kind: 'api_key' | 'llm_key' | null;
-  @ApiProperty({ type: [String] }) scopes: string[];
-  @ApiProperty({ nullable: true, type: String, example: '2027-01-01T00:00:00.000Z' }) expires_at: string | null;
+  @ApiProperty({ description: 'True only when the key may be used now (`code` is VALID).' }) valid: boolean;
+  @ApiProperty({ enum: VERIFICATION_CODES, enumName: 'VerificationCode', description: 'Why the key is or is not valid.' }) code: VerifyCode;
+  @ApiProperty({ type: String, nullable: true, example: 'a1b2c3d4-…', description: "The key's owner; null when no key was found." })
+  user_id: string | null;
+  @ApiProperty({ type: 'integer', nullable: true, example: 7, description: 'Null when no key was found.' }) key_id: number | null;
+  @ApiProperty({
+    type: String,
+    // OpenAPI 3.0: a nullable enum lists null among its values.
+    enum: [...KEY_KINDS, null],
+    nullable: true,
+    example: 'api_key',
+    description: 'Null when no key was found.',
+  })
+  kind: (typeof KEY_KINDS)[number] | null;
+  @ApiProperty({
+    enum: ALL_SCOPES,
+    enumName: SCOPE_SCHEMA,
+    isArray: true,
+    description: "An API key's scopes; empty for an LLM key or when no key was found.",
+  })
+  scopes: Scope[];
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    example: '2027-01-01T00:00:00.000Z',
+    description: 'Null: never expires.',
+  })
+  expires_at: string | null;
 }

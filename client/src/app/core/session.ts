@@ -1,6 +1,7 @@
 import { HttpClient, HttpContext, HttpContextToken, HttpErrorResponse } from '@angular/common/http';
 import { inject, Injectable, signal } from '@angular/core';
 import { catchError, map, Observable, of, tap } from 'rxjs';
+import type { components } from '../api/openapi';
 import { BrowserLocation } from './browser-location';
 
 /** Requests marked with this do not trigger the "session expired, sign in again" redirect. */
@@ -14,11 +15,9 @@ const ATTEMPT_KEY = 'api-keys.sign-in-attempt';
 /** A 401 this soon after leaving to sign in means the round trip did not work: do not go again. */
 const ATTEMPT_WINDOW_MS = 2 * 60_000;
 
-export interface SignedInUser {
-  user_id: string;
-  username?: string;
-  auth_type: string;
-}
+/** Who is signed in: the server's answer to "which credential is calling". */
+export type SignedInUser = components['schemas']['CurrentCredentialResponse'];
+type LogoutResponse = components['schemas']['LogoutResponse'];
 
 /** What the API said when it refused the session (its problem body). */
 export interface SignInProblem {
@@ -87,7 +86,7 @@ export class Session {
   }
 
   signOut(): void {
-    this.http.post<{ logout_url: string }>('/api/auth/logout', null).subscribe({
+    this.http.post<LogoutResponse>('/api/auth/logout', null).subscribe({
       next: ({ logout_url }) => this.location.assign(logout_url),
       error: () => this.location.assign('/'),
     });

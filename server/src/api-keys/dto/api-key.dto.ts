@@ -13,7 +13,8 @@ import {
   ValidateBy,
   ValidateIf,
 } from 'class-validator';
-import { ALL_SCOPES, Scope } from '../../credentials/scopes';
+import { AUTH_TYPES, type AuthType } from '../../credentials/principal';
+import { ALL_SCOPES, Scope, SCOPE_SCHEMA } from '../../credentials/scopes';
 
 /**
  * Names are compared as people see them: NFC-normalised and trimmed, so "é" typed two ways is
@@ -63,10 +64,13 @@ export class CreateApiKeyRequest {
   name: string;
 
   @ApiPropertyOptional({
+    type: String,
+    format: 'date-time',
     example: '2027-06-30T23:59:59Z',
     nullable: true,
     description:
-      'ISO 8601; a time without zone is read as UTC. Omit or null for no expiry. Must be in the future and within the maximum lifetime.',
+      "ISO 8601; a time without zone is read as UTC. Omit for the calling key's own expiry (none for a session or token), " +
+      'null for no expiry. Must be in the future and within the maximum lifetime.',
   })
   @IsOptional()
   @ValidateIf((_o, v) => v !== null)
@@ -74,16 +78,25 @@ export class CreateApiKeyRequest {
   expires_at?: string | null;
 
   @ApiPropertyOptional({
+    type: String,
+    format: 'date-time',
     example: '2026-12-01T00:00:00Z',
     nullable: true,
-    description: 'ISO 8601; the key is refused before this time.',
+    description:
+      "ISO 8601; the key is refused before this time. Omit or null for the calling key's own not_before, if any (otherwise at once).",
   })
   @IsOptional()
   @ValidateIf((_o, v) => v !== null)
   @IsISO8601({ strict: true }, { message: 'not_before must be an ISO 8601 date-time' })
   not_before?: string | null;
 
-  @ApiPropertyOptional({ enum: ALL_SCOPES, isArray: true, description: 'Defaults to every scope the caller holds.' })
+  @ApiPropertyOptional({
+    enum: ALL_SCOPES,
+    enumName: SCOPE_SCHEMA,
+    isArray: true,
+    uniqueItems: true,
+    description: 'Defaults to every scope the caller holds; asking for one it lacks is a 403 `insufficient_scope`.',
+  })
   // Absent means "every scope I hold"; null is not an array and is refused like one.
   @ValidateIf((_o, value) => value !== undefined)
   @IsArray({ message: 'scopes must be an array' })
@@ -93,14 +106,23 @@ export class CreateApiKeyRequest {
 }
 
 export class ApiKeyResponse {
-  @ApiProperty({ example: 7 }) id: number;
+  @ApiProperty({ type: 'integer', example: 7 }) id: number;
   @ApiProperty({ example: 'CI deploy script' }) name: string;
   @ApiProperty({ example: 'sk-oh-…x9Qz', description: 'Prefix and last four characters; never the key.' }) key_hint: string;
-  @ApiProperty({ enum: ALL_SCOPES, isArray: true }) scopes: Scope[];
-  @ApiProperty({ example: '2026-11-29T18:00:00.000Z' }) created_at: string;
-  @ApiProperty({ example: null, nullable: true, type: String }) last_used_at: string | null;
-  @ApiProperty({ example: '2027-06-30T23:59:59.000Z', nullable: true, type: String }) expires_at: string | null;
-  @ApiProperty({ example: null, nullable: true, type: String }) not_before: string | null;
+  @ApiProperty({ enum: ALL_SCOPES, enumName: SCOPE_SCHEMA, isArray: true }) scopes: Scope[];
+  @ApiProperty({ type: String, format: 'date-time', example: '2026-11-29T18:00:00.000Z' }) created_at: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, example: null, description: 'Null until the key is first used.' })
+  last_used_at: string | null;
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    example: '2027-06-30T23:59:59.000Z',
+    description: 'Null: never expires.',
+  })
+  expires_at: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, example: null, description: 'Null: valid from its creation.' })
+  not_before: string | null;
 }
 
 export class ApiKeyCreatedResponse extends ApiKeyResponse {
@@ -113,10 +135,10 @@ export class MessageResponse {
 }
 
 export class CurrentCredentialResponse {
-  @ApiPropertyOptional({ example: 7, description: 'Only when an API key is calling.' }) id?: number;
+  @ApiPropertyOptional({ type: 'integer', example: 7, description: 'Only when an API key is calling.' }) id?: number;
   @ApiPropertyOptional({ example: 'CI deploy script', description: 'Only when an API key is calling.' }) name?: string;
   @ApiProperty({ example: 'a1b2c3d4-…' }) user_id: string;
-  @ApiProperty({ enum: ['api_key', 'jwt', 'cookie', 'mcp'] }) auth_type: string;
-  @ApiProperty({ enum: ALL_SCOPES, isArray: true }) scopes: Scope[];
-  @ApiPropertyOptional({ example: 'alice' }) username?: string;
+  @ApiProperty({ enum: AUTH_TYPES, enumName: 'AuthType', description: 'How the caller authenticated.' }) auth_type: AuthType;
+  @ApiProperty({ enum: ALL_SCOPES, enumName: SCOPE_SCHEMA, isArray: true }) scopes: Scope[];
+  @ApiPropertyOptional({ example: 'alice', description: 'The signed-in user, when the identity provider names one.' }) username?: string;
 }

@@ -1,42 +1,68 @@
 import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
-import {
-  ApiBearerAuth,
-  ApiCookieAuth,
-  ApiForbiddenResponse,
-  ApiSecurity,
-  ApiTooManyRequestsResponse,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+import { ApiExtension } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import type { Principal } from '../../credentials/principal';
 import type { Scope } from '../../credentials/scopes';
-import { ProblemResponse } from '../../common/problem.dto';
+import { ApiProblemResponse, RETRY_AFTER, WWW_AUTHENTICATE } from '../../common/problem.dto';
+import type { ProblemCode } from '../../common/problem-codes';
 
 export const IS_PUBLIC = 'auth:public';
 export const REQUIRED_SCOPES = 'auth:scopes';
 
+/**
+ * Marks a public operation in the generated OpenAPI document. `openapi-document.ts` turns it
+ * into `security: []` and removes it: Nest's document builder drops an empty security list.
+ */
+export const OPENAPI_PUBLIC_MARK = 'x-public';
+
 /** Opens a route to anonymous callers. Everything else is closed by the global guard. */
-export const Public = () => SetMetadata(IS_PUBLIC, true);
+export const Public = () => applyDecorators(SetMetadata(IS_PUBLIC, true), ApiExtension(OPENAPI_PUBLIC_MARK, true));
+
+/** Every `code` of a 401 from the global guard (see `describeRejection`). */
+export const CREDENTIAL_PROBLEM_CODES: readonly ProblemCode[] = [
+  'missing_credential',
+  'malformed_authorization',
+  'malformed_key',
+  'unknown_key',
+  'expired_key',
+  'revoked_key',
+  'key_not_yet_valid',
+  'malformed_token',
+  'invalid_token',
+  'expired_token',
+  'token_not_yet_valid',
+  'invalid_audience',
+  'wrong_token_type',
+  'session_ended',
+];
 
 /**
  * Authenticated route needing `scopes`. Combines the guard's metadata with the OpenAPI
- * description of the three credentials and of the 401/403/429 problems.
+ * description of the problems the guard answers with (401/403/429/503). The credentials it
+ * accepts are declared once for every such route, in `openapi-document.ts`.
  */
 export function RequireScopes(...scopes: Scope[]) {
   return applyDecorators(
     SetMetadata(REQUIRED_SCOPES, scopes),
-    ApiBearerAuth('bearer'),
-    ApiCookieAuth('cookie'),
-    ApiSecurity('mcp'),
-    ApiUnauthorizedResponse({
-      description: 'No credential, or an invalid one (see `code` and `WWW-Authenticate`).',
-      type: ProblemResponse,
-    }),
-    ApiForbiddenResponse({
-      description: `The credential lacks a scope (${scopes.join(', ') || 'none needed'}) or, for a cookie session, the anti-CSRF token.`,
-      type: ProblemResponse,
-    }),
-    ApiTooManyRequestsResponse({ description: 'Too many failed authentications from this address.', type: ProblemResponse }),
+    ApiProblemResponse(
+      401,
+      'No credential, or an invalid one (`code` and `WWW-Authenticate` say why).',
+      CREDENTIAL_PROBLEM_CODES,
+      WWW_AUTHENTICATE,
+    ),
+    ApiProblemResponse(
+      403,
+      `The credential lacks a scope this route needs (${scopes.join(', ') || 'none'}; through X-Session-API-Key also mcp) or, ` +
+        'for a change with the session cookie, the X-XSRF-TOKEN header.',
+      ['insufficient_scope', 'csrf_token_invalid'],
+    ),
+    ApiProblemResponse(
+      429,
+      'Too many failed authentications, or too many credentials being verified at once, from this address.',
+      ['too_many_failed_authentications', 'rate_limited'],
+      RETRY_AFTER,
+    ),
+    ApiProblemResponse(503, 'The database is unavailable.', ['database_unavailable'], RETRY_AFTER),
   );
 }
 

@@ -1,7 +1,8 @@
 import { Controller, Get, HttpCode, Logger, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiExcludeEndpoint, ApiFoundResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiExcludeEndpoint, ApiFoundResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiProblem } from '../../common/problem';
+import { ApiProblemResponse, RETRY_AFTER } from '../../common/problem.dto';
 import { AppConfig } from '../../config/app-config';
 import { Public, RequireScopes } from '../decorators/auth.decorators';
 import { acceptsHtml } from '../../common/accepts-html';
@@ -12,6 +13,16 @@ import { OidcClientService, type SessionTokens } from './oidc-client.service';
 import { signInFailurePage, type SignInFailure } from './sign-in-failure-page';
 import { safeReturnTo } from './return-to';
 import { SessionService } from './session.service';
+
+export class LogoutResponse {
+  @ApiProperty({
+    format: 'uri',
+    example:
+      'http://localhost:3000/realms/dev/protocol/openid-connect/logout?post_logout_redirect_uri=http%3A%2F%2Flocalhost%3A3000%2F&client_id=console',
+    description: "Where to send the browser to end the session at the identity provider too (this site's home when it has no such page).",
+  })
+  logout_url: string;
+}
 
 @ApiTags('Console session')
 @Controller('api/auth')
@@ -27,13 +38,22 @@ export class AuthController {
 
   @Get('login')
   @Public()
-  @ApiOperation({ summary: 'Start console sign-in (authorization code + PKCE at the identity provider)' })
+  @ApiOperation({
+    operationId: 'startLogin',
+    summary: 'Start console sign-in (authorization code + PKCE at the identity provider)',
+    description: 'For browsers: a redirect, never a body to read.',
+  })
   @ApiQuery({
     name: 'return_to',
     required: false,
+    schema: { type: 'string', example: '/settings/api-keys' },
     description: 'Path on this site to come back to after sign-in; anything else means `/`.',
   })
-  @ApiFoundResponse({ description: 'Redirect to the identity provider.' })
+  @ApiFoundResponse({
+    description: 'Redirect to the identity provider.',
+    headers: { Location: { description: "The identity provider's authorization endpoint.", schema: { type: 'string', format: 'uri' } } },
+  })
+  @ApiProblemResponse(503, 'The identity provider cannot be reached.', ['identity_provider_unavailable'], RETRY_AFTER)
   async login(@Query('return_to') returnTo: unknown, @Res() reply: FastifyReply): Promise<void> {
     const { url, transaction } = await this.oidc.beginLogin(safeReturnTo(returnTo)).catch((error: unknown) => {
       throw ApiProblem.unavailable(
@@ -113,9 +133,12 @@ export class AuthController {
   @Post('logout')
   @HttpCode(200)
   @RequireScopes()
-  @ApiOperation({ summary: 'End the console session; answers where to send the browser to end it at the identity provider too' })
-  @ApiOkResponse({ schema: { properties: { logout_url: { type: 'string' } } } })
-  async logout(@Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<{ logout_url: string }> {
+  @ApiOperation({
+    operationId: 'logout',
+    summary: 'End the console session; answers where to send the browser to end it at the identity provider too',
+  })
+  @ApiOkResponse({ type: LogoutResponse })
+  async logout(@Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<LogoutResponse> {
     await this.sessions.end(request);
     const idToken = this.sessions.state(request)?.i;
     this.sessions.clear(reply);
