@@ -97,8 +97,9 @@ test.describe.serial('Settings → API keys', () => {
     await page.getByRole('option', { name: 'On a date…' }).click();
     await dialog.getByRole('button', { name: 'Open calendar' }).click();
     await expect(page.locator('mat-calendar')).toBeVisible();
-    await page.keyboard.press('Escape');
+    await page.locator('mat-calendar button.mat-calendar-body-cell:not(.mat-calendar-body-disabled)').first().click();
     await expect(page.locator('mat-calendar')).toBeHidden();
+    await expect(dialog.getByLabel('Expires on')).not.toHaveValue('');
     await dialog.getByRole('combobox', { name: 'Expiration' }).click();
     await page.getByRole('option', { name: '90 days' }).click();
     await dialog.getByLabel('Name').fill('Deploy script');

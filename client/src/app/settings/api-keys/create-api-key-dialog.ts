@@ -6,7 +6,7 @@ import { MatButton } from '@angular/material/button';
 import { MatCheckbox } from '@angular/material/checkbox';
 import { MatDatepickerModule } from '@angular/material/datepicker';
 import { MatDialogActions, MatDialogClose, MatDialogContent, MatDialogRef, MatDialogTitle } from '@angular/material/dialog';
-import { MatError, MatFormField, MatHint, MatLabel } from '@angular/material/form-field';
+import { MatError, MatFormField, MatHint, MatLabel, MatSuffix } from '@angular/material/form-field';
 import { MatInput } from '@angular/material/input';
 import { MatProgressSpinner } from '@angular/material/progress-spinner';
 import { MatSelect, MatOption } from '@angular/material/select';
@@ -48,6 +48,8 @@ function atLeastOne(control: AbstractControl<Record<string, boolean>>): Validati
     MatInput,
     MatError,
     MatHint,
+    // Without the directive, mat-form-field drops the [matIconSuffix] calendar toggle.
+    MatSuffix,
     MatSelect,
     MatOption,
     MatCheckbox,
