@@ -264,7 +264,7 @@ describe('Authentication (e2e)', () => {
         .setSubject(aliceSub)
         .setExpirationTime('5m')
         .sign(key);
-      expectProblem(await call(app, '/api/keys', { token }), 401, 'invalid_token');
+      expectProblem(await call(app, '/api/keys', { token }), 401, 'invalid_issuer');
     });
 
     it('refuses a token for another audience', async () => {

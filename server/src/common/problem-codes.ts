@@ -22,6 +22,7 @@ export const PROBLEM_CODES = [
   'key_not_yet_valid',
   'malformed_token',
   'invalid_token',
+  'invalid_issuer',
   'expired_token',
   'token_not_yet_valid',
   'invalid_audience',

@@ -58,7 +58,7 @@ export function describeRejection(rejection: CredentialRejected): { code: Proble
     case 'unsupported_algorithm':
       return { code: 'invalid_token', detail: 'The access token must be signed with RS256.' };
     case 'wrong_issuer':
-      return { code: 'invalid_token', detail: 'The access token was issued by another issuer.' };
+      return { code: 'invalid_issuer', detail: 'The access token was issued by another issuer than the one this service trusts.' };
     case 'unknown_signing_key':
       return { code: 'invalid_token', detail: 'The access token is signed with a key the identity provider does not publish.' };
     case 'signing_keys_unavailable':

@@ -252,6 +252,7 @@ export interface components {
       | 'key_not_yet_valid'
       | 'malformed_token'
       | 'invalid_token'
+      | 'invalid_issuer'
       | 'expired_token'
       | 'token_not_yet_valid'
       | 'invalid_audience'
@@ -613,7 +614,7 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description No credential, or an invalid one (`code` and `WWW-Authenticate` say why). Codes: `missing_credential`, `malformed_authorization`, `malformed_key`, `unknown_key`, `expired_key`, `revoked_key`, `key_not_yet_valid`, `malformed_token`, `invalid_token`, `expired_token`, `token_not_yet_valid`, `invalid_audience`, `wrong_token_type`, `session_ended`. */
+      /** @description No credential, or an invalid one (`code` and `WWW-Authenticate` say why). Codes: `missing_credential`, `malformed_authorization`, `malformed_key`, `unknown_key`, `expired_key`, `revoked_key`, `key_not_yet_valid`, `malformed_token`, `invalid_token`, `invalid_issuer`, `expired_token`, `token_not_yet_valid`, `invalid_audience`, `wrong_token_type`, `session_ended`. */
       401: {
         headers: {
           /** @description RFC 6750: `Bearer realm="api"`, with `error` and `error_description` when a credential was refused. */
@@ -696,7 +697,7 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description No credential, or an invalid one (`code` and `WWW-Authenticate` say why). Codes: `missing_credential`, `malformed_authorization`, `malformed_key`, `unknown_key`, `expired_key`, `revoked_key`, `key_not_yet_valid`, `malformed_token`, `invalid_token`, `expired_token`, `token_not_yet_valid`, `invalid_audience`, `wrong_token_type`, `session_ended`. */
+      /** @description No credential, or an invalid one (`code` and `WWW-Authenticate` say why). Codes: `missing_credential`, `malformed_authorization`, `malformed_key`, `unknown_key`, `expired_key`, `revoked_key`, `key_not_yet_valid`, `malformed_token`, `invalid_token`, `invalid_issuer`, `expired_token`, `token_not_yet_valid`, `invalid_audience`, `wrong_token_type`, `session_ended`. */
       401: {
         headers: {
           /** @description RFC 6750: `Bearer realm="api"`, with `error` and `error_description` when a credential was refused. */
@@ -797,7 +798,7 @@ export interface operations {
           'application/json': components['schemas']['CurrentCredentialResponse'];
         };
       };
-      /** @description No credential, or an invalid one (`code` and `WWW-Authenticate` say why). Codes: `missing_credential`, `malformed_authorization`, `malformed_key`, `unknown_key`, `expired_key`, `revoked_key`, `key_not_yet_valid`, `malformed_token`, `invalid_token`, `expired_token`, `token_not_yet_valid`, `invalid_audience`, `wrong_token_type`, `session_ended`. */
+      /** @description No credential, or an invalid one (`code` and `WWW-Authenticate` say why). Codes: `missing_credential`, `malformed_authorization`, `malformed_key`, `unknown_key`, `expired_key`, `revoked_key`, `key_not_yet_valid`, `malformed_token`, `invalid_token`, `invalid_issuer`, `expired_token`, `token_not_yet_valid`, `invalid_audience`, `wrong_token_type`, `session_ended`. */
       401: {
         headers: {
           /** @description RFC 6750: `Bearer realm="api"`, with `error` and `error_description` when a credential was refused. */
@@ -870,7 +871,7 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description No credential, or an invalid one (`code` and `WWW-Authenticate` say why). Codes: `missing_credential`, `malformed_authorization`, `malformed_key`, `unknown_key`, `expired_key`, `revoked_key`, `key_not_yet_valid`, `malformed_token`, `invalid_token`, `expired_token`, `token_not_yet_valid`, `invalid_audience`, `wrong_token_type`, `session_ended`. */
+      /** @description No credential, or an invalid one (`code` and `WWW-Authenticate` say why). Codes: `missing_credential`, `malformed_authorization`, `malformed_key`, `unknown_key`, `expired_key`, `revoked_key`, `key_not_yet_valid`, `malformed_token`, `invalid_token`, `invalid_issuer`, `expired_token`, `token_not_yet_valid`, `invalid_audience`, `wrong_token_type`, `session_ended`. */
       401: {
         headers: {
           /** @description RFC 6750: `Bearer realm="api"`, with `error` and `error_description` when a credential was refused. */
@@ -974,7 +975,7 @@ export interface operations {
           'application/json': components['schemas']['LogoutResponse'];
         };
       };
-      /** @description No credential, or an invalid one (`code` and `WWW-Authenticate` say why). Codes: `missing_credential`, `malformed_authorization`, `malformed_key`, `unknown_key`, `expired_key`, `revoked_key`, `key_not_yet_valid`, `malformed_token`, `invalid_token`, `expired_token`, `token_not_yet_valid`, `invalid_audience`, `wrong_token_type`, `session_ended`. */
+      /** @description No credential, or an invalid one (`code` and `WWW-Authenticate` say why). Codes: `missing_credential`, `malformed_authorization`, `malformed_key`, `unknown_key`, `expired_key`, `revoked_key`, `key_not_yet_valid`, `malformed_token`, `invalid_token`, `invalid_issuer`, `expired_token`, `token_not_yet_valid`, `invalid_audience`, `wrong_token_type`, `session_ended`. */
       401: {
         headers: {
           /** @description RFC 6750: `Bearer realm="api"`, with `error` and `error_description` when a credential was refused. */
@@ -1035,7 +1036,7 @@ export interface operations {
           'application/json': components['schemas']['LlmApiKeyResponse'];
         };
       };
-      /** @description No credential, or an invalid one (`code` and `WWW-Authenticate` say why). Codes: `missing_credential`, `malformed_authorization`, `malformed_key`, `unknown_key`, `expired_key`, `revoked_key`, `key_not_yet_valid`, `malformed_token`, `invalid_token`, `expired_token`, `token_not_yet_valid`, `invalid_audience`, `wrong_token_type`, `session_ended`. */
+      /** @description No credential, or an invalid one (`code` and `WWW-Authenticate` say why). Codes: `missing_credential`, `malformed_authorization`, `malformed_key`, `unknown_key`, `expired_key`, `revoked_key`, `key_not_yet_valid`, `malformed_token`, `invalid_token`, `invalid_issuer`, `expired_token`, `token_not_yet_valid`, `invalid_audience`, `wrong_token_type`, `session_ended`. */
       401: {
         headers: {
           /** @description RFC 6750: `Bearer realm="api"`, with `error` and `error_description` when a credential was refused. */
@@ -1109,7 +1110,7 @@ export interface operations {
           'application/json': components['schemas']['LlmApiKeyResponse'];
         };
       };
-      /** @description No credential, or an invalid one (`code` and `WWW-Authenticate` say why). Codes: `missing_credential`, `malformed_authorization`, `malformed_key`, `unknown_key`, `expired_key`, `revoked_key`, `key_not_yet_valid`, `malformed_token`, `invalid_token`, `expired_token`, `token_not_yet_valid`, `invalid_audience`, `wrong_token_type`, `session_ended`. */
+      /** @description No credential, or an invalid one (`code` and `WWW-Authenticate` say why). Codes: `missing_credential`, `malformed_authorization`, `malformed_key`, `unknown_key`, `expired_key`, `revoked_key`, `key_not_yet_valid`, `malformed_token`, `invalid_token`, `invalid_issuer`, `expired_token`, `token_not_yet_valid`, `invalid_audience`, `wrong_token_type`, `session_ended`. */
       401: {
         headers: {
           /** @description RFC 6750: `Bearer realm="api"`, with `error` and `error_description` when a credential was refused. */

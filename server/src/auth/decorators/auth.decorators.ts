@@ -29,6 +29,7 @@ export const CREDENTIAL_PROBLEM_CODES: readonly ProblemCode[] = [
   'key_not_yet_valid',
   'malformed_token',
   'invalid_token',
+  'invalid_issuer',
   'expired_token',
   'token_not_yet_valid',
   'invalid_audience',
