@@ -4,13 +4,13 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { SwaggerModule } from '@nestjs/swagger';
 import { join } from 'node:path';
-import type { DestinationStream, Logger } from 'pino';
+import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
 import { problemFromError, sendProblem } from './common/problem-details.filter';
 import { AppConfig } from './config/app-config';
 import { databaseConnection } from './database/data-source-options';
 import { EmbeddedPostgres, startEmbeddedPostgres } from './database/embedded-postgres';
-import { createLogger, PinoNestLogger, secretScrubber } from './logging/logging';
+import { type AppLogger, createLogger, PinoNestLogger, secretScrubber } from './logging/logging';
 import { createOpenApiDocument } from './openapi/openapi-document';
 
 export interface RunningApp {
@@ -19,7 +19,7 @@ export interface RunningApp {
   /** Where the server listens (loopback), e.g. http://127.0.0.1:3000. */
   url: string;
   /** For a last word before the process ends (main.ts flushes it after fatal errors). */
-  logger: Logger & { flushSync(): void };
+  logger: AppLogger;
   close(): Promise<void>;
 }
 

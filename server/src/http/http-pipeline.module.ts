@@ -3,7 +3,7 @@ import helmet from '@fastify/helmet';
 import { Inject, Injectable, Module, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
-import type { Logger } from 'pino';
+import type { AppLogger } from '../logging/logging';
 import secureJson from 'secure-json-parse';
 import { AppConfig } from '../config/app-config';
 import { jsonDepth, MAX_JSON_DEPTH } from './json-depth';
@@ -45,7 +45,7 @@ class HttpPipeline implements OnModuleInit {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly config: AppConfig,
-    @Inject(APP_LOGGER) private readonly logger: Logger,
+    @Inject(APP_LOGGER) private readonly logger: AppLogger,
   ) {}
 
   onModuleInit(): void {
@@ -117,20 +117,23 @@ class HttpPipeline implements OnModuleInit {
    * console's files) and costs one pino call.
    */
   private accessLog(fastify: FastifyInstance): void {
-    const logger = this.logger;
-    fastify.addHook('onResponse', async (request, reply) => {
-      if (request.url.startsWith('/api/health')) return;
-      const status = reply.statusCode;
-      const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
-      logger[level](
-        {
-          // Decoded, so the scrubber sees a secret however it was percent-encoded.
-          req: { id: request.id, method: request.method, url: decodedPath(request.url), remoteAddress: request.ip },
-          res: { statusCode: status },
-          responseTime: Math.round(reply.elapsedTime * 100) / 100,
-        },
-        'request completed',
-      );
+    const { access, scrub } = this.logger;
+    fastify.addHook('onResponse', (request, reply, done) => {
+      if (!request.url.startsWith('/api/health')) {
+        const status = reply.statusCode;
+        const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
+        access[level](
+          {
+            // Decoded, so the scrubber sees a secret however it was percent-encoded; the only
+            // free-form field of the line (the others are our id, the method, an address, numbers).
+            req: { id: request.id, method: request.method, url: scrub(decodedPath(request.url)), remoteAddress: request.ip },
+            res: { statusCode: status },
+            responseTime: Math.round(reply.elapsedTime * 100) / 100,
+          },
+          'request completed',
+        );
+      }
+      done();
     });
   }
 }
