@@ -145,7 +145,9 @@ describe('The OpenAPI document is the contract (e2e)', () => {
     for (const { at, property, schema } of allSchemas(served)) {
       if (schema.$ref || schema.allOf) continue;
       if (!schema.type) wrong.push(`${at}: no type`);
-      if (schema.type === 'object' && !schema.properties) wrong.push(`${at}: an object without properties`);
+      // A map is typed by its values' schema (Record<string, T>); `true` or nothing is untyped.
+      const typedMap = typeof schema.additionalProperties === 'object' && schema.additionalProperties !== null;
+      if (schema.type === 'object' && !schema.properties && !typedMap) wrong.push(`${at}: an object without properties`);
       if (schema.type === 'array' && !schema.items) wrong.push(`${at}: an array without items`);
       if (schema.type === 'number') wrong.push(`${at}: number (ids, counts and statuses are integers)`);
       if (property && /(_at|^not_before)$/.test(property) && !(schema.type === 'string' && schema.format === 'date-time')) {
@@ -257,6 +259,10 @@ describe('The OpenAPI document is the contract (e2e)', () => {
     expect(seen.deletedAgain).toEqual({ status: 404, code: 'api_key_not_found' });
     expect(seen.verifiedAfterDelete.valid).toBe(false);
     expect(seen.listedAfterDelete).toBe(false);
+    expect(seen.usage).toEqual({ granularity: 'day', buckets: 30, requests: expect.any(Number) });
+    expect(seen.usage.requests).toBeGreaterThanOrEqual(1);
+    expect(seen.audit).toEqual({ types: ['api_key.revoked', 'api_key.created'], next: null });
+    expect(seen.badAuditType).toEqual({ status: 422, code: 'validation_failed' });
 
     // Every answer the driver got is one the document declares, in the declared media type and
     // shape: status, content type and body schema.
@@ -277,6 +283,6 @@ describe('The OpenAPI document is the contract (e2e)', () => {
       wrong.push(...violations(served, media.schema, exchange.body).map((v) => `${at}: ${v}`));
     }
     expect(wrong).toEqual([]);
-    expect(seen.exchanges).toHaveLength(17);
+    expect(seen.exchanges).toHaveLength(20);
   });
 });

@@ -10,9 +10,10 @@ import { AppConfig } from './config/app-config';
 import { DatabaseConnection, dataSourceOptions } from './database/data-source-options';
 import { ConsoleModule } from './console/console.module';
 import { DevIdpModule } from './dev-idp/dev-idp.module';
-import { HealthController } from './health/health.controller';
-import { VersionController } from './health/version.controller';
+import { HealthModule } from './health/health.module';
+import { AuditModule } from './audit/audit.controller';
 import { APP_LOGGER, HttpPipelineModule } from './http/http-pipeline.module';
+import { MetricsModule } from './metrics/metrics';
 import { LlmKeysModule } from './llm-keys/llm-keys.module';
 import { VerificationModule } from './verification/verification.module';
 
@@ -39,6 +40,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.register(config, logger),
+        MetricsModule,
         HttpPipelineModule,
         TypeOrmModule.forRoot({
           ...dataSourceOptions(database.url, database.poolSize, database.acquireTimeoutMs, database.embedded),
@@ -50,10 +52,11 @@ export class AppModule {
         AuthModule,
         LlmKeysModule,
         VerificationModule,
+        HealthModule,
+        AuditModule,
         ...(config.oidc.embedded ? [DevIdpModule] : []),
         ConsoleModule.register(config.clientDir),
       ],
-      controllers: [HealthController, VersionController],
       providers: [
         // Every body and parameter validated; every error an RFC 9457 problem.
         { provide: APP_PIPE, useFactory: createValidationPipe },

@@ -1,12 +1,14 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { CurrentPrincipal, RequireScopes } from '../auth/decorators/auth.decorators';
+import { CurrentActor, CurrentPrincipal, RequireScopes } from '../auth/decorators/auth.decorators';
+import type { AuditActor } from '../database/repositories/audit-events.repository';
 import type { Principal } from '../credentials/principal';
 import { IdPipe } from '../common/id.pipe';
 import { ApiProblem } from '../common/problem';
 import { ApiBodyProblemResponses, ApiProblemResponse } from '../common/problem.dto';
 import { ApiKeysService } from './api-keys.service';
+import { KeyUsageResponse, KeyUsageService } from './key-usage.service';
 import { ApiKeyCreatedResponse, ApiKeyResponse, CreateApiKeyRequest, CurrentCredentialResponse, MessageResponse } from './dto/api-key.dto';
 
 const DEFAULT_PAGE_SIZE = 100;
@@ -26,7 +28,10 @@ function pageSize(limit: unknown): number {
 @ApiTags('API keys')
 @Controller('api/keys')
 export class ApiKeysController {
-  constructor(private readonly apiKeys: ApiKeysService) {}
+  constructor(
+    private readonly apiKeys: ApiKeysService,
+    private readonly keyUsage: KeyUsageService,
+  ) {}
 
   @Get()
   @RequireScopes('keys:read')
@@ -80,8 +85,12 @@ export class ApiKeysController {
     'duplicate_name',
     'key_limit_reached',
   ])
-  create(@CurrentPrincipal() principal: Principal, @Body() body: CreateApiKeyRequest): Promise<ApiKeyCreatedResponse> {
-    return this.apiKeys.create(principal, body);
+  create(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: CreateApiKeyRequest,
+    @CurrentActor() actor: AuditActor,
+  ): Promise<ApiKeyCreatedResponse> {
+    return this.apiKeys.create(principal, body, actor);
   }
 
   @Get('current')
@@ -92,6 +101,24 @@ export class ApiKeysController {
     return this.apiKeys.current(principal);
   }
 
+  @Get(':id/usage')
+  @RequireScopes('keys:read')
+  @ApiOperation({ operationId: 'getApiKeyUsage', summary: "A key's requests and refusals: hourly for 7 days, or daily for 30" })
+  @ApiParam({ name: 'id', schema: { type: 'integer', minimum: 1, maximum: 2147483647 }, description: "The key's `id`" })
+  @ApiQuery({ name: 'days', required: false, schema: { type: 'integer', enum: [7, 30], default: 7 } })
+  @ApiOkResponse({ type: KeyUsageResponse })
+  @ApiProblemResponse(400, 'The id is not a positive 32-bit integer.', ['invalid_id'])
+  @ApiProblemResponse(404, 'No such key of yours.', ['api_key_not_found'])
+  @ApiProblemResponse(422, '`days` is neither 7 nor 30.', ['validation_failed'])
+  usage(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', IdPipe) id: number,
+    @Query('days') days: unknown,
+  ): Promise<KeyUsageResponse> {
+    if (days !== undefined && days !== '7' && days !== '30') throw invalidPage('days', 'must be 7 or 30');
+    return this.keyUsage.usageOf(principal.userId, id, days === '30' ? 30 : 7);
+  }
+
   @Delete(':id')
   @HttpCode(200)
   @RequireScopes('keys:write')
@@ -100,8 +127,12 @@ export class ApiKeysController {
   @ApiOkResponse({ type: MessageResponse })
   @ApiProblemResponse(400, 'The id is not a positive 32-bit integer.', ['invalid_id'])
   @ApiProblemResponse(404, 'No such active key of yours.', ['api_key_not_found'])
-  async remove(@CurrentPrincipal() principal: Principal, @Param('id', IdPipe) id: number): Promise<MessageResponse> {
-    await this.apiKeys.revoke(principal.userId, id);
+  async remove(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', IdPipe) id: number,
+    @CurrentActor() actor: AuditActor,
+  ): Promise<MessageResponse> {
+    await this.apiKeys.revoke(principal.userId, id, actor);
     return { message: 'API key deleted successfully' };
   }
 }

@@ -3,10 +3,11 @@ import { CredentialsModule } from '../credentials/credentials.module';
 import { DatabaseModule } from '../database/database.module';
 import { ApiKeysController } from './api-keys.controller';
 import { ApiKeysService } from './api-keys.service';
+import { KeyUsageService } from './key-usage.service';
 
 @Module({
   imports: [DatabaseModule, CredentialsModule],
   controllers: [ApiKeysController],
-  providers: [ApiKeysService],
+  providers: [ApiKeysService, KeyUsageService],
 })
 export class ApiKeysModule {}

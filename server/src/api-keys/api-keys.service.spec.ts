@@ -6,6 +6,8 @@ import { parseKey } from '../credentials/key-format';
 import type { LastUsedTracker } from '../credentials/last-used.tracker';
 import type { Principal } from '../credentials/principal';
 import type { ApiKeyRecord, ApiKeysRepository, NewApiKey } from '../database/repositories/api-keys.repository';
+import type { AuditEventsRepository } from '../database/repositories/audit-events.repository';
+import { Metrics } from '../metrics/metrics';
 import { ApiKeysService } from './api-keys.service';
 
 /** The service's rules with the repository, the database and the core faked. */
@@ -25,7 +27,7 @@ function setUp(options: { active?: number; nameTaken?: boolean; revokedHash?: Bu
     }),
     revoke: jest.fn(async () => {
       events.push('revoke');
-      return options.revokedHash;
+      return options.revokedHash && { id: 7, name: 'ci', keyHint: 'sk-oh-…abcd', keyHash: options.revokedHash };
     }),
   };
   const dataSource = {
@@ -49,6 +51,8 @@ function setUp(options: { active?: number; nameTaken?: boolean; revokedHash?: Bu
     repository as unknown as ApiKeysRepository,
     invalidation as unknown as KeyInvalidationService,
     lastUsed as unknown as LastUsedTracker,
+    { record: jest.fn(async () => void events.push('audit')) } as unknown as AuditEventsRepository,
+    new Metrics(),
   );
   return { service, repository, dataSource, invalidation, events, inserted };
 }
@@ -118,7 +122,7 @@ describe('ApiKeysService', () => {
     const hash = Buffer.alloc(32, 1);
     const { service, events, invalidation } = setUp({ revokedHash: hash });
     await service.revoke('alice', 7);
-    expect(events).toEqual(['begin', 'revoke', 'publish', 'commit', 'evict']);
+    expect(events).toEqual(['begin', 'revoke', 'publish', 'audit', 'commit', 'evict']);
     expect(invalidation.publish).toHaveBeenCalledWith(expect.anything(), [hash]);
   });
 

@@ -9,6 +9,8 @@ import { LastUsedTracker } from '../credentials/last-used.tracker';
 import type { Principal } from '../credentials/principal';
 import type { Scope } from '../credentials/scopes';
 import { ApiKeyRecord, ApiKeysRepository } from '../database/repositories/api-keys.repository';
+import { AuditEventsRepository, type AuditActor } from '../database/repositories/audit-events.repository';
+import { Metrics } from '../metrics/metrics';
 import { ApiKeyCreatedResponse, ApiKeyResponse, CreateApiKeyRequest, CurrentCredentialResponse } from './dto/api-key.dto';
 
 const DAY_MS = 86_400_000;
@@ -28,6 +30,8 @@ export class ApiKeysService {
     private readonly keys: ApiKeysRepository,
     private readonly invalidation: KeyInvalidationService,
     private readonly lastUsed: LastUsedTracker,
+    private readonly audit: AuditEventsRepository,
+    private readonly metrics: Metrics,
   ) {}
 
   async list(userId: string): Promise<ApiKeyResponse[]> {
@@ -47,7 +51,11 @@ export class ApiKeysService {
     return { items, next: last ? encodeCursor(last) : undefined };
   }
 
-  async create(principal: Principal, request: CreateApiKeyRequest): Promise<ApiKeyCreatedResponse> {
+  async create(
+    principal: Principal,
+    request: CreateApiKeyRequest,
+    actor: AuditActor = { userId: principal.userId },
+  ): Promise<ApiKeyCreatedResponse> {
     const scopes = this.grantableScopes(principal, request.scopes);
     const { expiresAt, notBefore } = this.validityWindow(request, principal.apiKey);
     const { prefix, hashSecret, maxPerUser } = this.config.apiKeys;
@@ -67,7 +75,15 @@ export class ApiKeysService {
         }
         if (await this.keys.usableNameExists(tx, principal.userId, request.name)) throw duplicateName(request.name);
         const retired = await this.keys.retireExpiredNamed(tx, principal.userId, request.name);
-        if (retired) await this.invalidation.publish(tx, [retired]);
+        if (retired) {
+          await this.invalidation.publish(tx, [retired.keyHash]);
+          await this.audit.record(tx, {
+            type: 'api_key.expired',
+            actor,
+            subject: { userId: principal.userId, keyId: retired.id, keyName: retired.name, keyHint: retired.keyHint },
+            details: { reason: 'name_reused' },
+          });
+        }
         const inserted = await this.keys.insert(tx, {
           userId: principal.userId,
           name: request.name,
@@ -78,7 +94,14 @@ export class ApiKeysService {
           expiresAt,
           notBefore,
         });
-        return { row: inserted, retired };
+        // In the same transaction: no key exists without its event.
+        await this.audit.record(tx, {
+          type: 'api_key.created',
+          actor,
+          subject: { userId: principal.userId, keyId: inserted.id, keyName: inserted.name, keyHint: inserted.keyHint },
+          details: { scopes, expires_at: expiresAt?.toISOString() ?? null },
+        });
+        return { row: inserted, retired: retired?.keyHash };
       })
       .catch((error: unknown) => {
         // The partial unique index is the backstop should two creates ever race past the lock.
@@ -87,19 +110,28 @@ export class ApiKeysService {
         throw error;
       });
     if (retired) this.invalidation.evictLocally([retired]);
+    this.metrics.keysCreated.inc();
     return { ...this.toResponse(row), key };
   }
 
-  async revoke(userId: string, id: number): Promise<void> {
+  async revoke(userId: string, id: number, actor: AuditActor = { userId }): Promise<void> {
     // Revoke and tell every instance (NOTIFY is delivered when this transaction commits).
-    const storedHash = await this.dataSource.transaction(async (tx) => {
-      const hash = await this.keys.revoke(tx, userId, id);
-      if (hash) await this.invalidation.publish(tx, [hash]);
-      return hash;
+    const revoked = await this.dataSource.transaction(async (tx) => {
+      const key = await this.keys.revoke(tx, userId, id);
+      if (!key) return undefined;
+      await this.invalidation.publish(tx, [key.keyHash]);
+      await this.audit.record(tx, {
+        type: 'api_key.revoked',
+        actor,
+        subject: { userId, keyId: id, keyName: key.name, keyHint: key.keyHint },
+        details: { reason: 'owner' },
+      });
+      return key;
     });
     // Another user's key and a missing key look the same: existence must not leak.
-    if (!storedHash) throw ApiProblem.notFound('API key not found', 'api_key_not_found');
-    this.invalidation.evictLocally([storedHash]);
+    if (!revoked) throw ApiProblem.notFound('API key not found', 'api_key_not_found');
+    this.invalidation.evictLocally([revoked.keyHash]);
+    this.metrics.keysRevoked.labels('owner').inc();
     this.lastUsed.forget(id);
   }
 

@@ -3,6 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import { CredentialsModule } from '../credentials/credentials.module';
 import { DatabaseModule } from '../database/database.module';
+import { AuthFailureAudit } from './auth-failure-audit';
 import { AuthFailureLimiter } from './auth-failure-limiter';
 import { CompositeAuthGuard } from './composite-auth.guard';
 import { AuthController } from './session/auth.controller';
@@ -25,6 +26,7 @@ import { VerifiedTokenCache } from './verified-token-cache';
     SigningKeys,
     McpHeaderStrategy,
     AuthFailureLimiter,
+    AuthFailureAudit,
     OidcClientService,
     SessionService,
     EndedSessions,

@@ -4,11 +4,13 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { TokenExpiredError, NotBeforeError } from 'jsonwebtoken';
 import { Passport } from 'passport';
 import { AppConfig } from '../config/app-config';
+import { type AuthMethod, Metrics } from '../metrics/metrics';
 import { CredentialRejected } from '../credentials/credential-rejected';
 import { keyPrincipal } from '../credentials/key-principal';
 import { KeyVerifier } from '../credentials/key-verifier.service';
 import type { Principal } from '../credentials/principal';
 import type { Scope } from '../credentials/scopes';
+import { AuthFailureAudit } from './auth-failure-audit';
 import { AuthFailureLimiter } from './auth-failure-limiter';
 import {
   csrfRejected,
@@ -31,6 +33,15 @@ import { MCP_STRATEGY, McpHeaderStrategy } from './strategies/mcp-header.strateg
 type Request = FastifyRequest & { user?: Principal };
 type Targets = Parameters<Reflector['getAllAndOverride']>[1];
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** The `method` label of the authentication metrics, by credential kind. */
+const METHOD: Record<Credential['kind'], AuthMethod | 'malformed'> = {
+  'bearer-key': 'api_key',
+  'bearer-jwt': 'jwt',
+  cookie: 'cookie',
+  'mcp-header': 'mcp',
+  malformed: 'malformed',
+};
 
 const STRATEGY: Record<Exclude<Credential['kind'], 'malformed'>, string> = {
   'bearer-key': API_KEY_STRATEGY,
@@ -74,6 +85,8 @@ export class CompositeAuthGuard implements CanActivate {
     private readonly tokens: VerifiedTokenCache,
     private readonly keys: KeyVerifier,
     private readonly endedSessions: EndedSessions,
+    private readonly metrics: Metrics,
+    private readonly failureAudit: AuthFailureAudit,
     apiKey: ApiKeyStrategy,
     jwt: KeycloakJwtStrategy,
     cookie: KeycloakCookieStrategy,
@@ -91,14 +104,20 @@ export class CompositeAuthGuard implements CanActivate {
 
     const request = context.switchToHttp().getRequest<Request>();
     const credential = extractCredential(request, this.config.apiKeys.prefix);
-    if (!credential) throw missingCredential();
+    if (!credential) {
+      this.metrics.refused('none', 'missing_credential');
+      throw missingCredential();
+    }
 
     // Fast path, without a promise: a credential verified recently, from an address in good
     // standing. Everything else (first sight, failures, cookies that may need a refresh and a
     // CSRF check) takes the full path through Passport.
     if (!this.limiter.mayBeBlocked(request.ip)) {
       const known = this.fromCache(credential);
-      if (known) return this.admit(known, targets, request);
+      if (known) {
+        this.metrics.authenticated(METHOD[credential.kind] as AuthMethod);
+        return this.admit(known, targets, request);
+      }
     }
     return this.verify(context, credential, targets, request);
   }
@@ -130,7 +149,10 @@ export class CompositeAuthGuard implements CanActivate {
   private async verify(context: ExecutionContext, credential: Credential, targets: Targets, request: Request): Promise<boolean> {
     const reply = context.switchToHttp().getResponse<FastifyReply>();
     const retryAfter = await this.limiter.retryAfter(request.ip);
-    if (retryAfter > 0) throw tooManyFailures(retryAfter);
+    if (retryAfter > 0) {
+      this.metrics.refused(METHOD[credential.kind], 'too_many_failed_authentications');
+      throw tooManyFailures(retryAfter);
+    }
 
     // A credential not in the cache costs a lookup or an RSA check: a client gets a bounded
     // number at once, so a burst of made-up keys cannot queue everyone else behind it.
@@ -145,11 +167,15 @@ export class CompositeAuthGuard implements CanActivate {
       if (!(error instanceof CredentialRejected)) throw error;
       await this.limiter.recordFailure(request.ip);
       if (credential.kind === 'cookie') this.sessions.clear(reply);
-      throw invalidCredential(error);
+      const problem = invalidCredential(error);
+      this.metrics.refused(METHOD[credential.kind], problem.problem.code ?? 'invalid_credential');
+      this.failureAudit.record(request.ip, problem.problem.code ?? 'invalid_credential');
+      throw problem;
     } finally {
       this.limiter.endVerification(request.ip);
     }
 
+    this.metrics.authenticated(METHOD[credential.kind] as AuthMethod);
     if (credential.kind === 'cookie') {
       // Cookies ride along on cross-site requests; changes need this session's XSRF token.
       // A renewal keeps the session's id, so the state read here still names this session. The

@@ -53,6 +53,7 @@ export class AppConfig {
   readonly clientDir: string;
   readonly llmKeys: { prefix: string; encryptionKey: string; litellm?: { url: string; masterKey: string; timeoutMs: number } };
   readonly verification: { serviceToken: string; ratePerMinute: number; generated: boolean };
+  readonly operations: { metricsToken?: string; expiryWarningDays: number; auditRetentionDays: number };
 
   constructor(env: Environment) {
     this.production = env.NODE_ENV === 'production';
@@ -136,6 +137,11 @@ export class AppConfig {
           ? { url: env.LITELLM_URL.replace(/\/+$/, ''), masterKey: env.LITELLM_MASTER_KEY, timeoutMs: env.LITELLM_TIMEOUT_MS }
           : undefined,
     };
+    this.operations = {
+      metricsToken: env.METRICS_TOKEN,
+      expiryWarningDays: env.EXPIRY_WARNING_DAYS,
+      auditRetentionDays: env.AUDIT_RETENTION_DAYS,
+    };
     this.verification = {
       serviceToken: env.VERIFY_SERVICE_TOKEN ?? generated!.verifyServiceToken,
       ratePerMinute: env.VERIFY_RATE_LIMIT_PER_MINUTE,
@@ -152,6 +158,7 @@ export class AppConfig {
       this.verification.serviceToken,
       this.oidc.clientSecret,
       this.llmKeys.litellm?.masterKey,
+      this.operations.metricsToken,
     ].filter((secret): secret is string => Boolean(secret));
   }
 

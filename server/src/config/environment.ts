@@ -171,6 +171,30 @@ export class Environment {
   @IsBoolean()
   JWT_REQUIRE_ACCESS_TOKEN_TYPE = true;
 
+  /**
+   * The Bearer token Prometheus sends to GET /metrics. Without it the endpoint answers loopback
+   * clients only in development, and nobody in production: metrics are never public by default.
+   */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @MinLength(32, { message: 'METRICS_TOKEN must be at least 32 characters' })
+  METRICS_TOKEN?: string;
+
+  /** Keys expiring within this many days count as "expiring soon" (metrics, and warnings to come). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(90)
+  EXPIRY_WARNING_DAYS = 7;
+
+  /** Audit events older than this are pruned (hourly, by one instance at a time). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(3650)
+  AUDIT_RETENTION_DAYS = 400;
+
   /** Users of the embedded development identity provider: `name:password,name:password`. */
   @IsString()
   @Matches(/^[A-Za-z0-9._-]+:[^,]+(,[A-Za-z0-9._-]+:[^,]+)*$/, { message: 'DEV_USERS must look like alice:alice,bob:bob' })
@@ -329,6 +353,7 @@ export function parseEnvironment(env: NodeJS.ProcessEnv): Environment {
     'LITELLM_URL',
     'OIDC_JWKS_URI',
     'OIDC_ISSUER',
+    'METRICS_TOKEN',
     'OIDC_CLIENT_ID',
     'OIDC_CLIENT_SECRET',
     'OIDC_AUDIENCE',

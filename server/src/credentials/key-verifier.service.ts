@@ -6,6 +6,7 @@ import { hashKey, parseKey } from './key-format';
 import { LastUsedTracker } from './last-used.tracker';
 import type { Scope } from './scopes';
 import { VerificationCache } from './verification-cache';
+import { Metrics } from '../metrics/metrics';
 
 export type VerificationCode = 'VALID' | 'NOT_FOUND' | 'EXPIRED' | 'REVOKED' | 'NOT_YET_VALID' | 'MALFORMED';
 
@@ -49,6 +50,7 @@ export class KeyVerifier {
     private readonly apiKeys: ApiKeysRepository,
     private readonly llmKeys: LlmKeysRepository,
     private readonly lastUsed: LastUsedTracker,
+    private readonly metrics: Metrics,
   ) {}
 
   /** The keyed hash stored for a key (API key or LLM key). */
@@ -58,12 +60,20 @@ export class KeyVerifier {
 
   async verify(candidate: string, now = Date.now()): Promise<Verification> {
     if (!parseKey(candidate, this.config.apiKeys.prefix).ok) return { code: 'MALFORMED' };
+    let loaded = false;
     const key = await this.cache.resolve(
       candidate,
       () => this.hash(candidate),
-      (stored) => this.loadApiKey(stored),
+      (stored) => {
+        loaded = true;
+        return this.loadApiKey(stored);
+      },
     );
-    return this.judge(key, now);
+    (loaded ? this.metrics.cacheMiss : this.metrics.cacheHit).inc();
+    const verification = this.judge(key, now);
+    // Refusals of a known key count against it here only: the cached path falls through to this one.
+    if (verification.code !== 'VALID' && verification.key) this.lastUsed.countFailure(verification.key.id, now);
+    return verification;
   }
 
   /**
@@ -73,7 +83,9 @@ export class KeyVerifier {
   verifyCached(candidate: string, now = Date.now()): Verification | undefined {
     if (!parseKey(candidate, this.config.apiKeys.prefix).ok) return { code: 'MALFORMED' };
     const hit = this.cache.peek<VerifiedKey>(candidate, now);
-    return hit && this.judge(hit.value, now);
+    if (!hit) return undefined;
+    this.metrics.cacheHit.inc();
+    return this.judge(hit.value, now);
   }
 
   async findLlmKey(candidate: string): Promise<VerifiedLlmKey | undefined> {

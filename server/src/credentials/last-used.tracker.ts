@@ -1,12 +1,18 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { ApiKeysRepository } from '../database/repositories/api-keys.repository';
+import { KeyUsageRepository, type UsageCount } from '../database/repositories/key-usage.repository';
+import { Metrics } from '../metrics/metrics';
+
+const HOUR_MS = 3_600_000;
 
 /**
  * Records `last_used_at` without a database write per request (the seed's scaling wall): uses
  * are collected in memory and written in one batched UPDATE, at most once per key per
  * `LAST_USED_WRITE_INTERVAL_MS`. A key's first use is written within a second, so the console
- * shows it promptly; what is pending at shutdown is flushed.
+ * shows it promptly; what is pending at shutdown is flushed. Per-key usage (requests and
+ * refusals per hour) is counted in memory too and added to `api_key_usage_hourly` with the same
+ * rhythm: one batched statement per interval, never a write per request.
  */
 @Injectable()
 export class LastUsedTracker implements OnModuleInit, OnApplicationShutdown {
@@ -15,10 +21,15 @@ export class LastUsedTracker implements OnModuleInit, OnApplicationShutdown {
   private readonly lastWritten = new Map<number, number>();
   private timer?: NodeJS.Timeout;
   private flushing?: Promise<void>;
+  /** Counts not yet written, by key and hour. */
+  private usage = new Map<string, UsageCount>();
+  private usageWrittenAt = Date.now();
 
   constructor(
     private readonly repository: ApiKeysRepository,
+    private readonly usageRepository: KeyUsageRepository,
     private readonly config: AppConfig,
+    private readonly metrics: Metrics,
   ) {}
 
   onModuleInit(): void {
@@ -32,8 +43,31 @@ export class LastUsedTracker implements OnModuleInit, OnApplicationShutdown {
     await this.flush(true);
   }
 
+  /** A successful use: last-used time and the hour's request count. */
   touch(keyId: number, at = Date.now()): void {
     this.pending.set(keyId, at);
+    this.count(keyId, at).requests++;
+  }
+
+  /** A refused request with a known key (expired, deleted, not yet valid). */
+  countFailure(keyId: number, at = Date.now()): void {
+    this.count(keyId, at).failures++;
+  }
+
+  /** This instance's counts not yet written, for a usage answer that includes the last seconds. */
+  pendingUsage(keyId: number): UsageCount[] {
+    return [...this.usage.values()].filter((c) => c.keyId === keyId);
+  }
+
+  private count(keyId: number, at: number): UsageCount {
+    const hour = at - (at % HOUR_MS);
+    const slot = `${keyId}:${hour}`;
+    let count = this.usage.get(slot);
+    if (!count) {
+      count = { keyId, hour, requests: 0, failures: 0 };
+      this.usage.set(slot, count);
+    }
+    return count;
   }
 
   /** The newest use not yet written, so lists are accurate between writes. */
@@ -56,6 +90,7 @@ export class LastUsedTracker implements OnModuleInit, OnApplicationShutdown {
   private async doFlush(all: boolean): Promise<void> {
     const now = Date.now();
     const interval = this.config.apiKeys.lastUsedWriteIntervalMs;
+    if (this.usage.size > 0 && (all || now - this.usageWrittenAt >= interval)) await this.flushUsage(now);
     const due: Array<[number, number]> = [];
     for (const [id, at] of this.pending) {
       const written = this.lastWritten.get(id);
@@ -73,11 +108,29 @@ export class LastUsedTracker implements OnModuleInit, OnApplicationShutdown {
       const batch = due.slice(i, i + 1000);
       try {
         await this.repository.recordLastUse(batch);
+        this.metrics.lastUsedWrites.inc(batch.length);
       } catch (error) {
         // Put them back: a later flush retries (the database may be restarting).
         for (const [id, at] of batch) if (!this.pending.has(id)) this.pending.set(id, at);
         this.logger.warn({ err: error }, `could not record last use of ${batch.length} key(s)`);
       }
+    }
+  }
+
+  private async flushUsage(now: number): Promise<void> {
+    const counts = [...this.usage.values()];
+    this.usage = new Map();
+    this.usageWrittenAt = now;
+    try {
+      await this.usageRepository.add(counts);
+    } catch (error) {
+      // Put them back, added to what arrived meanwhile: a later flush retries.
+      for (const c of counts) {
+        const slot = this.count(c.keyId, c.hour);
+        slot.requests += c.requests;
+        slot.failures += c.failures;
+      }
+      this.logger.warn({ err: error }, `could not record usage of ${counts.length} key-hour(s)`);
     }
   }
 }

@@ -4,6 +4,7 @@ import { CreateApiKeys1764432000000 } from './migrations/1764432000000-CreateApi
 import { CreateLlmKeys1764518400000 } from './migrations/1764518400000-CreateLlmKeys';
 import { CreateEndedSessions1764604800000 } from './migrations/1764604800000-CreateEndedSessions';
 import { CreateAuthFailures1764691200000 } from './migrations/1764691200000-CreateAuthFailures';
+import { CreateAuditEventsAndUsage1764777600000 } from './migrations/1764777600000-CreateAuditEventsAndUsage';
 import { LlmKey } from './entities/llm-key.entity';
 
 export const ENTITIES = [ApiKey, LlmKey];
@@ -12,6 +13,7 @@ export const MIGRATIONS = [
   CreateLlmKeys1764518400000,
   CreateEndedSessions1764604800000,
   CreateAuthFailures1764691200000,
+  CreateAuditEventsAndUsage1764777600000,
 ];
 
 /** How the app reaches its database: decided once at start (`databaseConnection`). */

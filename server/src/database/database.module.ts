@@ -2,13 +2,15 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LlmKey } from './entities/llm-key.entity';
 import { ApiKeysRepository } from './repositories/api-keys.repository';
+import { AuditEventsRepository } from './repositories/audit-events.repository';
+import { KeyUsageRepository } from './repositories/key-usage.repository';
 import { EndedSessionsRepository } from './repositories/ended-sessions.repository';
 import { LlmKeysRepository } from './repositories/llm-keys.repository';
 
 /** One repository per table; every feature and the credentials core reach the data through them. */
 @Module({
   imports: [TypeOrmModule.forFeature([LlmKey])],
-  providers: [ApiKeysRepository, LlmKeysRepository, EndedSessionsRepository],
-  exports: [ApiKeysRepository, LlmKeysRepository, EndedSessionsRepository],
+  providers: [ApiKeysRepository, LlmKeysRepository, EndedSessionsRepository, AuditEventsRepository, KeyUsageRepository],
+  exports: [ApiKeysRepository, LlmKeysRepository, EndedSessionsRepository, AuditEventsRepository, KeyUsageRepository],
 })
 export class DatabaseModule {}

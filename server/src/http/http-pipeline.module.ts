@@ -4,6 +4,7 @@ import { Inject, Injectable, Module, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
 import type { AppLogger } from '../logging/logging';
+import { Metrics } from '../metrics/metrics';
 import secureJson from 'secure-json-parse';
 import { AppConfig } from '../config/app-config';
 import { jsonDepth, MAX_JSON_DEPTH } from './json-depth';
@@ -46,6 +47,7 @@ class HttpPipeline implements OnModuleInit {
     private readonly adapterHost: HttpAdapterHost,
     private readonly config: AppConfig,
     @Inject(APP_LOGGER) private readonly logger: AppLogger,
+    private readonly metrics: Metrics,
   ) {}
 
   onModuleInit(): void {
@@ -118,7 +120,12 @@ class HttpPipeline implements OnModuleInit {
    */
   private accessLog(fastify: FastifyInstance): void {
     const { access, scrub } = this.logger;
+    const duration = this.metrics.httpDuration;
     fastify.addHook('onResponse', (request, reply, done) => {
+      // The route's template (`/api/keys/:id`), never the raw path: label values stay bounded.
+      duration
+        .labels(request.method, request.routeOptions.url ?? 'unmatched', STATUS_CLASS[Math.floor(reply.statusCode / 100)] ?? 'other')
+        .observe(reply.elapsedTime / 1000);
       if (!request.url.startsWith('/api/health')) {
         const status = reply.statusCode;
         const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
@@ -137,6 +144,8 @@ class HttpPipeline implements OnModuleInit {
     });
   }
 }
+
+const STATUS_CLASS: Record<number, string> = { 1: '1xx', 2: '2xx', 3: '3xx', 4: '4xx', 5: '5xx' };
 
 function decodedPath(url: string): string {
   const path = url.split('?')[0];

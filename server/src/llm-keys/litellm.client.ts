@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ApiProblem } from '../common/problem';
 import { AppConfig } from '../config/app-config';
+import { Metrics } from '../metrics/metrics';
 
 export type GatewayCheck = 'valid' | 'invalid' | 'unreachable';
 
@@ -14,7 +15,10 @@ export type GatewayCheck = 'valid' | 'invalid' | 'unreachable';
 export class LiteLlmClient {
   private readonly logger = new Logger(LiteLlmClient.name);
 
-  constructor(private readonly config: AppConfig) {}
+  constructor(
+    private readonly config: AppConfig,
+    private readonly metrics: Metrics,
+  ) {}
 
   get enabled(): boolean {
     return this.config.llmKeys.litellm !== undefined;
@@ -30,13 +34,17 @@ export class LiteLlmClient {
     const { url, timeoutMs } = this.gateway;
     const { bearer, ...rest } = init;
     try {
-      return await fetch(`${url}${path}`, {
+      const response = await fetch(`${url}${path}`, {
         ...rest,
         headers: { ...(rest.headers as Record<string, string>), authorization: `Bearer ${bearer}` },
         signal: AbortSignal.timeout(timeoutMs),
       });
+      this.metrics.litellmCalls.labels(response.ok ? 'success' : 'error').inc();
+      return response;
     } catch (error) {
-      const reason = (error as Error).name === 'TimeoutError' ? `timed out after ${timeoutMs} ms` : 'unreachable';
+      const timedOut = (error as Error).name === 'TimeoutError';
+      this.metrics.litellmCalls.labels(timedOut ? 'timeout' : 'error').inc();
+      const reason = timedOut ? `timed out after ${timeoutMs} ms` : 'unreachable';
       this.logger.warn(`LiteLLM ${path}: ${reason}`);
       throw ApiProblem.unavailable(`The LLM gateway is ${reason}; try again shortly.`, 'llm_gateway_unavailable');
     }

@@ -1,6 +1,7 @@
 import { Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { CurrentPrincipal, RequireScopes } from '../auth/decorators/auth.decorators';
+import { CurrentActor, CurrentPrincipal, RequireScopes } from '../auth/decorators/auth.decorators';
+import type { AuditActor } from '../database/repositories/audit-events.repository';
 import type { Principal } from '../credentials/principal';
 import { ApiProblemResponse, RETRY_AFTER } from '../common/problem.dto';
 import { LlmKeysService } from './llm-keys.service';
@@ -24,8 +25,8 @@ export class LlmKeysController {
   @ApiOkResponse({ type: LlmApiKeyResponse })
   @ApiProblemResponse(502, 'The LLM gateway refused the request.', ['llm_gateway_error'])
   @ApiProblemResponse(503, 'The LLM gateway cannot be reached.', ['llm_gateway_unavailable'], RETRY_AFTER)
-  async get(@CurrentPrincipal() principal: Principal): Promise<LlmApiKeyResponse> {
-    return { key: await this.llmKeys.get(principal.userId) };
+  async get(@CurrentPrincipal() principal: Principal, @CurrentActor() actor: AuditActor): Promise<LlmApiKeyResponse> {
+    return { key: await this.llmKeys.get(principal.userId, actor) };
   }
 
   @Post('byor/refresh')
@@ -35,7 +36,7 @@ export class LlmKeysController {
   @ApiOkResponse({ type: LlmApiKeyResponse })
   @ApiProblemResponse(502, 'The LLM gateway refused the request.', ['llm_gateway_error'])
   @ApiProblemResponse(503, 'The LLM gateway cannot be reached.', ['llm_gateway_unavailable'], RETRY_AFTER)
-  async refresh(@CurrentPrincipal() principal: Principal): Promise<LlmApiKeyResponse> {
-    return { key: await this.llmKeys.refresh(principal.userId) };
+  async refresh(@CurrentPrincipal() principal: Principal, @CurrentActor() actor: AuditActor): Promise<LlmApiKeyResponse> {
+    return { key: await this.llmKeys.refresh(principal.userId, actor) };
   }
 }

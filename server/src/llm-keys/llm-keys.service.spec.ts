@@ -2,6 +2,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { deriveKey, seal } from '../common/sealed';
 import { unitTestConfig } from '../config/unit-test-config';
 import type { KeyInvalidationService } from '../credentials/key-invalidation.service';
+import type { AuditEventsRepository } from '../database/repositories/audit-events.repository';
 import { KeyVerifier } from '../credentials/key-verifier.service';
 import type { LlmKeysRepository, LlmKeyValues, StoredLlmKey } from '../database/repositories/llm-keys.repository';
 import type { LiteLlmClient } from './litellm.client';
@@ -35,7 +36,7 @@ function setUp(stored: StoredLlmKey | null, gateway: Partial<LiteLlmClient> = { 
     evictLocally: jest.fn(() => void events.push('evict')),
   };
   // Only `hash` is used here: the real keyed hash, without cache or database.
-  const verifier = new KeyVerifier(config, null!, null!, null!, null!);
+  const verifier = new KeyVerifier(config, null!, null!, null!, null!, null!);
   const service = new LlmKeysService(
     repository as unknown as LlmKeysRepository,
     dataSource as unknown as DataSource,
@@ -43,6 +44,7 @@ function setUp(stored: StoredLlmKey | null, gateway: Partial<LiteLlmClient> = { 
     gateway as LiteLlmClient,
     verifier,
     invalidation as unknown as KeyInvalidationService,
+    { record: jest.fn(async () => void events.push('audit')) } as unknown as AuditEventsRepository,
   );
   return { service, repository, invalidation, events, writes, verifier };
 }
@@ -83,7 +85,7 @@ describe('LlmKeysService', () => {
     const { service, events, invalidation } = setUp(existing);
     const key = await service.refresh('alice');
     expect(key).not.toBe('sk-oh-llm-old');
-    expect(events).toEqual(['begin', 'lock', 'publish', 'commit', 'evict']);
+    expect(events).toEqual(['begin', 'lock', 'audit', 'publish', 'commit', 'evict']);
     expect(invalidation.evictLocally).toHaveBeenCalledWith([existing.keyHash]);
   });
 
@@ -103,7 +105,7 @@ describe('LlmKeysService', () => {
     await service.refresh('alice');
     expect(databaseEventsAtGatewayCalls).toEqual([0, 0]);
     expect(repository.lockUser).not.toHaveBeenCalled();
-    expect(events).toEqual(['begin', 'publish', 'commit', 'evict']);
+    expect(events).toEqual(['begin', 'audit', 'publish', 'commit', 'evict']);
   });
 
   it('keeps the old key when the gateway cannot delete it, and removes the new one there', async () => {

@@ -1,3 +1,4 @@
+import { AuditEventsRepository, type AuditActor, type AuditEvent } from '../database/repositories/audit-events.repository';
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { KeyedMutex } from '../common/keyed-mutex';
@@ -29,27 +30,28 @@ export class LlmKeysService {
     private readonly gateway: LiteLlmClient,
     private readonly verifier: KeyVerifier,
     private readonly invalidation: KeyInvalidationService,
+    private readonly audit: AuditEventsRepository,
   ) {
     this.sealKey = deriveKey(config.llmKeys.encryptionKey, 'llm-keys');
     this.singleInstance = !config.database.url;
   }
 
-  async get(userId: string): Promise<string> {
+  async get(userId: string, actor: AuditActor = { userId }): Promise<string> {
     const row = await this.keys.findByUser(userId);
     if (!row)
       return this.withUserLock(userId, async (existing, commit) =>
-        existing ? { key: this.open(existing) } : this.issue(commit, userId, null),
+        existing ? { key: this.open(existing) } : this.issue(commit, userId, null, actor),
       );
     const key = this.open(row);
     if (row.source === 'litellm' && this.gateway.enabled && (await this.gateway.check(key)) === 'invalid') {
       // The proxy no longer accepts it (deleted there, expired, proxy reset): replace it.
-      return this.withUserLock(userId, (existing, commit) => this.issue(commit, userId, existing, { oldAlreadyInvalid: true }));
+      return this.withUserLock(userId, (existing, commit) => this.issue(commit, userId, existing, actor, { oldAlreadyInvalid: true }));
     }
     return key;
   }
 
-  refresh(userId: string): Promise<string> {
-    return this.withUserLock(userId, (existing, commit) => this.issue(commit, userId, existing));
+  refresh(userId: string, actor: AuditActor = { userId }): Promise<string> {
+    return this.withUserLock(userId, (existing, commit) => this.issue(commit, userId, existing, actor));
   }
 
   private open(row: StoredLlmKey): string {
@@ -84,6 +86,7 @@ export class LlmKeysService {
     commit: Commit,
     userId: string,
     previous: StoredLlmKey | null,
+    actor: AuditActor,
     options: { oldAlreadyInvalid?: boolean } = {},
   ): Promise<Issued> {
     const useGateway = this.gateway.enabled;
@@ -107,12 +110,23 @@ export class LlmKeysService {
       keyHint: `${key.slice(0, 6)}…${key.slice(-4)}`,
       source: useGateway ? ('litellm' as const) : ('embedded' as const),
     };
+    // The event is written with the change, in its transaction (never the key or its hint).
+    const event = (type: 'llm_key.provisioned' | 'llm_key.refreshed'): AuditEvent => ({
+      type,
+      actor,
+      subject: { userId },
+      details: { source: values.source, ...(options.oldAlreadyInvalid ? { reason: 'rejected_by_gateway' } : {}) },
+    });
     if (!previous) {
-      await commit((tx) => this.keys.insert(tx, userId, values));
+      await commit(async (tx) => {
+        await this.keys.insert(tx, userId, values);
+        await this.audit.record(tx, event('llm_key.provisioned'));
+      });
       return { key };
     }
     await commit(async (tx) => {
       await this.keys.replace(tx, previous.id, values);
+      await this.audit.record(tx, event('llm_key.refreshed'));
       // Every instance drops the old key when this transaction commits.
       await this.invalidation.publish(tx, [previous.keyHash]);
     });

@@ -5,57 +5,6 @@
  */
 
 export interface paths {
-  '/api/health/live': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** Liveness only: the process answers (public, no database) */
-    get: operations['getLiveness'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/api/health': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** Liveness and database reachability (public) */
-    get: operations['getHealth'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/api/version': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** The service and API version (public) */
-    get: operations['getVersion'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
   '/api/keys': {
     parameters: {
       query?: never;
@@ -86,6 +35,23 @@ export interface paths {
     };
     /** Which credential is calling */
     get: operations['getCurrentCredential'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/keys/{id}/usage': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A key's requests and refusals: hourly for 7 days, or daily for 30 */
+    get: operations['getApiKeyUsage'];
     put?: never;
     post?: never;
     delete?: never;
@@ -202,34 +168,81 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/health/live': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Liveness only: the process answers (public, no database) */
+    get: operations['getLiveness'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/health': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Liveness and database reachability (public) */
+    get: operations['getHealth'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/version': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The service and API version (public) */
+    get: operations['getVersion'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/audit-events': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Your audit log, newest first: key created, deleted, LLM key issued, sign-ins and sign-outs
+     * @description Cursor-paginated: pass `next_cursor` as `after` for the next page.
+     */
+    get: operations['listAuditEvents'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
   schemas: {
-    LivenessResponse: {
-      /** @enum {string} */
-      status: 'ok';
-    };
-    HealthResponse: {
-      /** @enum {string} */
-      status: 'ok' | 'error';
-      /** @enum {string} */
-      database: 'up' | 'down';
-    };
-    VersionResponse: {
-      /** @example api-key-service */
-      service: string;
-      /**
-       * @description The build's version (package.json).
-       * @example 0.1.0
-       */
-      version: string;
-      /**
-       * @description The API's version, as in this document's `info.version`.
-       * @example 1.0
-       */
-      api: string;
-    };
     /**
      * @description Stable machine-readable reason.
      * @enum {string}
@@ -433,6 +446,27 @@ export interface components {
        */
       username?: string;
     };
+    UsageBucket: {
+      /**
+       * Format: date-time
+       * @description Start of the hour or day (UTC)
+       */
+      start: string;
+      /** @description Requests the key authenticated */
+      requests: number;
+      /** @description Requests refused with this key (expired, deleted, not yet valid) */
+      failures: number;
+    };
+    KeyUsageResponse: {
+      key_id: number;
+      /**
+       * @description Hourly buckets for 7 days, daily for 30
+       * @enum {string}
+       */
+      granularity: 'hour' | 'day';
+      /** @description Every bucket of the period, oldest first, zeros included */
+      buckets: components['schemas']['UsageBucket'][];
+    };
     MessageResponse: {
       /** @example API key deleted successfully */
       message: string;
@@ -494,6 +528,116 @@ export interface components {
        */
       expires_at: string | null;
     };
+    LivenessResponse: {
+      /** @enum {string} */
+      status: 'ok';
+    };
+    HealthResponse: {
+      /** @enum {string} */
+      status: 'ok' | 'error';
+      /** @enum {string} */
+      database: 'up' | 'down';
+    };
+    VersionResponse: {
+      /** @example api-key-service */
+      service: string;
+      /**
+       * @description The build's version (package.json).
+       * @example 0.1.0
+       */
+      version: string;
+      /**
+       * @description The API's version, as in this document's `info.version`.
+       * @example 1.0
+       */
+      api: string;
+    };
+    /**
+     * @description What happened
+     * @enum {string}
+     */
+    AuditEventType:
+      | 'api_key.created'
+      | 'api_key.revoked'
+      | 'api_key.expired'
+      | 'llm_key.provisioned'
+      | 'llm_key.refreshed'
+      | 'session.signed_in'
+      | 'session.signed_out'
+      | 'auth.failures';
+    AuditEventDetails: {
+      /** @description api_key.created */
+      scopes?: ('keys:read' | 'keys:write' | 'llm:read' | 'llm:write' | 'mcp')[];
+      /**
+       * Format: date-time
+       * @description api_key.created
+       */
+      expires_at?: string | null;
+      /**
+       * @description Why: api_key.revoked (owner), api_key.expired (name_reused), llm_key.refreshed
+       * @example owner
+       */
+      reason?: string;
+      /**
+       * @description llm_key.*: where the key was issued
+       * @enum {string}
+       */
+      source?: 'embedded' | 'litellm';
+      /** @description auth.failures: refusals from the address in the minute */
+      count?: number;
+      /**
+       * @description auth.failures: refusals by problem code
+       * @example {
+       *       "unknown_key": 3
+       *     }
+       */
+      codes?: {
+        [key: string]: number;
+      };
+      /**
+       * Format: date-time
+       * @description auth.failures: start of the minute
+       */
+      window_start?: string;
+      /** @description auth.failures: addresses beyond the per-minute cap, summed */
+      aggregated?: boolean;
+    };
+    AuditEventResponse: {
+      /**
+       * Format: int64
+       * @description Increasing
+       * @example 1042
+       */
+      id: number;
+      /** Format: date-time */
+      occurred_at: string;
+      /** @description What happened */
+      type: components['schemas']['AuditEventType'];
+      /** @description Who acted */
+      actor_user_id: string | null;
+      /**
+       * @description How they authenticated
+       * @example cookie
+       */
+      actor_auth_type: string | null;
+      /** @description The API key they acted with, if any */
+      actor_key_id: number | null;
+      key_id: number | null;
+      /** @description The key's name at the time */
+      key_name: string | null;
+      /** @example sk-oh-…a1b2 */
+      key_hint: string | null;
+      /** @example 203.0.113.7 */
+      client_address: string | null;
+      user_agent: string | null;
+      request_id: string | null;
+      details: components['schemas']['AuditEventDetails'];
+    };
+    AuditEventPage: {
+      items: components['schemas']['AuditEventResponse'][];
+      /** @description Pass as `after` for the next (older) page; null on the last */
+      next_cursor?: string | null;
+    };
   };
   responses: never;
   parameters: never;
@@ -503,84 +647,6 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-  getLiveness: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['LivenessResponse'];
-        };
-      };
-    };
-  };
-  getHealth: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "status": "ok",
-           *       "database": "up"
-           *     }
-           */
-          'application/json': components['schemas']['HealthResponse'];
-        };
-      };
-      /** @description The database does not answer. */
-      503: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "status": "error",
-           *       "database": "down"
-           *     }
-           */
-          'application/json': components['schemas']['HealthResponse'];
-        };
-      };
-    };
-  };
-  getVersion: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['VersionResponse'];
-        };
-      };
-    };
-  };
   listApiKeys: {
     parameters: {
       query?: {
@@ -811,6 +877,99 @@ export interface operations {
       };
       /** @description The credential lacks a scope this route needs (none; through X-Session-API-Key also mcp) or, for a change with the session cookie, the X-XSRF-TOKEN header. Codes: `insufficient_scope`, `csrf_token_invalid`. */
       403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Too many failed authentications, or too many credentials being verified at once, from this address. Codes: `too_many_failed_authentications`, `rate_limited`. */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The database is unavailable. Codes: `database_unavailable`. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  getApiKeyUsage: {
+    parameters: {
+      query?: {
+        days?: 7 | 30;
+      };
+      header?: never;
+      path: {
+        /** @description The key's `id` */
+        id: number;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['KeyUsageResponse'];
+        };
+      };
+      /** @description The id is not a positive 32-bit integer. Codes: `invalid_id`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No credential, or an invalid one (`code` and `WWW-Authenticate` say why). Codes: `missing_credential`, `malformed_authorization`, `malformed_key`, `unknown_key`, `expired_key`, `revoked_key`, `key_not_yet_valid`, `malformed_token`, `invalid_token`, `invalid_issuer`, `expired_token`, `token_not_yet_valid`, `invalid_audience`, `wrong_token_type`, `session_ended`. */
+      401: {
+        headers: {
+          /** @description RFC 6750: `Bearer realm="api"`, with `error` and `error_description` when a credential was refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The credential lacks a scope this route needs (keys:read; through X-Session-API-Key also mcp) or, for a change with the session cookie, the X-XSRF-TOKEN header. Codes: `insufficient_scope`, `csrf_token_invalid`. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No such key of yours. Codes: `api_key_not_found`. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `days` is neither 7 nor 30. Codes: `validation_failed`. */
+      422: {
         headers: {
           [name: string]: unknown;
         };
@@ -1236,6 +1395,167 @@ export interface operations {
         };
       };
       /** @description Too many verifications from this address, or too many failed service tokens. Codes: `rate_limited`, `too_many_failed_authentications`. */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The database is unavailable. Codes: `database_unavailable`. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  getLiveness: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['LivenessResponse'];
+        };
+      };
+    };
+  };
+  getHealth: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "status": "ok",
+           *       "database": "up"
+           *     }
+           */
+          'application/json': components['schemas']['HealthResponse'];
+        };
+      };
+      /** @description The database does not answer. */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "status": "error",
+           *       "database": "down"
+           *     }
+           */
+          'application/json': components['schemas']['HealthResponse'];
+        };
+      };
+    };
+  };
+  getVersion: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['VersionResponse'];
+        };
+      };
+    };
+  };
+  listAuditEvents: {
+    parameters: {
+      query?: {
+        after?: string;
+        limit?: number;
+        type?:
+          | 'api_key.created'
+          | 'api_key.revoked'
+          | 'api_key.expired'
+          | 'llm_key.provisioned'
+          | 'llm_key.refreshed'
+          | 'session.signed_in'
+          | 'session.signed_out'
+          | 'auth.failures';
+        key_id?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AuditEventPage'];
+        };
+      };
+      /** @description No credential, or an invalid one (`code` and `WWW-Authenticate` say why). Codes: `missing_credential`, `malformed_authorization`, `malformed_key`, `unknown_key`, `expired_key`, `revoked_key`, `key_not_yet_valid`, `malformed_token`, `invalid_token`, `invalid_issuer`, `expired_token`, `token_not_yet_valid`, `invalid_audience`, `wrong_token_type`, `session_ended`. */
+      401: {
+        headers: {
+          /** @description RFC 6750: `Bearer realm="api"`, with `error` and `error_description` when a credential was refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The credential lacks a scope this route needs (keys:read; through X-Session-API-Key also mcp) or, for a change with the session cookie, the X-XSRF-TOKEN header. Codes: `insufficient_scope`, `csrf_token_invalid`. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A filter or the page size is not valid. Codes: `validation_failed`. */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Too many failed authentications, or too many credentials being verified at once, from this address. Codes: `too_many_failed_authentications`, `rate_limited`. */
       429: {
         headers: {
           /** @description Seconds to wait before trying again. */

@@ -1,6 +1,7 @@
 import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
 import { ApiExtension } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
+import type { AuditActor } from '../../database/repositories/audit-events.repository';
 import type { Principal } from '../../credentials/principal';
 import type { Scope } from '../../credentials/scopes';
 import { ApiProblemResponse, RETRY_AFTER, WWW_AUTHENTICATE } from '../../common/problem.dto';
@@ -72,3 +73,24 @@ export const CurrentPrincipal = createParamDecorator((_data: unknown, ctx: Execu
   // The global guard runs before every non-public handler, so a principal is always there.
   return request.user as Principal;
 });
+
+/**
+ * Who is acting and from where, for the audit log: the principal plus the request's address,
+ * user agent and id (the address as the trusted-proxy rules resolve it).
+ */
+export const CurrentActor = createParamDecorator((_data: unknown, ctx: ExecutionContext): AuditActor => {
+  const request = ctx.switchToHttp().getRequest<FastifyRequest & { user?: Principal }>();
+  return actorOf(request, request.user);
+});
+
+export function actorOf(request: FastifyRequest, principal: Principal | undefined): AuditActor {
+  const agent = request.headers['user-agent'];
+  return {
+    userId: principal?.userId,
+    authType: principal?.authType,
+    keyId: principal?.apiKey?.id,
+    address: request.ip,
+    userAgent: typeof agent === 'string' ? agent : undefined,
+    requestId: String(request.id),
+  };
+}

@@ -4,7 +4,10 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiProblem } from '../../common/problem';
 import { ApiProblemResponse, RETRY_AFTER } from '../../common/problem.dto';
 import { AppConfig } from '../../config/app-config';
-import { Public, RequireScopes } from '../decorators/auth.decorators';
+import { actorOf, Public, RequireScopes } from '../decorators/auth.decorators';
+import type { Principal } from '../../credentials/principal';
+import { AuditEventsRepository } from '../../database/repositories/audit-events.repository';
+import { DataSource } from 'typeorm';
 import { acceptsHtml } from '../../common/accepts-html';
 import { CredentialRejected, describeRejection } from '../../credentials/credential-rejected';
 import { CompositeAuthGuard } from '../composite-auth.guard';
@@ -31,6 +34,8 @@ export class AuthController {
 
   constructor(
     private readonly guard: CompositeAuthGuard,
+    private readonly audit: AuditEventsRepository,
+    private readonly dataSource: DataSource,
     private readonly oidc: OidcClientService,
     private readonly sessions: SessionService,
     private readonly config: AppConfig,
@@ -90,8 +95,9 @@ export class AuthController {
     }
     // The token is checked here exactly as every later request will check it: a token the API
     // would refuse must not become a session that sends the console back to sign in forever.
+    let principal: Principal;
     try {
-      await this.guard.verifySessionToken(tokens.accessToken);
+      principal = await this.guard.verifySessionToken(tokens.accessToken);
     } catch (error) {
       if (!(error instanceof CredentialRejected)) throw error;
       const { code, detail } = describeRejection(error);
@@ -115,6 +121,11 @@ export class AuthController {
       );
     }
     this.sessions.start(reply, tokens);
+    await this.audit.record(this.dataSource, {
+      type: 'session.signed_in',
+      actor: actorOf(request, principal),
+      subject: { userId: principal.userId },
+    });
     // Checked again here: a Location header that cannot be sent would fail after the session is set.
     reply.header('cache-control', 'no-store').redirect(safeReturnTo(transaction.returnTo), 302);
   }
@@ -138,8 +149,17 @@ export class AuthController {
     summary: 'End the console session; answers where to send the browser to end it at the identity provider too',
   })
   @ApiOkResponse({ type: LogoutResponse })
-  async logout(@Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<LogoutResponse> {
+  async logout(
+    @Req() request: FastifyRequest & { user?: Principal },
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<LogoutResponse> {
     await this.sessions.end(request);
+    const principal = request.user;
+    await this.audit.record(this.dataSource, {
+      type: 'session.signed_out',
+      actor: actorOf(request, principal),
+      subject: { userId: principal?.userId },
+    });
     const idToken = this.sessions.state(request)?.i;
     this.sessions.clear(reply);
     const logoutUrl = await this.oidc.logoutUrl(idToken).catch(() => `${this.config.publicUrl}/`);

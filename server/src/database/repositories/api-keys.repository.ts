@@ -6,6 +6,14 @@ import { lockUntilCommit } from '../advisory-lock';
 import { ApiKey } from '../entities/api-key.entity';
 
 /** An API key as the features see it: never its hash. */
+/** A key just revoked or retired: what the audit log and the caches need of it. */
+export interface RetiredKey {
+  id: number;
+  name: string;
+  keyHint: string;
+  keyHash: Buffer;
+}
+
 export interface ApiKeyRecord {
   id: number;
   userId: string;
@@ -118,15 +126,15 @@ export class ApiKeysRepository {
 
   /**
    * Retires an expired key that still holds `name` in the unique index, so the name can be
-   * used again; its stored hash, to invalidate, or undefined when there was none.
+   * used again; the retired key (id, hint, stored hash), or undefined when there was none.
    */
-  async retireExpiredNamed(tx: EntityManager, userId: string, name: string): Promise<Buffer | undefined> {
-    const [rows]: [Array<{ key_hash: Buffer }>, number] = await tx.query(
+  async retireExpiredNamed(tx: EntityManager, userId: string, name: string): Promise<RetiredKey | undefined> {
+    const [rows]: [Array<{ id: number; key_hint: string; key_hash: Buffer }>, number] = await tx.query(
       `UPDATE api_keys SET revoked_at = now()
-        WHERE user_id = $1 AND name = $2 AND revoked_at IS NULL AND expires_at <= now() RETURNING key_hash`,
+        WHERE user_id = $1 AND name = $2 AND revoked_at IS NULL AND expires_at <= now() RETURNING id, key_hint, key_hash`,
       [userId, name],
     );
-    return rows[0]?.key_hash;
+    return rows[0] && { id: rows[0].id, name, keyHint: rows[0].key_hint, keyHash: rows[0].key_hash };
   }
 
   async insert(tx: EntityManager, key: NewApiKey): Promise<ApiKeyRecord> {
@@ -134,14 +142,32 @@ export class ApiKeysRepository {
     return { ...key, id: saved.id, lastUsedAt: null };
   }
 
-  /** Marks one of the user's active keys revoked; its stored hash, or undefined when there is none. */
-  async revoke(tx: EntityManager, userId: string, id: number): Promise<Buffer | undefined> {
+  /** Marks one of the user's active keys revoked; the key (for the audit log and the caches), or undefined when there is none. */
+  async revoke(tx: EntityManager, userId: string, id: number): Promise<RetiredKey | undefined> {
     // TypeORM answers an UPDATE … RETURNING as [rows, affected count].
-    const [rows]: [Array<{ key_hash: Buffer }>, number] = await tx.query(
-      'UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL RETURNING key_hash',
+    const [rows]: [Array<{ name: string; key_hint: string; key_hash: Buffer }>, number] = await tx.query(
+      'UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL RETURNING name, key_hint, key_hash',
       [id, userId],
     );
-    return rows[0]?.key_hash;
+    return rows[0] && { id, name: rows[0].name, keyHint: rows[0].key_hint, keyHash: rows[0].key_hash };
+  }
+
+  /** Whether the user owns key `id`, deleted or not (usage stays readable after a delete). */
+  async ownedBy(userId: string, id: number): Promise<boolean> {
+    const rows: unknown[] = await this.dataSource.query('SELECT 1 FROM api_keys WHERE id = $1 AND user_id = $2', [id, userId]);
+    return rows.length > 0;
+  }
+
+  /** Counts for the metrics gauges, in one pass over the user-independent partial index. */
+  async stateCounts(warningDays: number): Promise<{ active: number; expired: number; expiringSoon: number }> {
+    const [row] = (await this.dataSource.query(
+      `SELECT count(*) FILTER (WHERE expires_at IS NULL OR expires_at > now())::int AS active,
+              count(*) FILTER (WHERE expires_at <= now())::int AS expired,
+              count(*) FILTER (WHERE expires_at > now() AND expires_at <= now() + make_interval(days => $1))::int AS expiring_soon
+         FROM api_keys WHERE revoked_at IS NULL`,
+      [warningDays],
+    )) as Array<{ active: number; expired: number; expiring_soon: number }>;
+    return { active: row.active, expired: row.expired, expiringSoon: row.expiring_soon };
   }
 
   /**

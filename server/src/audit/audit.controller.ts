@@ -1,0 +1,127 @@
+import { Controller, Get, Module, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal, RequireScopes } from '../auth/decorators/auth.decorators';
+import { ApiProblem } from '../common/problem';
+import { ApiProblemResponse } from '../common/problem.dto';
+import type { Principal } from '../credentials/principal';
+import { DatabaseModule } from '../database/database.module';
+import { AUDIT_EVENT_TYPES, AuditEventsRepository, type AuditEventRow } from '../database/repositories/audit-events.repository';
+
+const DEFAULT_LIMIT = 50;
+
+/** What an event's `details` may hold, by type; small and never secret. */
+export class AuditEventDetails {
+  @ApiPropertyOptional({ enum: ['keys:read', 'keys:write', 'llm:read', 'llm:write', 'mcp'], isArray: true, description: 'api_key.created' })
+  scopes?: string[];
+  @ApiPropertyOptional({ type: 'string', format: 'date-time', nullable: true, description: 'api_key.created' }) expires_at?: string | null;
+  @ApiPropertyOptional({
+    type: 'string',
+    example: 'owner',
+    description: 'Why: api_key.revoked (owner), api_key.expired (name_reused), llm_key.refreshed',
+  })
+  reason?: string;
+  @ApiPropertyOptional({ enum: ['embedded', 'litellm'], description: 'llm_key.*: where the key was issued' }) source?: string;
+  @ApiPropertyOptional({ type: 'integer', description: 'auth.failures: refusals from the address in the minute' }) count?: number;
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { type: 'integer' },
+    description: 'auth.failures: refusals by problem code',
+    example: { unknown_key: 3 },
+  })
+  codes?: Record<string, number>;
+  @ApiPropertyOptional({ type: 'string', format: 'date-time', description: 'auth.failures: start of the minute' }) window_start?: string;
+  @ApiPropertyOptional({ type: 'boolean', description: 'auth.failures: addresses beyond the per-minute cap, summed' }) aggregated?: boolean;
+}
+
+export class AuditEventResponse {
+  @ApiProperty({ type: 'integer', format: 'int64', example: 1042, description: 'Increasing' }) id: number;
+  @ApiProperty({ type: 'string', format: 'date-time' }) occurred_at: string;
+  @ApiProperty({ enum: AUDIT_EVENT_TYPES, enumName: 'AuditEventType', description: 'What happened' }) type: string;
+  @ApiProperty({ type: 'string', nullable: true, description: 'Who acted' }) actor_user_id: string | null;
+  @ApiProperty({ type: 'string', nullable: true, example: 'cookie', description: 'How they authenticated' })
+  actor_auth_type: string | null;
+  @ApiProperty({ type: 'integer', nullable: true, description: 'The API key they acted with, if any' }) actor_key_id: number | null;
+  @ApiProperty({ type: 'integer', nullable: true }) key_id: number | null;
+  @ApiProperty({ type: 'string', nullable: true, description: "The key's name at the time" }) key_name: string | null;
+  @ApiProperty({ type: 'string', nullable: true, example: 'sk-oh-…a1b2' }) key_hint: string | null;
+  @ApiProperty({ type: 'string', nullable: true, example: '203.0.113.7' }) client_address: string | null;
+  @ApiProperty({ type: 'string', nullable: true }) user_agent: string | null;
+  @ApiProperty({ type: 'string', nullable: true }) request_id: string | null;
+  @ApiProperty({ type: AuditEventDetails }) details: AuditEventDetails;
+}
+
+export class AuditEventPage {
+  @ApiProperty({ type: [AuditEventResponse] }) items: AuditEventResponse[];
+  @ApiPropertyOptional({ type: 'string', nullable: true, description: 'Pass as `after` for the next (older) page; null on the last' })
+  next_cursor: string | null;
+}
+
+function invalid(field: string, message: string): ApiProblem {
+  return ApiProblem.unprocessable(`${field} ${message}`, [{ field, message }]);
+}
+
+function toResponse(row: AuditEventRow): AuditEventResponse {
+  return {
+    id: Number(row.id),
+    occurred_at: new Date(row.occurred_at).toISOString(),
+    type: row.type,
+    actor_user_id: row.actor_user_id,
+    actor_auth_type: row.actor_auth_type,
+    actor_key_id: row.actor_key_id,
+    key_id: row.subject_key_id,
+    key_name: row.subject_key_name,
+    key_hint: row.subject_key_hint,
+    client_address: row.client_address,
+    user_agent: row.user_agent,
+    request_id: row.request_id,
+    details: row.details,
+  };
+}
+
+@ApiTags('Audit log')
+@Controller('api/audit-events')
+export class AuditController {
+  constructor(private readonly events: AuditEventsRepository) {}
+
+  @Get()
+  @RequireScopes('keys:read')
+  @ApiOperation({
+    operationId: 'listAuditEvents',
+    summary: 'Your audit log, newest first: key created, deleted, LLM key issued, sign-ins and sign-outs',
+    description: 'Cursor-paginated: pass `next_cursor` as `after` for the next page.',
+  })
+  @ApiOkResponse({ type: AuditEventPage })
+  @ApiQuery({ name: 'key_id', required: false, schema: { type: 'integer', minimum: 1 } })
+  @ApiQuery({ name: 'type', required: false, schema: { type: 'string', enum: [...AUDIT_EVENT_TYPES] } })
+  @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: 200, default: DEFAULT_LIMIT } })
+  @ApiQuery({ name: 'after', required: false, schema: { type: 'string' } })
+  @ApiProblemResponse(422, 'A filter or the page size is not valid.', ['validation_failed'])
+  async list(
+    @CurrentPrincipal() principal: Principal,
+    @Query('key_id') keyId: unknown,
+    @Query('type') type: unknown,
+    @Query('limit') limit: unknown,
+    @Query('after') after: unknown,
+  ): Promise<AuditEventPage> {
+    if (keyId !== undefined && (typeof keyId !== 'string' || !/^[1-9]\d{0,9}$/.test(keyId) || Number(keyId) > 2147483647))
+      throw invalid('key_id', 'must be a key id (a positive integer)');
+    if (type !== undefined && !(AUDIT_EVENT_TYPES as readonly unknown[]).includes(type))
+      throw invalid('type', `must be one of ${AUDIT_EVENT_TYPES.join(', ')}`);
+    if (limit !== undefined && (typeof limit !== 'string' || !/^\d{1,3}$/.test(limit) || Number(limit) < 1 || Number(limit) > 200))
+      throw invalid('limit', 'must be an integer from 1 to 200');
+    if (after !== undefined && (typeof after !== 'string' || !/^[1-9]\d{0,18}$/.test(after)))
+      throw invalid('after', 'must be a next_cursor from a previous page');
+    const size = limit === undefined ? DEFAULT_LIMIT : Number(limit);
+    const rows = await this.events.listForUser(principal.userId, {
+      keyId: keyId === undefined ? undefined : Number(keyId),
+      type: type as string | undefined,
+      beforeId: after as string | undefined,
+      limit: size + 1,
+    });
+    const items = rows.slice(0, size).map(toResponse);
+    return { items, next_cursor: rows.length > size ? String(items[items.length - 1].id) : null };
+  }
+}
+
+@Module({ imports: [DatabaseModule], controllers: [AuditController] })
+export class AuditModule {}

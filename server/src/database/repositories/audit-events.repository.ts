@@ -1,0 +1,116 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+
+export const AUDIT_EVENT_TYPES = [
+  'api_key.created',
+  'api_key.revoked',
+  'api_key.expired',
+  'llm_key.provisioned',
+  'llm_key.refreshed',
+  'session.signed_in',
+  'session.signed_out',
+  'auth.failures',
+] as const;
+export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
+
+/** Who did it, from where: taken from the request that made the change. */
+export interface AuditActor {
+  userId?: string;
+  authType?: string;
+  /** The API key that authenticated the request, if one did. */
+  keyId?: number;
+  address?: string;
+  userAgent?: string;
+  requestId?: string;
+}
+
+export interface AuditEvent {
+  type: AuditEventType;
+  actor: AuditActor;
+  subject: { userId?: string; keyId?: number; keyName?: string; keyHint?: string };
+  /** Small and never secret: names, reasons, counts. */
+  details?: Record<string, unknown>;
+}
+
+export interface AuditEventRow {
+  id: string;
+  occurred_at: Date;
+  type: AuditEventType;
+  actor_user_id: string | null;
+  actor_auth_type: string | null;
+  actor_key_id: number | null;
+  subject_user_id: string | null;
+  subject_key_id: number | null;
+  subject_key_name: string | null;
+  subject_key_hint: string | null;
+  client_address: string | null;
+  user_agent: string | null;
+  request_id: string | null;
+  details: Record<string, unknown>;
+}
+
+const clip = (value: string | undefined, max: number): string | null => (value === undefined ? null : value.slice(0, max));
+
+/** The `audit_events` table: append-only; the only deletes are the retention job's. */
+@Injectable()
+export class AuditEventsRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Writes the event in `tx`, the transaction of the change it records: no change without its event. */
+  async record(tx: EntityManager | DataSource, event: AuditEvent): Promise<void> {
+    await tx.query(
+      `INSERT INTO audit_events (type, actor_user_id, actor_auth_type, actor_key_id, subject_user_id, subject_key_id,
+         subject_key_name, subject_key_hint, client_address, user_agent, request_id, details)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+      [
+        event.type,
+        clip(event.actor.userId, 255),
+        clip(event.actor.authType, 16),
+        event.actor.keyId ?? null,
+        clip(event.subject.userId, 255),
+        event.subject.keyId ?? null,
+        clip(event.subject.keyName, 200),
+        clip(event.subject.keyHint, 64),
+        clip(event.actor.address, 64),
+        clip(event.actor.userAgent, 256),
+        clip(event.actor.requestId, 64),
+        JSON.stringify(event.details ?? {}),
+      ],
+    );
+  }
+
+  /** Events about `userId`, newest first, after the cursor id; optionally one key or one type. */
+  async listForUser(userId: string, filter: { keyId?: number; type?: string; beforeId?: string; limit: number }): Promise<AuditEventRow[]> {
+    const params: unknown[] = [userId];
+    let where = 'subject_user_id = $1';
+    if (filter.keyId !== undefined) {
+      params.push(filter.keyId);
+      where += ` AND subject_key_id = $${params.length}`;
+    }
+    if (filter.type !== undefined) {
+      params.push(filter.type);
+      where += ` AND type = $${params.length}`;
+    }
+    if (filter.beforeId !== undefined) {
+      params.push(filter.beforeId);
+      where += ` AND id < $${params.length}::bigint`;
+    }
+    params.push(filter.limit);
+    return this.dataSource.query(`SELECT * FROM audit_events WHERE ${where} ORDER BY id DESC LIMIT $${params.length}`, params);
+  }
+
+  /**
+   * Deletes events older than `days`, on one instance at a time: whoever holds the transaction
+   * lock prunes, the others skip this round. True when this instance pruned.
+   */
+  async prune(days: number): Promise<boolean> {
+    return this.dataSource.transaction(async (tx) => {
+      const [{ locked }] = (await tx.query(`SELECT pg_try_advisory_xact_lock(hashtext('audit-retention')) AS locked`)) as Array<{
+        locked: boolean;
+      }>;
+      if (!locked) return false;
+      await tx.query(`DELETE FROM audit_events WHERE occurred_at < now() - make_interval(days => $1)`, [days]);
+      return true;
+    });
+  }
+}
