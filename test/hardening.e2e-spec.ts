@@ -199,8 +199,8 @@ describe('(16) Unknown paths: the console only for HTML navigations, otherwise a
     expect(res.text).toBe('console.log(1)');
   });
 
+  // GET /metrics is served now (loopback only in development): see operations.e2e-spec.ts.
   it.each([
-    '/metrics',
     '/.well-known/oauth-protected-resource',
     '/.well-known/openid-configuration',
     '/mcp',
@@ -209,7 +209,7 @@ describe('(16) Unknown paths: the console only for HTML navigations, otherwise a
     '/api/nope',
     '/API/nope',
     '/realms/other/protocol/openid-connect/certs',
-    '/%6detrics',
+    '/%6dcp',
     '/settings/missing.js',
   ])('answers GET %s with a problem+json 404, even to a browser', async (path) => {
     for (const accept of [HTML, '*/*', 'application/json']) {

@@ -1,3 +1,4 @@
+import { AuditHousekeeping } from '../server/src/audit/audit.controller';
 import { AuthFailureAudit } from '../server/src/auth/auth-failure-audit';
 import { signIn } from './support/browser-session';
 import { call, createKey, expectProblem, passwordToken } from './support/http';
@@ -72,6 +73,16 @@ describe('operations: metrics, audit log, per-key usage', () => {
       expect(after).toMatch(/^database_pool_connections\{state="idle"\} \d+$/m);
       expect(after).toMatch(/^process_resident_memory_bytes \d+/m);
       expect(sample(after, 'api_keys_active')).toBeGreaterThanOrEqual(0);
+    });
+
+    it('answers only loopback clients without METRICS_TOKEN, as if it were not there for others', async () => {
+      const proxied = await startTestApp({ TRUST_PROXY: 'loopback' });
+      try {
+        expectProblem(await call(proxied, '/metrics', { headers: { 'x-forwarded-for': '203.0.113.9' } }), 404, 'not_found');
+        expect((await call(proxied, '/metrics')).status).toBe(200);
+      } finally {
+        await proxied.close();
+      }
     });
 
     it('needs METRICS_TOKEN as a Bearer token when one is set, compared exactly', async () => {
@@ -184,6 +195,22 @@ describe('operations: metrics, audit log, per-key usage', () => {
         expect(parallel).toHaveLength(12);
         expect(parallel.every((e) => e.key_name!.startsWith(`${name}-`) && e.actor_user_id === me)).toBe(true);
       }
+    });
+
+    it('housekeeping records each expired key once and prunes events past the retention, however often it runs at once', async () => {
+      const key = await createKey(app, bob, { name: 'lapsing' });
+      await app.sql(`UPDATE api_keys SET expires_at = now() - interval '1 hour' WHERE id = $1`, [key.id]);
+      await app.sql(
+        `INSERT INTO audit_events (occurred_at, type, subject_user_id) VALUES (now() - interval '401 days', 'session.signed_in', 'ghost')`,
+      );
+      const jobs = app.running.app.get(AuditHousekeeping);
+      const results = await Promise.all([jobs.run(), jobs.run(), jobs.run()]);
+      // Whoever held the lock did the work; the others skipped it or found nothing left.
+      expect(results.reduce((n, r) => n + (r?.expired ?? 0), 0)).toBeGreaterThanOrEqual(1);
+      expect(await types(bob, `?key_id=${key.id}`)).toEqual(['api_key.expired', 'api_key.created']);
+      await jobs.run();
+      expect(await types(bob, `?key_id=${key.id}&type=api_key.expired`)).toHaveLength(1);
+      expect(await app.sql(`SELECT 1 FROM audit_events WHERE subject_user_id = 'ghost'`)).toHaveLength(0);
     });
 
     it('refuses bad filters with a problem naming the field', async () => {

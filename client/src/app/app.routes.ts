@@ -11,6 +11,12 @@ export const routes: Routes = [
     loadChildren: () => import('./settings/api-keys/api-keys.routes').then((m) => m.apiKeysRoutes),
   },
   {
+    path: 'activity',
+    title: 'Activity',
+    canActivate: [authGuard],
+    loadChildren: () => import('./activity/activity.routes').then((m) => m.activityRoutes),
+  },
+  {
     path: 'sign-in-problem',
     title: 'Sign-in problem',
     loadComponent: () => import('./core/sign-in-problem-page').then((m) => m.SignInProblemPage),

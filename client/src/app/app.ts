@@ -1,5 +1,5 @@
 import { ChangeDetectionStrategy, Component, inject } from '@angular/core';
-import { RouterOutlet } from '@angular/router';
+import { RouterLink, RouterLinkActive, RouterOutlet } from '@angular/router';
 import { Session } from './core/session';
 
 /**
@@ -9,13 +9,19 @@ import { Session } from './core/session';
  */
 @Component({
   selector: 'app-root',
-  imports: [RouterOutlet],
+  imports: [RouterOutlet, RouterLink, RouterLinkActive],
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `
     <a class="skip-link" href="#main">Skip to content</a>
     <header class="toolbar" role="banner">
       <span class="material-symbols-outlined" aria-hidden="true">key</span>
       <span class="brand">API keys</span>
+      @if (session.user()) {
+        <nav aria-label="Sections">
+          <a routerLink="/settings/api-keys" routerLinkActive="active" ariaCurrentWhenActive="page">Keys</a>
+          <a routerLink="/activity" routerLinkActive="active" ariaCurrentWhenActive="page">Activity</a>
+        </nav>
+      }
       <span class="spacer"></span>
       @if (session.user(); as user) {
         <span class="user" data-testid="signed-in-user">
@@ -42,6 +48,25 @@ import { Session } from './core/session';
     .spacer {
       flex: 1;
     }
+    nav {
+      display: flex;
+      gap: 4px;
+      margin-left: 16px;
+    }
+    nav a {
+      padding: 8px 12px;
+      border-radius: 20px;
+      color: var(--mat-sys-on-surface-variant);
+      text-decoration: none;
+      font: var(--mat-sys-label-large);
+    }
+    nav a.active {
+      background: var(--mat-sys-secondary-container);
+      color: var(--mat-sys-on-secondary-container);
+    }
+    nav a:focus-visible {
+      outline: 2px solid var(--mat-sys-primary);
+    }
     .user {
       display: inline-flex;
       align-items: center;
@@ -67,8 +92,12 @@ import { Session } from './core/session';
       outline-offset: 2px;
     }
     @media (max-width: 480px) {
-      .user .material-symbols-outlined {
+      .user .material-symbols-outlined,
+      .brand {
         display: none;
+      }
+      nav {
+        margin-left: 0;
       }
     }
     .skip-link {

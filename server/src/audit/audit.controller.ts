@@ -1,4 +1,5 @@
-import { Controller, Get, Module, Query } from '@nestjs/common';
+import { Controller, Get, Injectable, Logger, Module, OnApplicationBootstrap, OnApplicationShutdown, Query } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireScopes } from '../auth/decorators/auth.decorators';
 import { ApiProblem } from '../common/problem';
@@ -123,5 +124,41 @@ export class AuditController {
   }
 }
 
-@Module({ imports: [DatabaseModule], controllers: [AuditController] })
+/** Runs the audit housekeeping every hour (and shortly after start) on whichever instance gets the lock. */
+@Injectable()
+export class AuditHousekeeping implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(AuditHousekeeping.name);
+  private timers: NodeJS.Timeout[] = [];
+
+  constructor(
+    private readonly events: AuditEventsRepository,
+    private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const first = setTimeout(() => void this.run(), 30_000);
+    const hourly = setInterval(() => void this.run(), 3_600_000);
+    first.unref();
+    hourly.unref();
+    this.timers = [first, hourly];
+  }
+
+  onApplicationShutdown(): void {
+    for (const timer of this.timers) clearTimeout(timer);
+  }
+
+  async run(): Promise<{ expired: number; pruned: number } | null> {
+    try {
+      const result = await this.events.housekeeping(this.config.operations.auditRetentionDays);
+      if (result && (result.expired || result.pruned))
+        this.logger.log(`audit housekeeping: ${result.expired} expired key(s) recorded, ${result.pruned} old event(s) pruned`);
+      return result;
+    } catch (error) {
+      this.logger.warn({ err: error }, 'audit housekeeping failed; it runs again within the hour');
+      return null;
+    }
+  }
+}
+
+@Module({ imports: [DatabaseModule], controllers: [AuditController], providers: [AuditHousekeeping] })
 export class AuditModule {}

@@ -100,17 +100,30 @@ export class AuditEventsRepository {
   }
 
   /**
-   * Deletes events older than `days`, on one instance at a time: whoever holds the transaction
-   * lock prunes, the others skip this round. True when this instance pruned.
+   * The hourly housekeeping, on one instance at a time (whoever takes the transaction lock;
+   * the others skip this round): records `api_key.expired` once for every key found past its
+   * expiry, and deletes events older than `retentionDays`. Null when another instance ran it.
    */
-  async prune(days: number): Promise<boolean> {
+  async housekeeping(retentionDays: number): Promise<{ expired: number; pruned: number } | null> {
     return this.dataSource.transaction(async (tx) => {
-      const [{ locked }] = (await tx.query(`SELECT pg_try_advisory_xact_lock(hashtext('audit-retention')) AS locked`)) as Array<{
+      const [{ locked }] = (await tx.query(`SELECT pg_try_advisory_xact_lock(hashtext('audit-housekeeping')) AS locked`)) as Array<{
         locked: boolean;
       }>;
-      if (!locked) return false;
-      await tx.query(`DELETE FROM audit_events WHERE occurred_at < now() - make_interval(days => $1)`, [days]);
-      return true;
+      if (!locked) return null;
+      // TypeORM answers INSERT … RETURNING with the rows, UPDATE/DELETE … RETURNING with [rows, count].
+      const expired: unknown[] = await tx.query(
+        `INSERT INTO audit_events (occurred_at, type, subject_user_id, subject_key_id, subject_key_name, subject_key_hint, details)
+         SELECT k.expires_at, 'api_key.expired', k.user_id, k.id, k.name, k.key_hint, '{"reason":"expiry_sweep"}'::jsonb
+           FROM api_keys k
+          WHERE k.revoked_at IS NULL AND k.expires_at <= now()
+            AND NOT EXISTS (SELECT 1 FROM audit_events e WHERE e.subject_key_id = k.id AND e.type = 'api_key.expired')
+         RETURNING id`,
+      );
+      const [pruned]: [unknown[], number] = await tx.query(
+        `DELETE FROM audit_events WHERE occurred_at < now() - make_interval(days => $1) RETURNING id`,
+        [retentionDays],
+      );
+      return { expired: expired.length, pruned: pruned.length };
     });
   }
 }

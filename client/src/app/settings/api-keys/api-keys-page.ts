@@ -16,6 +16,7 @@ import { MatIcon } from '@angular/material/icon';
 import { MatProgressBar } from '@angular/material/progress-bar';
 import { MatSnackBar } from '@angular/material/snack-bar';
 import { filter, switchMap } from 'rxjs';
+import { KeyDetailsData, KeyDetailsSheet } from '../../activity/key-details-sheet';
 import { ConfirmDialog, ConfirmDialogData } from '../../shared/confirm-dialog/confirm-dialog';
 import { ApiKeyCreatedDialog, ApiKeyCreatedDialogData } from './api-key-created-dialog';
 import { ApiKey, ApiKeysApi, CreatedApiKey, problemOf } from './api-keys.api';
@@ -93,6 +94,20 @@ export class ApiKeysPage {
    */
   private focusCreateButton(): void {
     afterNextRender(() => (this.createButtons()[0]?.nativeElement as HTMLElement | undefined)?.focus(), { injector: this.injector });
+  }
+
+  /** The key's side sheet: usage chart and recent events. */
+  protected openDetails(key: ApiKey): void {
+    const data: KeyDetailsData = { id: key.id, name: key.name, key_hint: key.key_hint };
+    this.dialog.open(KeyDetailsSheet, {
+      data,
+      position: { right: '0', top: '0' },
+      height: '100%',
+      width: 'min(520px, 100vw)',
+      maxWidth: '100vw',
+      panelClass: 'side-sheet',
+      ariaLabel: `Usage and events of ${key.name}`,
+    });
   }
 
   protected confirmDelete(key: ApiKey): void {

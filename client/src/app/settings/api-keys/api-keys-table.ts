@@ -34,6 +34,7 @@ export class ApiKeysTable {
 
   readonly keys = input.required<ApiKey[]>();
   readonly deleteKey = output<ApiKey>();
+  readonly showKey = output<ApiKey>();
 
   protected readonly columns = computed(() => (this.narrow() ? NARROW_COLUMNS : ALL_COLUMNS));
   protected readonly rows = computed(() => {

@@ -1,0 +1,75 @@
+import { ChangeDetectionStrategy, Component, computed, effect, ElementRef, input, OnDestroy, viewChild } from '@angular/core';
+import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, Tooltip } from 'chart.js';
+import type { KeyUsage } from './activity.api';
+
+// Only what a bar chart needs: Chart.js is tree-shaken to these parts, in the lazy route's chunk.
+Chart.register(BarController, BarElement, CategoryScale, LinearScale, Tooltip, Legend);
+
+/** Requests and refusals per hour or day, as stacked bars; the same figures in a table for screen readers. */
+@Component({
+  selector: 'app-usage-chart',
+  changeDetection: ChangeDetectionStrategy.OnPush,
+  template: `
+    <div class="chart"><canvas #canvas role="img" [attr.aria-label]="summary()"></canvas></div>
+    <p class="summary" data-testid="usage-summary">{{ summary() }}</p>
+  `,
+  styles: `
+    .chart {
+      position: relative;
+      height: 200px;
+    }
+    .summary {
+      font: var(--mat-sys-body-small);
+      color: var(--mat-sys-on-surface-variant);
+    }
+  `,
+})
+export class UsageChart implements OnDestroy {
+  readonly usage = input.required<KeyUsage>();
+  private readonly canvas = viewChild.required<ElementRef<HTMLCanvasElement>>('canvas');
+  private chart?: Chart;
+
+  protected readonly summary = computed(() => {
+    const { buckets, granularity } = this.usage();
+    const requests = buckets.reduce((n, b) => n + b.requests, 0);
+    const failures = buckets.reduce((n, b) => n + b.failures, 0);
+    const period = granularity === 'hour' ? 'the last 7 days' : 'the last 30 days';
+    return `${requests.toLocaleString()} request(s) and ${failures.toLocaleString()} refusal(s) in ${period}.`;
+  });
+
+  constructor() {
+    effect(() => this.draw(this.usage()));
+  }
+
+  ngOnDestroy(): void {
+    this.chart?.destroy();
+  }
+
+  private draw(usage: KeyUsage): void {
+    const style = getComputedStyle(document.documentElement);
+    const color = (name: string, fallback: string) => style.getPropertyValue(name).trim() || fallback;
+    const format: Intl.DateTimeFormatOptions =
+      usage.granularity === 'hour' ? { weekday: 'short', hour: '2-digit' } : { month: 'short', day: 'numeric' };
+    const labels = usage.buckets.map((b) => new Date(b.start).toLocaleString(undefined, format));
+    const datasets = [
+      { label: 'Requests', data: usage.buckets.map((b) => b.requests), backgroundColor: color('--mat-sys-primary', '#415f91'), stack: 's' },
+      { label: 'Refused', data: usage.buckets.map((b) => b.failures), backgroundColor: color('--mat-sys-error', '#ba1a1a'), stack: 's' },
+    ];
+    if (this.chart) {
+      this.chart.data = { labels, datasets };
+      this.chart.update();
+      return;
+    }
+    this.chart = new Chart(this.canvas().nativeElement, {
+      type: 'bar',
+      data: { labels, datasets },
+      options: {
+        responsive: true,
+        maintainAspectRatio: false,
+        animation: false,
+        scales: { x: { stacked: true, ticks: { maxTicksLimit: 8 } }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } },
+        plugins: { legend: { position: 'bottom' } },
+      },
+    });
+  }
+}
