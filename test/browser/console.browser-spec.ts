@@ -149,6 +149,39 @@ test.describe.serial('Settings → API keys', () => {
     await expectAccessible(page);
   });
 
+  test("shows a key's usage chart and recent events in its side sheet", async () => {
+    // Usage is written with the last-used batch (every second here); the sheet also adds this instance's pending counts.
+    await page.getByRole('button', { name: 'Usage and events of API key Deploy script' }).click();
+    const sheet = page.getByRole('dialog', { name: 'Usage and events of Deploy script' });
+    await expect(sheet).toBeVisible();
+    await expect(sheet.locator('canvas')).toBeVisible();
+    await expect(sheet.getByTestId('usage-summary')).toHaveText(/^1 request\(s\) and 0 refusal\(s\) in the last 7 days\.$/);
+    await expect(sheet.getByTestId('key-events')).toContainText('API key created “Deploy script”');
+    await screenshot(page, '05b-key-usage-sheet');
+    await sheet.getByRole('radio', { name: '30 days' }).click();
+    await expect(sheet.getByTestId('usage-summary')).toContainText('in the last 30 days');
+    await expectAccessible(page, '.cdk-overlay-container');
+    await sheet.getByRole('button', { name: 'Close' }).click();
+    await expect(sheet).toBeHidden();
+  });
+
+  test('lists what happened on the Activity page, filterable by event', async () => {
+    await page.getByRole('link', { name: 'Activity' }).click();
+    await expect(page).toHaveURL(/\/activity$/);
+    await expect(page.getByRole('heading', { name: 'Activity', level: 1 })).toBeVisible();
+    const what = page.getByTestId('event-what');
+    await expect(what.first()).toBeVisible();
+    await expect(what).toContainText(['API key created “Deploy script” with keys:read, keys:write, llm:read, llm:write, mcp']);
+    await expect(page.getByRole('row', { name: /Signed in/ })).toHaveCount(1);
+    await screenshot(page, '05c-activity');
+    await expectAccessible(page);
+    await page.getByRole('combobox', { name: 'Event' }).click();
+    await page.getByRole('option', { name: 'Signed in' }).click();
+    await expect(what).toHaveText(['Signed in']);
+    await page.getByRole('link', { name: 'Keys' }).click();
+    await expect(page.getByRole('heading', { name: 'API keys', level: 1 })).toBeVisible();
+  });
+
   test('refuses a duplicate name inside the dialog, which stays open', async () => {
     await page.getByRole('button', { name: 'Create API key' }).click();
     const dialog = page.getByRole('dialog', { name: 'Create API key' });

@@ -46,10 +46,19 @@ export class UsageChart implements OnDestroy {
   }
 
   private draw(usage: KeyUsage): void {
-    const style = getComputedStyle(document.documentElement);
-    const color = (name: string, fallback: string) => style.getPropertyValue(name).trim() || fallback;
+    const host = this.canvas().nativeElement;
+    // The theme's tokens may be light-dark() pairs, which a canvas cannot parse: let the browser
+    // resolve each to the rgb() it paints now.
+    const color = (token: string, fallback: string) => {
+      const probe = document.createElement('span');
+      probe.style.color = `var(${token}, ${fallback})`;
+      host.parentElement!.appendChild(probe);
+      const resolved = getComputedStyle(probe).color;
+      probe.remove();
+      return resolved || fallback;
+    };
     const format: Intl.DateTimeFormatOptions =
-      usage.granularity === 'hour' ? { weekday: 'short', hour: '2-digit' } : { month: 'short', day: 'numeric' };
+      usage.granularity === 'hour' ? { weekday: 'short', hour: 'numeric' } : { month: 'short', day: 'numeric' };
     const labels = usage.buckets.map((b) => new Date(b.start).toLocaleString(undefined, format));
     const datasets = [
       { label: 'Requests', data: usage.buckets.map((b) => b.requests), backgroundColor: color('--mat-sys-primary', '#415f91'), stack: 's' },
@@ -60,7 +69,7 @@ export class UsageChart implements OnDestroy {
       this.chart.update();
       return;
     }
-    this.chart = new Chart(this.canvas().nativeElement, {
+    this.chart = new Chart(host, {
       type: 'bar',
       data: { labels, datasets },
       options: {
