@@ -30,7 +30,7 @@ describe('operations: metrics, audit log, per-key usage', () => {
   let bob: string;
 
   beforeAll(async () => {
-    app = await startTestApp({ LAST_USED_WRITE_INTERVAL_MS: '200' });
+    app = await startTestApp({ LAST_USED_WRITE_INTERVAL_MS: '200', TRUST_PROXY: 'loopback' });
     [alice, bob] = await Promise.all([passwordToken(app, 'alice'), passwordToken(app, 'bob')]);
   });
   afterAll(() => app.close());
@@ -211,6 +211,26 @@ describe('operations: metrics, audit log, per-key usage', () => {
       await jobs.run();
       expect(await types(bob, `?key_id=${key.id}&type=api_key.expired`)).toHaveLength(1);
       expect(await app.sql(`SELECT 1 FROM audit_events WHERE subject_user_id = 'ghost'`)).toHaveLength(0);
+    });
+
+    it('records a key used from an address it was not used from before, once, and not its first use', async () => {
+      const key = await createKey(app, alice, { name: 'travelling' });
+      const from = (address: string) => call(app, '/api/keys/current', { token: key.key, headers: { 'x-forwarded-for': address } });
+      expect((await from('192.0.2.10')).status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(await types(alice, `?key_id=${key.id}`)).toEqual(['api_key.created']);
+
+      for (let i = 0; i < 3; i++) expect((await from('198.51.100.7')).status).toBe(200);
+      // The same IPv6 /64 is one network, whatever the interface id.
+      expect((await from('2001:db8:1:2::a')).status).toBe(200);
+      expect((await from('2001:db8:1:2::b')).status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect((await from('198.51.100.7')).status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const events = (await call(app, `/api/audit-events?key_id=${key.id}&type=api_key.used_from_new_address`, { token: alice })).body
+        .items;
+      expect(events.map((e: { client_address: string }) => e.client_address).sort()).toEqual(['198.51.100.7', '2001:db8:1:2::a']);
+      expect(events[0]).toMatchObject({ actor_auth_type: 'api_key', actor_key_id: key.id, key_name: 'travelling' });
     });
 
     it('refuses bad filters with a problem naming the field', async () => {

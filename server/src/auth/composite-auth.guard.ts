@@ -8,6 +8,7 @@ import { type AuthMethod, Metrics } from '../metrics/metrics';
 import { CredentialRejected } from '../credentials/credential-rejected';
 import { keyPrincipal } from '../credentials/key-principal';
 import { KeyVerifier } from '../credentials/key-verifier.service';
+import { LastUsedTracker } from '../credentials/last-used.tracker';
 import type { Principal } from '../credentials/principal';
 import type { Scope } from '../credentials/scopes';
 import { AuthFailureAudit } from './auth-failure-audit';
@@ -87,6 +88,7 @@ export class CompositeAuthGuard implements CanActivate {
     private readonly endedSessions: EndedSessions,
     private readonly metrics: Metrics,
     private readonly failureAudit: AuthFailureAudit,
+    private readonly lastUsed: LastUsedTracker,
     apiKey: ApiKeyStrategy,
     jwt: KeycloakJwtStrategy,
     cookie: KeycloakCookieStrategy,
@@ -116,6 +118,7 @@ export class CompositeAuthGuard implements CanActivate {
       const known = this.fromCache(credential);
       if (known) {
         this.metrics.authenticated(METHOD[credential.kind] as AuthMethod);
+        if (known.apiKey) this.lastUsed.seenFrom(known.apiKey.id, request.ip);
         return this.admit(known, targets, request);
       }
     }
@@ -176,6 +179,7 @@ export class CompositeAuthGuard implements CanActivate {
     }
 
     this.metrics.authenticated(METHOD[credential.kind] as AuthMethod);
+    if (principal.apiKey) this.lastUsed.seenFrom(principal.apiKey.id, request.ip);
     if (credential.kind === 'cookie') {
       // Cookies ride along on cross-site requests; changes need this session's XSRF token.
       // A renewal keeps the session's id, so the state read here still names this session. The

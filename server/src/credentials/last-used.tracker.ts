@@ -2,9 +2,14 @@ import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs
 import { AppConfig } from '../config/app-config';
 import { ApiKeysRepository } from '../database/repositories/api-keys.repository';
 import { KeyUsageRepository, type UsageCount } from '../database/repositories/key-usage.repository';
+import { KeyNetworksRepository, type NetworkSeen } from '../database/repositories/key-networks.repository';
+import { clientKey } from '../config/trusted-proxies';
 import { Metrics } from '../metrics/metrics';
 
 const HOUR_MS = 3_600_000;
+/** Bounds on the sightings held between flushes: a burst from many places cannot grow memory. */
+const MAX_KEYS_WITH_SIGHTINGS = 10_000;
+const MAX_NETWORKS_PER_KEY = 16;
 
 /**
  * Records `last_used_at` without a database write per request (the seed's scaling wall): uses
@@ -24,10 +29,13 @@ export class LastUsedTracker implements OnModuleInit, OnApplicationShutdown {
   /** Counts not yet written, by key and hour. */
   private usage = new Map<string, UsageCount>();
   private usageWrittenAt = Date.now();
+  /** Networks each key was used from since the last flush (address, or IPv6 /64). */
+  private sightings = new Map<number, Map<string, NetworkSeen>>();
 
   constructor(
     private readonly repository: ApiKeysRepository,
     private readonly usageRepository: KeyUsageRepository,
+    private readonly networksRepository: KeyNetworksRepository,
     private readonly config: AppConfig,
     private readonly metrics: Metrics,
   ) {}
@@ -47,6 +55,18 @@ export class LastUsedTracker implements OnModuleInit, OnApplicationShutdown {
   touch(keyId: number, at = Date.now()): void {
     this.pending.set(keyId, at);
     this.count(keyId, at).requests++;
+  }
+
+  /** Where a successful use came from; new networks become audit events at the next flush. */
+  seenFrom(keyId: number, address: string, at = Date.now()): void {
+    let networks = this.sightings.get(keyId);
+    if (!networks) {
+      if (this.sightings.size >= MAX_KEYS_WITH_SIGHTINGS) return;
+      networks = new Map();
+      this.sightings.set(keyId, networks);
+    }
+    const network = clientKey(address);
+    if (!networks.has(network) && networks.size < MAX_NETWORKS_PER_KEY) networks.set(network, { keyId, network, address, at });
   }
 
   /** A refused request with a known key (expired, deleted, not yet valid). */
@@ -90,7 +110,7 @@ export class LastUsedTracker implements OnModuleInit, OnApplicationShutdown {
   private async doFlush(all: boolean): Promise<void> {
     const now = Date.now();
     const interval = this.config.apiKeys.lastUsedWriteIntervalMs;
-    if (this.usage.size > 0 && (all || now - this.usageWrittenAt >= interval)) await this.flushUsage(now);
+    if ((this.usage.size > 0 || this.sightings.size > 0) && (all || now - this.usageWrittenAt >= interval)) await this.flushUsage(now);
     const due: Array<[number, number]> = [];
     for (const [id, at] of this.pending) {
       const written = this.lastWritten.get(id);
@@ -119,8 +139,16 @@ export class LastUsedTracker implements OnModuleInit, OnApplicationShutdown {
 
   private async flushUsage(now: number): Promise<void> {
     const counts = [...this.usage.values()];
+    const seen = [...this.sightings.values()].flatMap((networks) => [...networks.values()]);
     this.usage = new Map();
+    this.sightings = new Map();
     this.usageWrittenAt = now;
+    try {
+      await this.networksRepository.record(seen);
+    } catch (error) {
+      // Sightings are advisory: a lost batch only delays a "new address" event to the next use.
+      this.logger.warn({ err: error }, `could not record ${seen.length} key sighting(s)`);
+    }
     try {
       await this.usageRepository.add(counts);
     } catch (error) {

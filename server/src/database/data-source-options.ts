@@ -5,6 +5,7 @@ import { CreateLlmKeys1764518400000 } from './migrations/1764518400000-CreateLlm
 import { CreateEndedSessions1764604800000 } from './migrations/1764604800000-CreateEndedSessions';
 import { CreateAuthFailures1764691200000 } from './migrations/1764691200000-CreateAuthFailures';
 import { CreateAuditEventsAndUsage1764777600000 } from './migrations/1764777600000-CreateAuditEventsAndUsage';
+import { CreateApiKeyNetworks1764864000000 } from './migrations/1764864000000-CreateApiKeyNetworks';
 import { LlmKey } from './entities/llm-key.entity';
 
 export const ENTITIES = [ApiKey, LlmKey];
@@ -14,6 +15,7 @@ export const MIGRATIONS = [
   CreateEndedSessions1764604800000,
   CreateAuthFailures1764691200000,
   CreateAuditEventsAndUsage1764777600000,
+  CreateApiKeyNetworks1764864000000,
 ];
 
 /** How the app reaches its database: decided once at start (`databaseConnection`). */

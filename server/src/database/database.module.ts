@@ -4,13 +4,28 @@ import { LlmKey } from './entities/llm-key.entity';
 import { ApiKeysRepository } from './repositories/api-keys.repository';
 import { AuditEventsRepository } from './repositories/audit-events.repository';
 import { KeyUsageRepository } from './repositories/key-usage.repository';
+import { KeyNetworksRepository } from './repositories/key-networks.repository';
 import { EndedSessionsRepository } from './repositories/ended-sessions.repository';
 import { LlmKeysRepository } from './repositories/llm-keys.repository';
 
 /** One repository per table; every feature and the credentials core reach the data through them. */
 @Module({
   imports: [TypeOrmModule.forFeature([LlmKey])],
-  providers: [ApiKeysRepository, LlmKeysRepository, EndedSessionsRepository, AuditEventsRepository, KeyUsageRepository],
-  exports: [ApiKeysRepository, LlmKeysRepository, EndedSessionsRepository, AuditEventsRepository, KeyUsageRepository],
+  providers: [
+    ApiKeysRepository,
+    LlmKeysRepository,
+    EndedSessionsRepository,
+    AuditEventsRepository,
+    KeyUsageRepository,
+    KeyNetworksRepository,
+  ],
+  exports: [
+    ApiKeysRepository,
+    LlmKeysRepository,
+    EndedSessionsRepository,
+    AuditEventsRepository,
+    KeyUsageRepository,
+    KeyNetworksRepository,
+  ],
 })
 export class DatabaseModule {}

@@ -14,6 +14,7 @@ export const EVENT_LABELS: Record<AuditEventType, string> = {
   'api_key.created': 'API key created',
   'api_key.revoked': 'API key deleted',
   'api_key.expired': 'API key expired',
+  'api_key.used_from_new_address': 'API key used from a new address',
   'llm_key.provisioned': 'LLM key issued',
   'llm_key.refreshed': 'LLM key refreshed',
   'session.signed_in': 'Signed in',
