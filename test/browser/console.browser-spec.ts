@@ -208,6 +208,39 @@ test.describe.serial('Settings → API keys', () => {
     expect(response.status()).toBe(401);
   });
 
+  test('rotates a key with a grace period: the new key shown once, the old row marked as replaced', async () => {
+    await page.getByRole('button', { name: 'Create API key' }).first().click();
+    const create = page.getByRole('dialog', { name: 'Create API key' });
+    await create.getByLabel('Name').fill('Nightly job');
+    await create.getByRole('button', { name: 'Create' }).click();
+    const created = page.getByRole('dialog', { name: 'API key created' });
+    const first = (await created.getByTestId('new-api-key').textContent())!.trim();
+    await created.getByRole('button', { name: 'Close' }).click();
+    await expect(created).toBeHidden();
+
+    await page.getByRole('button', { name: 'Rotate API key Nightly job' }).click();
+    const rotate = page.getByRole('dialog', { name: 'Rotate “Nightly job”' });
+    await rotate.getByRole('radio', { name: '24 hours' }).check();
+    await screenshot(page, '08b-rotate-dialog');
+    await expectAccessible(page, '.cdk-overlay-container');
+    await rotate.getByRole('button', { name: 'Rotate key' }).click();
+    const shown = page.getByRole('dialog', { name: 'API key created' });
+    const second = (await shown.getByTestId('new-api-key').textContent())!.trim();
+    expect(second).toMatch(/^sk-oh-/);
+    expect(second).not.toBe(first);
+    await shown.getByRole('button', { name: 'Close' }).click();
+    await expect(shown).toBeHidden();
+
+    const rows = page.getByRole('row', { name: /Nightly job/ });
+    await expect(rows).toHaveCount(2);
+    await expect(rows.filter({ hasText: 'Replaced · stops working in 24 hours' })).toHaveCount(1);
+    await screenshot(page, '08c-rotated');
+    // The old key still works for now, and says it is deprecated.
+    const old = await page.request.get('/api/keys/current', { headers: { Authorization: `Bearer ${first}` } });
+    expect(old.status()).toBe(200);
+    expect(old.headers()['deprecation']).toMatch(/^@\d+$/);
+  });
+
   test("bob, signed in, does not see alice's keys", async ({ browser }) => {
     // Alice keeps one key.
     await page.getByRole('button', { name: 'Create API key' }).click();

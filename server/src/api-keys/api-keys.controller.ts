@@ -9,7 +9,15 @@ import { ApiProblem } from '../common/problem';
 import { ApiBodyProblemResponses, ApiProblemResponse } from '../common/problem.dto';
 import { ApiKeysService } from './api-keys.service';
 import { KeyUsageResponse, KeyUsageService } from './key-usage.service';
-import { ApiKeyCreatedResponse, ApiKeyResponse, CreateApiKeyRequest, CurrentCredentialResponse, MessageResponse } from './dto/api-key.dto';
+import {
+  ApiKeyCreatedResponse,
+  ApiKeyResponse,
+  ApiKeyRotatedResponse,
+  CreateApiKeyRequest,
+  CurrentCredentialResponse,
+  MessageResponse,
+  RotateApiKeyRequest,
+} from './dto/api-key.dto';
 
 const DEFAULT_PAGE_SIZE = 100;
 
@@ -117,6 +125,32 @@ export class ApiKeysController {
   ): Promise<KeyUsageResponse> {
     if (days !== undefined && days !== '7' && days !== '30') throw invalidPage('days', 'must be 7 or 30');
     return this.keyUsage.usageOf(principal.userId, id, days === '30' ? 30 : 7);
+  }
+
+  @Post(':id/rotate')
+  @RequireScopes('keys:write')
+  @ApiOperation({
+    operationId: 'rotateApiKey',
+    summary: 'Replace a key: a new key (shown once) with the same name, scopes and lifetime; the old one works for the grace period',
+    description:
+      'During the grace period every response the old key authenticates carries `Deprecation`, `Sunset` and a `Link` to this ' +
+      'operation; after it the old key gets 401 `rotated_key`.',
+  })
+  @ApiParam({ name: 'id', schema: { type: 'integer', minimum: 1, maximum: 2147483647 }, description: "The key's `id`" })
+  @ApiCreatedResponse({ type: ApiKeyRotatedResponse })
+  @ApiBodyProblemResponses()
+  @ApiProblemResponse(400, 'The id is not a positive 32-bit integer.', ['invalid_id'])
+  @ApiProblemResponse(403, 'The calling key lacks a scope the rotated key holds.', ['insufficient_scope'])
+  @ApiProblemResponse(404, 'No such active key of yours.', ['api_key_not_found'])
+  @ApiProblemResponse(409, 'The key was already replaced.', ['already_rotated'])
+  @ApiProblemResponse(422, '`grace_period_seconds` is not an integer from 0 to 604800.', ['validation_failed'])
+  rotate(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', IdPipe) id: number,
+    @Body() body: RotateApiKeyRequest,
+    @CurrentActor() actor: AuditActor,
+  ): Promise<ApiKeyRotatedResponse> {
+    return this.apiKeys.rotate(principal, id, body.grace_period_seconds ?? 0, actor);
   }
 
   @Delete(':id')

@@ -11,7 +11,14 @@ import type { Scope } from '../credentials/scopes';
 import { ApiKeyRecord, ApiKeysRepository } from '../database/repositories/api-keys.repository';
 import { AuditEventsRepository, type AuditActor } from '../database/repositories/audit-events.repository';
 import { Metrics } from '../metrics/metrics';
-import { ApiKeyCreatedResponse, ApiKeyResponse, CreateApiKeyRequest, CurrentCredentialResponse } from './dto/api-key.dto';
+import {
+  ApiKeyCreatedResponse,
+  ApiKeyResponse,
+  ApiKeyRotatedResponse,
+  type ApiKeyStatus,
+  CreateApiKeyRequest,
+  CurrentCredentialResponse,
+} from './dto/api-key.dto';
 
 const DAY_MS = 86_400_000;
 
@@ -135,6 +142,63 @@ export class ApiKeysService {
     this.lastUsed.forget(id);
   }
 
+  /**
+   * Replaces a key: a new key with the same name, scopes and lifetime (shown once), and the old
+   * one working for `graceSeconds` more (never longer than it would have anyway), then refused
+   * as `rotated_key`. One transaction: the new key, the old key's new expiry, the invalidation
+   * for every instance and the audit event commit together.
+   */
+  async rotate(principal: Principal, id: number, graceSeconds: number, actor: AuditActor): Promise<ApiKeyRotatedResponse> {
+    const now = Date.now();
+    const { prefix, hashSecret, maxLifetimeDays } = this.config.apiKeys;
+    const key = generateKey(prefix);
+    const result = await this.dataSource.transaction(async (tx) => {
+      await this.keys.lockUser(tx, principal.userId);
+      const old = await this.keys.findForRotation(tx, principal.userId, id);
+      if (!old) throw ApiProblem.notFound('API key not found', 'api_key_not_found');
+      if (old.rotatedAt)
+        throw ApiProblem.conflict(
+          `This key was already replaced on ${old.rotatedAt.toISOString()}; rotate its successor instead.`,
+          'already_rotated',
+        );
+      // "Cannot grant what you do not have": a key may only rotate keys within its own scopes.
+      const missing = old.scopes.filter((s) => !principal.scopes.includes(s as Scope));
+      if (missing.length > 0)
+        throw insufficientScope(missing as Scope[], `Rotating this key needs the scopes it holds: ${missing.join(' ')}.`);
+      // The new key lives as long as the old one was meant to, within the caps (and the calling key's own expiry).
+      const lifetime = old.expiresAt ? Math.min(old.expiresAt.getTime() - old.createdAt.getTime(), maxLifetimeDays * DAY_MS) : null;
+      const creatorExpiry = principal.apiKey?.expiresAt ?? null;
+      const candidates = [lifetime === null ? null : now + lifetime, creatorExpiry].filter((t): t is number => t !== null);
+      const expiresAt = candidates.length > 0 ? new Date(Math.min(...candidates)) : null;
+      const oldEndsAt = new Date(Math.min(now + graceSeconds * 1000, old.expiresAt?.getTime() ?? Infinity));
+      await this.keys.markRotated(tx, old.id, oldEndsAt);
+      const inserted = await this.keys.insert(tx, {
+        userId: principal.userId,
+        name: old.name,
+        keyHash: hashKey(key, hashSecret),
+        keyHint: hintOf(key, prefix),
+        scopes: old.scopes,
+        createdAt: new Date(now),
+        expiresAt,
+        notBefore: null,
+      });
+      await this.keys.linkReplacement(tx, old.id, inserted.id);
+      // Every instance reloads the old key (its new expiry and rotated mark) when this commits.
+      await this.invalidation.publish(tx, [old.keyHash]);
+      await this.audit.record(tx, {
+        type: 'api_key.rotated',
+        actor,
+        subject: { userId: principal.userId, keyId: old.id, keyName: old.name, keyHint: old.keyHint },
+        details: { new_key_id: inserted.id, grace_period_seconds: graceSeconds, old_key_expires_at: oldEndsAt.toISOString() },
+      });
+      return { inserted, old, oldEndsAt };
+    });
+    this.invalidation.evictLocally([result.old.keyHash]);
+    this.metrics.keysCreated.inc();
+    this.metrics.keysRevoked.labels('rotation').inc();
+    return { ...this.toResponse(result.inserted), key, replaced: { id: result.old.id, expires_at: result.oldEndsAt.toISOString() } };
+  }
+
   current(principal: Principal): CurrentCredentialResponse {
     // Plain literals, no spreads: this answers on the hot path of every client's "who am I".
     const scopes = principal.scopes as Scope[];
@@ -204,7 +268,16 @@ export class ApiKeysService {
       last_used_at: lastUsed ? lastUsed.toISOString() : null,
       expires_at: row.expiresAt ? row.expiresAt.toISOString() : null,
       not_before: row.notBefore ? row.notBefore.toISOString() : null,
+      status: this.statusOf(row),
     };
+  }
+
+  private statusOf(row: ApiKeyRecord, now = Date.now()): ApiKeyStatus {
+    const expires = row.expiresAt?.getTime();
+    if (row.rotatedAt) return 'rotated';
+    if (expires !== undefined && expires <= now) return 'expired';
+    if (expires !== undefined && expires - now <= this.config.operations.expiryWarningDays * DAY_MS) return 'expiring';
+    return 'active';
   }
 }
 

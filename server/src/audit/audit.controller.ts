@@ -22,6 +22,13 @@ export class AuditEventDetails {
   })
   reason?: string;
   @ApiPropertyOptional({ enum: ['embedded', 'litellm'], description: 'llm_key.*: where the key was issued' }) source?: string;
+  @ApiPropertyOptional({ type: 'integer', description: 'api_key.rotated: the new key' }) new_key_id?: number;
+  @ApiPropertyOptional({ type: 'integer', description: 'api_key.rotated: how long the old key keeps working' })
+  grace_period_seconds?: number;
+  @ApiPropertyOptional({ type: 'string', format: 'date-time', description: 'api_key.rotated: when the old key stops working' })
+  old_key_expires_at?: string;
+  @ApiPropertyOptional({ type: 'string', example: '198.51.100.0', description: 'api_key.used_from_new_address: the address or IPv6 /64' })
+  network?: string;
   @ApiPropertyOptional({ type: 'integer', description: 'auth.failures: refusals from the address in the minute' }) count?: number;
   @ApiPropertyOptional({
     type: 'object',

@@ -77,6 +77,7 @@ export class CompositeAuthGuard implements CanActivate {
    * where a second app in the same process (tests, the bench) would replace them.
    */
   private readonly passport = new Passport();
+  private readonly expiryWarningMs: number;
 
   constructor(
     private readonly reflector: Reflector,
@@ -94,6 +95,7 @@ export class CompositeAuthGuard implements CanActivate {
     cookie: KeycloakCookieStrategy,
     mcp: McpHeaderStrategy,
   ) {
+    this.expiryWarningMs = config.operations.expiryWarningDays * 86_400_000;
     this.passport.use(API_KEY_STRATEGY, apiKey);
     this.passport.use(JWT_STRATEGY, jwt);
     this.passport.use(COOKIE_STRATEGY, cookie);
@@ -118,7 +120,7 @@ export class CompositeAuthGuard implements CanActivate {
       const known = this.fromCache(credential);
       if (known) {
         this.metrics.authenticated(METHOD[credential.kind] as AuthMethod);
-        if (known.apiKey) this.lastUsed.seenFrom(known.apiKey.id, request.ip);
+        if (known.apiKey) this.keyUsed(known.apiKey, request, context.switchToHttp().getResponse<FastifyReply>());
         return this.admit(known, targets, request);
       }
     }
@@ -137,6 +139,24 @@ export class CompositeAuthGuard implements CanActivate {
       }
       default:
         return undefined;
+    }
+  }
+
+  /**
+   * Where a key was used from (for the "new address" audit event), and its lifecycle in the
+   * answer: a replaced key in its grace period says so (`Deprecation`, RFC 9745; `Sunset`,
+   * RFC 8594; a `Link` to the rotation docs), and a key expiring within the warning window
+   * carries `Sunset`, so clients and gateways can warn before it breaks.
+   */
+  private keyUsed(key: NonNullable<Principal['apiKey']>, request: Request, reply: FastifyReply): void {
+    this.lastUsed.seenFrom(key.id, request.ip);
+    if (key.expiresAt === null) return;
+    if (key.rotatedAt) {
+      reply.header('deprecation', `@${Math.floor(key.rotatedAt / 1000)}`);
+      reply.header('sunset', new Date(key.expiresAt).toUTCString());
+      reply.header('link', '</api/docs#/API%20keys/rotateApiKey>; rel="deprecation"; type="text/html"');
+    } else if (key.expiresAt - Date.now() <= this.expiryWarningMs) {
+      reply.header('sunset', new Date(key.expiresAt).toUTCString());
     }
   }
 
@@ -179,7 +199,7 @@ export class CompositeAuthGuard implements CanActivate {
     }
 
     this.metrics.authenticated(METHOD[credential.kind] as AuthMethod);
-    if (principal.apiKey) this.lastUsed.seenFrom(principal.apiKey.id, request.ip);
+    if (principal.apiKey) this.keyUsed(principal.apiKey, request, reply);
     if (credential.kind === 'cookie') {
       // Cookies ride along on cross-site requests; changes need this session's XSRF token.
       // A renewal keeps the session's id, so the state read here still names this session. The

@@ -18,6 +18,8 @@ export const PROBLEM_CODES = [
   'malformed_key',
   'unknown_key',
   'expired_key',
+  'rotated_key',
+  'already_rotated',
   'revoked_key',
   'key_not_yet_valid',
   'malformed_token',

@@ -6,6 +6,7 @@ export type RejectionReason =
   | 'malformed_key'
   | 'unknown_key'
   | 'expired_key'
+  | 'rotated_key'
   | 'revoked_key'
   | 'key_not_yet_valid'
   | 'malformed_token'
@@ -49,6 +50,11 @@ export function describeRejection(rejection: CredentialRejected): { code: Proble
       return { code: 'unknown_key', detail: 'The API key is not known.' };
     case 'expired_key':
       return { code: 'expired_key', detail: 'The API key has expired.' };
+    case 'rotated_key':
+      return {
+        code: 'rotated_key',
+        detail: `This API key was replaced by rotation${rejection.hint ? ` on ${rejection.hint}` : ''} and its grace period is over; use the new key.`,
+      };
     case 'revoked_key':
       return { code: 'revoked_key', detail: 'The API key has been deleted.' };
     case 'key_not_yet_valid':

@@ -6,6 +6,7 @@ const REASONS: Record<Exclude<VerificationCode, 'VALID'>, RejectionReason> = {
   MALFORMED: 'malformed_key',
   NOT_FOUND: 'unknown_key',
   EXPIRED: 'expired_key',
+  ROTATED: 'rotated_key',
   REVOKED: 'revoked_key',
   NOT_YET_VALID: 'key_not_yet_valid',
 };
@@ -16,7 +17,7 @@ export function keyPrincipal(key: VerifiedKey, authType: Extract<AuthType, 'api_
     userId: key.userId,
     authType,
     scopes: key.scopes,
-    apiKey: { id: key.id, name: key.name, expiresAt: key.expiresAt, notBefore: key.notBefore },
+    apiKey: { id: key.id, name: key.name, expiresAt: key.expiresAt, notBefore: key.notBefore, rotatedAt: key.rotatedAt },
   };
 }
 
@@ -27,6 +28,9 @@ export async function authenticateKey(
   authType: Extract<AuthType, 'api_key' | 'mcp'>,
 ): Promise<Principal> {
   const result = await verifier.verify(candidate);
-  if (result.code !== 'VALID' || !result.key) throw new CredentialRejected(REASONS[result.code === 'VALID' ? 'NOT_FOUND' : result.code]);
+  if (result.code !== 'VALID' || !result.key) {
+    const rotatedAt = result.code === 'ROTATED' && result.key?.rotatedAt ? new Date(result.key.rotatedAt).toISOString() : undefined;
+    throw new CredentialRejected(REASONS[result.code === 'VALID' ? 'NOT_FOUND' : result.code], rotatedAt);
+  }
   return keyPrincipal(result.key, authType);
 }

@@ -8,7 +8,7 @@ import type { Scope } from './scopes';
 import { VerificationCache } from './verification-cache';
 import { Metrics } from '../metrics/metrics';
 
-export type VerificationCode = 'VALID' | 'NOT_FOUND' | 'EXPIRED' | 'REVOKED' | 'NOT_YET_VALID' | 'MALFORMED';
+export type VerificationCode = 'VALID' | 'NOT_FOUND' | 'EXPIRED' | 'ROTATED' | 'REVOKED' | 'NOT_YET_VALID' | 'MALFORMED';
 
 /** What the hot path needs of an API key row; times in epoch ms. */
 export interface VerifiedKey {
@@ -19,6 +19,8 @@ export interface VerifiedKey {
   expiresAt: number | null;
   notBefore: number | null;
   revokedAt: number | null;
+  /** When the key was replaced by rotation; it works until `expiresAt`, then is ROTATED. */
+  rotatedAt: number | null;
 }
 
 export interface VerifiedLlmKey {
@@ -112,7 +114,7 @@ export class KeyVerifier {
     if (!key) return { code: 'NOT_FOUND' };
     if (key.revokedAt !== null) return { code: 'REVOKED', key };
     if (key.notBefore !== null && now < key.notBefore) return { code: 'NOT_YET_VALID', key };
-    if (key.expiresAt !== null && now >= key.expiresAt) return { code: 'EXPIRED', key };
+    if (key.expiresAt !== null && now >= key.expiresAt) return { code: key.rotatedAt !== null ? 'ROTATED' : 'EXPIRED', key };
     this.lastUsed.touch(key.id, now);
     return { code: 'VALID', key };
   }
@@ -128,6 +130,7 @@ export class KeyVerifier {
       expiresAt: row.expiresAt ? row.expiresAt.getTime() : null,
       notBefore: row.notBefore ? row.notBefore.getTime() : null,
       revokedAt: row.revokedAt ? row.revokedAt.getTime() : null,
+      rotatedAt: row.rotatedAt ? row.rotatedAt.getTime() : null,
     };
   }
 }

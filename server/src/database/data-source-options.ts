@@ -6,6 +6,7 @@ import { CreateEndedSessions1764604800000 } from './migrations/1764604800000-Cre
 import { CreateAuthFailures1764691200000 } from './migrations/1764691200000-CreateAuthFailures';
 import { CreateAuditEventsAndUsage1764777600000 } from './migrations/1764777600000-CreateAuditEventsAndUsage';
 import { CreateApiKeyNetworks1764864000000 } from './migrations/1764864000000-CreateApiKeyNetworks';
+import { AddKeyRotation1764950400000 } from './migrations/1764950400000-AddKeyRotation';
 import { LlmKey } from './entities/llm-key.entity';
 
 export const ENTITIES = [ApiKey, LlmKey];
@@ -16,6 +17,7 @@ export const MIGRATIONS = [
   CreateAuthFailures1764691200000,
   CreateAuditEventsAndUsage1764777600000,
   CreateApiKeyNetworks1764864000000,
+  AddKeyRotation1764950400000,
 ];
 
 /** How the app reaches its database: decided once at start (`databaseConnection`). */

@@ -10,7 +10,7 @@ export class VerifyKeyRequest {
   key: string;
 }
 
-export const VERIFICATION_CODES = ['VALID', 'NOT_FOUND', 'EXPIRED', 'REVOKED', 'NOT_YET_VALID', 'MALFORMED'] as const;
+export const VERIFICATION_CODES = ['VALID', 'NOT_FOUND', 'EXPIRED', 'ROTATED', 'REVOKED', 'NOT_YET_VALID', 'MALFORMED'] as const;
 export type VerifyCode = (typeof VERIFICATION_CODES)[number];
 
 export const KEY_KINDS = ['api_key', 'llm_key'] as const;

@@ -10,6 +10,8 @@ export function describeEvent(event: AuditEvent): string {
       return `${label}${key}${details.scopes?.length ? ` with ${details.scopes.join(', ')}` : ''}`;
     case 'api_key.expired':
       return `${label}${key}`;
+    case 'api_key.rotated':
+      return `${label}${key}${details.grace_period_seconds ? `; the old key works until ${new Date(details.old_key_expires_at ?? '').toLocaleString()}` : '; the old key stopped at once'}`;
     case 'auth.failures':
       return `${details.count ?? 0} failed authentication(s)`;
     case 'llm_key.refreshed':

@@ -60,6 +60,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/keys/{id}/rotate': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Replace a key: a new key (shown once) with the same name, scopes and lifetime; the old one works for the grace period
+     * @description During the grace period every response the old key authenticates carries `Deprecation`, `Sunset` and a `Link` to this operation; after it the old key gets 401 `rotated_key`.
+     */
+    post: operations['rotateApiKey'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/keys/{id}': {
     parameters: {
       query?: never;
@@ -261,6 +281,8 @@ export interface components {
       | 'malformed_key'
       | 'unknown_key'
       | 'expired_key'
+      | 'rotated_key'
+      | 'already_rotated'
       | 'revoked_key'
       | 'key_not_yet_valid'
       | 'malformed_token'
@@ -323,6 +345,11 @@ export interface components {
     };
     /** @enum {string} */
     Scope: 'keys:read' | 'keys:write' | 'llm:read' | 'llm:write' | 'mcp';
+    /**
+     * @description active; expiring (within EXPIRY_WARNING_DAYS); expired; rotated (replaced, works until expires_at)
+     * @enum {string}
+     */
+    ApiKeyStatus: 'active' | 'expiring' | 'expired' | 'rotated';
     ApiKeyResponse: {
       /** @example 7 */
       id: number;
@@ -357,6 +384,8 @@ export interface components {
        * @example null
        */
       not_before: string | null;
+      /** @description active; expiring (within EXPIRY_WARNING_DAYS); expired; rotated (replaced, works until expires_at) */
+      status: components['schemas']['ApiKeyStatus'];
     };
     CreateApiKeyRequest: {
       /**
@@ -413,6 +442,8 @@ export interface components {
        * @example null
        */
       not_before: string | null;
+      /** @description active; expiring (within EXPIRY_WARNING_DAYS); expired; rotated (replaced, works until expires_at) */
+      status: components['schemas']['ApiKeyStatus'];
       /**
        * @description The full key. Shown this once; it cannot be retrieved again.
        * @example sk-oh-3fJk…
@@ -467,6 +498,64 @@ export interface components {
       /** @description Every bucket of the period, oldest first, zeros included */
       buckets: components['schemas']['UsageBucket'][];
     };
+    RotateApiKeyRequest: {
+      /**
+       * @description How long the old key keeps working, in seconds (at most 7 days); 0: it stops at once.
+       * @default 0
+       */
+      grace_period_seconds: number;
+    };
+    ReplacedKey: {
+      id: number;
+      /**
+       * Format: date-time
+       * @description When the old key stops working
+       */
+      expires_at: string;
+    };
+    ApiKeyRotatedResponse: {
+      /** @example 7 */
+      id: number;
+      /** @example CI deploy script */
+      name: string;
+      /**
+       * @description Prefix and last four characters; never the key.
+       * @example sk-oh-…x9Qz
+       */
+      key_hint: string;
+      scopes: components['schemas']['Scope'][];
+      /**
+       * Format: date-time
+       * @example 2026-11-29T18:00:00.000Z
+       */
+      created_at: string;
+      /**
+       * Format: date-time
+       * @description Null until the key is first used.
+       * @example null
+       */
+      last_used_at: string | null;
+      /**
+       * Format: date-time
+       * @description Null: never expires.
+       * @example 2027-06-30T23:59:59.000Z
+       */
+      expires_at: string | null;
+      /**
+       * Format: date-time
+       * @description Null: valid from its creation.
+       * @example null
+       */
+      not_before: string | null;
+      /** @description active; expiring (within EXPIRY_WARNING_DAYS); expired; rotated (replaced, works until expires_at) */
+      status: components['schemas']['ApiKeyStatus'];
+      /**
+       * @description The full key. Shown this once; it cannot be retrieved again.
+       * @example sk-oh-3fJk…
+       */
+      key: string;
+      replaced: components['schemas']['ReplacedKey'];
+    };
     MessageResponse: {
       /** @example API key deleted successfully */
       message: string;
@@ -497,7 +586,7 @@ export interface components {
      * @description Why the key is or is not valid.
      * @enum {string}
      */
-    VerificationCode: 'VALID' | 'NOT_FOUND' | 'EXPIRED' | 'REVOKED' | 'NOT_YET_VALID' | 'MALFORMED';
+    VerificationCode: 'VALID' | 'NOT_FOUND' | 'EXPIRED' | 'ROTATED' | 'REVOKED' | 'NOT_YET_VALID' | 'MALFORMED';
     VerifyKeyResponse: {
       /** @description True only when the key may be used now (`code` is VALID). */
       valid: boolean;
@@ -559,6 +648,7 @@ export interface components {
     AuditEventType:
       | 'api_key.created'
       | 'api_key.revoked'
+      | 'api_key.rotated'
       | 'api_key.expired'
       | 'api_key.used_from_new_address'
       | 'llm_key.provisioned'
@@ -584,6 +674,20 @@ export interface components {
        * @enum {string}
        */
       source?: 'embedded' | 'litellm';
+      /** @description api_key.rotated: the new key */
+      new_key_id?: number;
+      /** @description api_key.rotated: how long the old key keeps working */
+      grace_period_seconds?: number;
+      /**
+       * Format: date-time
+       * @description api_key.rotated: when the old key stops working
+       */
+      old_key_expires_at?: string;
+      /**
+       * @description api_key.used_from_new_address: the address or IPv6 /64
+       * @example 198.51.100.0
+       */
+      network?: string;
       /** @description auth.failures: refusals from the address in the minute */
       count?: number;
       /**
@@ -681,7 +785,7 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description No credential, or an invalid one (`code` and `WWW-Authenticate` say why). Codes: `missing_credential`, `malformed_authorization`, `malformed_key`, `unknown_key`, `expired_key`, `revoked_key`, `key_not_yet_valid`, `malformed_token`, `invalid_token`, `invalid_issuer`, `expired_token`, `token_not_yet_valid`, `invalid_audience`, `wrong_token_type`, `session_ended`. */
+      /** @description No credential, or an invalid one (`code` and `WWW-Authenticate` say why). Codes: `missing_credential`, `malformed_authorization`, `malformed_key`, `unknown_key`, `expired_key`, `rotated_key`, `revoked_key`, `key_not_yet_valid`, `malformed_token`, `invalid_token`, `invalid_issuer`, `expired_token`, `token_not_yet_valid`, `invalid_audience`, `wrong_token_type`, `session_ended`. */
       401: {
         headers: {
           /** @description RFC 6750: `Bearer realm="api"`, with `error` and `error_description` when a credential was refused. */
@@ -764,7 +868,7 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description No credential, or an invalid one (`code` and `WWW-Authenticate` say why). Codes: `missing_credential`, `malformed_authorization`, `malformed_key`, `unknown_key`, `expired_key`, `revoked_key`, `key_not_yet_valid`, `malformed_token`, `invalid_token`, `invalid_issuer`, `expired_token`, `token_not_yet_valid`, `invalid_audience`, `wrong_token_type`, `session_ended`. */
+      /** @description No credential, or an invalid one (`code` and `WWW-Authenticate` say why). Codes: `missing_credential`, `malformed_authorization`, `malformed_key`, `unknown_key`, `expired_key`, `rotated_key`, `revoked_key`, `key_not_yet_valid`, `malformed_token`, `invalid_token`, `invalid_issuer`, `expired_token`, `token_not_yet_valid`, `invalid_audience`, `wrong_token_type`, `session_ended`. */
       401: {
         headers: {
           /** @description RFC 6750: `Bearer realm="api"`, with `error` and `error_description` when a credential was refused. */
@@ -865,7 +969,7 @@ export interface operations {
           'application/json': components['schemas']['CurrentCredentialResponse'];
         };
       };
-      /** @description No credential, or an invalid one (`code` and `WWW-Authenticate` say why). Codes: `missing_credential`, `malformed_authorization`, `malformed_key`, `unknown_key`, `expired_key`, `revoked_key`, `key_not_yet_valid`, `malformed_token`, `invalid_token`, `invalid_issuer`, `expired_token`, `token_not_yet_valid`, `invalid_audience`, `wrong_token_type`, `session_ended`. */
+      /** @description No credential, or an invalid one (`code` and `WWW-Authenticate` say why). Codes: `missing_credential`, `malformed_authorization`, `malformed_key`, `unknown_key`, `expired_key`, `rotated_key`, `revoked_key`, `key_not_yet_valid`, `malformed_token`, `invalid_token`, `invalid_issuer`, `expired_token`, `token_not_yet_valid`, `invalid_audience`, `wrong_token_type`, `session_ended`. */
       401: {
         headers: {
           /** @description RFC 6750: `Bearer realm="api"`, with `error` and `error_description` when a credential was refused. */
@@ -940,7 +1044,7 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description No credential, or an invalid one (`code` and `WWW-Authenticate` say why). Codes: `missing_credential`, `malformed_authorization`, `malformed_key`, `unknown_key`, `expired_key`, `revoked_key`, `key_not_yet_valid`, `malformed_token`, `invalid_token`, `invalid_issuer`, `expired_token`, `token_not_yet_valid`, `invalid_audience`, `wrong_token_type`, `session_ended`. */
+      /** @description No credential, or an invalid one (`code` and `WWW-Authenticate` say why). Codes: `missing_credential`, `malformed_authorization`, `malformed_key`, `unknown_key`, `expired_key`, `rotated_key`, `revoked_key`, `key_not_yet_valid`, `malformed_token`, `invalid_token`, `invalid_issuer`, `expired_token`, `token_not_yet_valid`, `invalid_audience`, `wrong_token_type`, `session_ended`. */
       401: {
         headers: {
           /** @description RFC 6750: `Bearer realm="api"`, with `error` and `error_description` when a credential was refused. */
@@ -1002,6 +1106,136 @@ export interface operations {
       };
     };
   };
+  rotateApiKey: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The key's `id` */
+        id: number;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['RotateApiKeyRequest'];
+      };
+    };
+    responses: {
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ApiKeyRotatedResponse'];
+        };
+      };
+      /**
+       * @description The id is not a positive 32-bit integer. Codes: `invalid_id`.
+       *
+       *     The body is not JSON, or is nested too deeply. Codes: `bad_request`.
+       */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No credential, or an invalid one (`code` and `WWW-Authenticate` say why). Codes: `missing_credential`, `malformed_authorization`, `malformed_key`, `unknown_key`, `expired_key`, `rotated_key`, `revoked_key`, `key_not_yet_valid`, `malformed_token`, `invalid_token`, `invalid_issuer`, `expired_token`, `token_not_yet_valid`, `invalid_audience`, `wrong_token_type`, `session_ended`. */
+      401: {
+        headers: {
+          /** @description RFC 6750: `Bearer realm="api"`, with `error` and `error_description` when a credential was refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /**
+       * @description The calling key lacks a scope the rotated key holds. Codes: `insufficient_scope`.
+       *
+       *     The credential lacks a scope this route needs (keys:write; through X-Session-API-Key also mcp) or, for a change with the session cookie, the X-XSRF-TOKEN header. Codes: `insufficient_scope`, `csrf_token_invalid`.
+       */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No such active key of yours. Codes: `api_key_not_found`. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The key was already replaced. Codes: `already_rotated`. */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The body is too large. Codes: `bad_request`. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The body is not `application/json`. Codes: `bad_request`. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `grace_period_seconds` is not an integer from 0 to 604800. Codes: `validation_failed`. */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Too many failed authentications, or too many credentials being verified at once, from this address. Codes: `too_many_failed_authentications`, `rate_limited`. */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The database is unavailable. Codes: `database_unavailable`. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
   deleteApiKey: {
     parameters: {
       query?: never;
@@ -1031,7 +1265,7 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description No credential, or an invalid one (`code` and `WWW-Authenticate` say why). Codes: `missing_credential`, `malformed_authorization`, `malformed_key`, `unknown_key`, `expired_key`, `revoked_key`, `key_not_yet_valid`, `malformed_token`, `invalid_token`, `invalid_issuer`, `expired_token`, `token_not_yet_valid`, `invalid_audience`, `wrong_token_type`, `session_ended`. */
+      /** @description No credential, or an invalid one (`code` and `WWW-Authenticate` say why). Codes: `missing_credential`, `malformed_authorization`, `malformed_key`, `unknown_key`, `expired_key`, `rotated_key`, `revoked_key`, `key_not_yet_valid`, `malformed_token`, `invalid_token`, `invalid_issuer`, `expired_token`, `token_not_yet_valid`, `invalid_audience`, `wrong_token_type`, `session_ended`. */
       401: {
         headers: {
           /** @description RFC 6750: `Bearer realm="api"`, with `error` and `error_description` when a credential was refused. */
@@ -1135,7 +1369,7 @@ export interface operations {
           'application/json': components['schemas']['LogoutResponse'];
         };
       };
-      /** @description No credential, or an invalid one (`code` and `WWW-Authenticate` say why). Codes: `missing_credential`, `malformed_authorization`, `malformed_key`, `unknown_key`, `expired_key`, `revoked_key`, `key_not_yet_valid`, `malformed_token`, `invalid_token`, `invalid_issuer`, `expired_token`, `token_not_yet_valid`, `invalid_audience`, `wrong_token_type`, `session_ended`. */
+      /** @description No credential, or an invalid one (`code` and `WWW-Authenticate` say why). Codes: `missing_credential`, `malformed_authorization`, `malformed_key`, `unknown_key`, `expired_key`, `rotated_key`, `revoked_key`, `key_not_yet_valid`, `malformed_token`, `invalid_token`, `invalid_issuer`, `expired_token`, `token_not_yet_valid`, `invalid_audience`, `wrong_token_type`, `session_ended`. */
       401: {
         headers: {
           /** @description RFC 6750: `Bearer realm="api"`, with `error` and `error_description` when a credential was refused. */
@@ -1196,7 +1430,7 @@ export interface operations {
           'application/json': components['schemas']['LlmApiKeyResponse'];
         };
       };
-      /** @description No credential, or an invalid one (`code` and `WWW-Authenticate` say why). Codes: `missing_credential`, `malformed_authorization`, `malformed_key`, `unknown_key`, `expired_key`, `revoked_key`, `key_not_yet_valid`, `malformed_token`, `invalid_token`, `invalid_issuer`, `expired_token`, `token_not_yet_valid`, `invalid_audience`, `wrong_token_type`, `session_ended`. */
+      /** @description No credential, or an invalid one (`code` and `WWW-Authenticate` say why). Codes: `missing_credential`, `malformed_authorization`, `malformed_key`, `unknown_key`, `expired_key`, `rotated_key`, `revoked_key`, `key_not_yet_valid`, `malformed_token`, `invalid_token`, `invalid_issuer`, `expired_token`, `token_not_yet_valid`, `invalid_audience`, `wrong_token_type`, `session_ended`. */
       401: {
         headers: {
           /** @description RFC 6750: `Bearer realm="api"`, with `error` and `error_description` when a credential was refused. */
@@ -1270,7 +1504,7 @@ export interface operations {
           'application/json': components['schemas']['LlmApiKeyResponse'];
         };
       };
-      /** @description No credential, or an invalid one (`code` and `WWW-Authenticate` say why). Codes: `missing_credential`, `malformed_authorization`, `malformed_key`, `unknown_key`, `expired_key`, `revoked_key`, `key_not_yet_valid`, `malformed_token`, `invalid_token`, `invalid_issuer`, `expired_token`, `token_not_yet_valid`, `invalid_audience`, `wrong_token_type`, `session_ended`. */
+      /** @description No credential, or an invalid one (`code` and `WWW-Authenticate` say why). Codes: `missing_credential`, `malformed_authorization`, `malformed_key`, `unknown_key`, `expired_key`, `rotated_key`, `revoked_key`, `key_not_yet_valid`, `malformed_token`, `invalid_token`, `invalid_issuer`, `expired_token`, `token_not_yet_valid`, `invalid_audience`, `wrong_token_type`, `session_ended`. */
       401: {
         headers: {
           /** @description RFC 6750: `Bearer realm="api"`, with `error` and `error_description` when a credential was refused. */
@@ -1505,6 +1739,7 @@ export interface operations {
         type?:
           | 'api_key.created'
           | 'api_key.revoked'
+          | 'api_key.rotated'
           | 'api_key.expired'
           | 'api_key.used_from_new_address'
           | 'llm_key.provisioned'
@@ -1528,7 +1763,7 @@ export interface operations {
           'application/json': components['schemas']['AuditEventPage'];
         };
       };
-      /** @description No credential, or an invalid one (`code` and `WWW-Authenticate` say why). Codes: `missing_credential`, `malformed_authorization`, `malformed_key`, `unknown_key`, `expired_key`, `revoked_key`, `key_not_yet_valid`, `malformed_token`, `invalid_token`, `invalid_issuer`, `expired_token`, `token_not_yet_valid`, `invalid_audience`, `wrong_token_type`, `session_ended`. */
+      /** @description No credential, or an invalid one (`code` and `WWW-Authenticate` say why). Codes: `missing_credential`, `malformed_authorization`, `malformed_key`, `unknown_key`, `expired_key`, `rotated_key`, `revoked_key`, `key_not_yet_valid`, `malformed_token`, `invalid_token`, `invalid_issuer`, `expired_token`, `token_not_yet_valid`, `invalid_audience`, `wrong_token_type`, `session_ended`. */
       401: {
         headers: {
           /** @description RFC 6750: `Bearer realm="api"`, with `error` and `error_description` when a credential was refused. */

@@ -5,16 +5,22 @@ import {
   IsArray,
   IsDefined,
   IsIn,
+  IsInt,
   IsISO8601,
   IsNotEmpty,
   IsOptional,
   IsString,
+  Max,
   MaxLength,
+  Min,
   ValidateBy,
   ValidateIf,
 } from 'class-validator';
 import { AUTH_TYPES, type AuthType } from '../../credentials/principal';
 import { ALL_SCOPES, Scope, SCOPE_SCHEMA } from '../../credentials/scopes';
+
+export const KEY_STATUSES = ['active', 'expiring', 'expired', 'rotated'] as const;
+export type ApiKeyStatus = (typeof KEY_STATUSES)[number];
 
 /**
  * Names are compared as people see them: NFC-normalised and trimmed, so "é" typed two ways is
@@ -123,11 +129,41 @@ export class ApiKeyResponse {
   expires_at: string | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true, example: null, description: 'Null: valid from its creation.' })
   not_before: string | null;
+  @ApiProperty({
+    enum: KEY_STATUSES,
+    enumName: 'ApiKeyStatus',
+    description: 'active; expiring (within EXPIRY_WARNING_DAYS); expired; rotated (replaced, works until expires_at)',
+  })
+  status: ApiKeyStatus;
 }
 
 export class ApiKeyCreatedResponse extends ApiKeyResponse {
   @ApiProperty({ example: 'sk-oh-3fJk…', description: 'The full key. Shown this once; it cannot be retrieved again.' })
   key: string;
+}
+
+export class RotateApiKeyRequest {
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 0,
+    maximum: 604800,
+    default: 0,
+    description: 'How long the old key keeps working, in seconds (at most 7 days); 0: it stops at once.',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(604800)
+  grace_period_seconds?: number;
+}
+
+export class ReplacedKey {
+  @ApiProperty({ type: 'integer' }) id: number;
+  @ApiProperty({ type: String, format: 'date-time', description: 'When the old key stops working' }) expires_at: string;
+}
+
+export class ApiKeyRotatedResponse extends ApiKeyCreatedResponse {
+  @ApiProperty({ type: ReplacedKey }) replaced: ReplacedKey;
 }
 
 export class MessageResponse {

@@ -26,6 +26,7 @@ export const CREDENTIAL_PROBLEM_CODES: readonly ProblemCode[] = [
   'malformed_key',
   'unknown_key',
   'expired_key',
+  'rotated_key',
   'revoked_key',
   'key_not_yet_valid',
   'malformed_token',

@@ -24,6 +24,8 @@ export interface ApiKeyRecord {
   lastUsedAt: Date | null;
   expiresAt: Date | null;
   notBefore: Date | null;
+  /** Set once the key was replaced by rotation; it works until `expiresAt`. */
+  rotatedAt?: Date | null;
   /** On paged reads: the creation time to the microsecond, for the next page's cursor. */
   position?: string;
 }
@@ -37,6 +39,7 @@ export interface ApiKeyCredentialRow {
   expiresAt: Date | null;
   notBefore: Date | null;
   revokedAt: Date | null;
+  rotatedAt: Date | null;
 }
 
 export type NewApiKey = Omit<ApiKeyRecord, 'id' | 'lastUsedAt'> & { keyHash: Buffer };
@@ -52,9 +55,10 @@ interface ApiKeyRow {
   expires_at: Date | null;
   not_before: Date | null;
   revoked_at: Date | null;
+  rotated_at: Date | null;
 }
 
-const RECORD_COLUMNS = 'id, user_id, name, key_hint, scopes, created_at, last_used_at, expires_at, not_before';
+const RECORD_COLUMNS = 'id, user_id, name, key_hint, scopes, created_at, last_used_at, expires_at, not_before, rotated_at';
 
 function toRecord(row: ApiKeyRow): ApiKeyRecord {
   return {
@@ -67,6 +71,7 @@ function toRecord(row: ApiKeyRow): ApiKeyRecord {
     lastUsedAt: row.last_used_at,
     expiresAt: row.expires_at,
     notBefore: row.not_before,
+    rotatedAt: row.rotated_at,
   };
 }
 
@@ -118,7 +123,7 @@ export class ApiKeysRepository {
   /** Whether a key that can still authenticate holds this name. */
   async usableNameExists(tx: EntityManager, userId: string, name: string): Promise<boolean> {
     const rows: unknown[] = await tx.query(
-      'SELECT 1 FROM api_keys WHERE user_id = $1 AND name = $2 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())',
+      'SELECT 1 FROM api_keys WHERE user_id = $1 AND name = $2 AND revoked_at IS NULL AND rotated_at IS NULL AND (expires_at IS NULL OR expires_at > now())',
       [userId, name],
     );
     return rows.length > 0;
@@ -131,7 +136,7 @@ export class ApiKeysRepository {
   async retireExpiredNamed(tx: EntityManager, userId: string, name: string): Promise<RetiredKey | undefined> {
     const [rows]: [Array<{ id: number; key_hint: string; key_hash: Buffer }>, number] = await tx.query(
       `UPDATE api_keys SET revoked_at = now()
-        WHERE user_id = $1 AND name = $2 AND revoked_at IS NULL AND expires_at <= now() RETURNING id, key_hint, key_hash`,
+        WHERE user_id = $1 AND name = $2 AND revoked_at IS NULL AND rotated_at IS NULL AND expires_at <= now() RETURNING id, key_hint, key_hash`,
       [userId, name],
     );
     return rows[0] && { id: rows[0].id, name, keyHint: rows[0].key_hint, keyHash: rows[0].key_hash };
@@ -150,6 +155,24 @@ export class ApiKeysRepository {
       [id, userId],
     );
     return rows[0] && { id, name: rows[0].name, keyHint: rows[0].key_hint, keyHash: rows[0].key_hash };
+  }
+
+  /** One of the user's keys, locked until the transaction ends (for rotation). */
+  async findForRotation(tx: EntityManager, userId: string, id: number): Promise<(ApiKeyRecord & { keyHash: Buffer }) | undefined> {
+    const rows: Array<ApiKeyRow & { key_hash: Buffer }> = await tx.query(
+      `SELECT ${RECORD_COLUMNS}, key_hash FROM api_keys WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL FOR UPDATE`,
+      [id, userId],
+    );
+    return rows[0] && { ...toRecord(rows[0]), keyHash: rows[0].key_hash };
+  }
+
+  /** Marks a key replaced: it gives up its name and stops working at `expiresAt`. */
+  async markRotated(tx: EntityManager, id: number, expiresAt: Date): Promise<void> {
+    await tx.query('UPDATE api_keys SET rotated_at = now(), expires_at = $2 WHERE id = $1', [id, expiresAt]);
+  }
+
+  async linkReplacement(tx: EntityManager, id: number, replacedBy: number): Promise<void> {
+    await tx.query('UPDATE api_keys SET replaced_by = $2 WHERE id = $1', [id, replacedBy]);
   }
 
   /** Whether the user owns key `id`, deleted or not (usage stays readable after a delete). */
@@ -176,8 +199,8 @@ export class ApiKeysRepository {
    */
   async findByHash(keyHash: Buffer): Promise<ApiKeyCredentialRow | undefined> {
     const { rows } = await this.pool().query<ApiKeyRow>({
-      name: 'api_keys_by_hash',
-      text: 'SELECT id, user_id, name, scopes, expires_at, not_before, revoked_at FROM api_keys WHERE key_hash = $1',
+      name: 'api_keys_by_hash_v2',
+      text: 'SELECT id, user_id, name, scopes, expires_at, not_before, revoked_at, rotated_at FROM api_keys WHERE key_hash = $1',
       values: [keyHash],
     });
     const row = rows[0];
@@ -190,6 +213,7 @@ export class ApiKeysRepository {
       expiresAt: row.expires_at,
       notBefore: row.not_before,
       revokedAt: row.revoked_at,
+      rotatedAt: row.rotated_at,
     };
   }
 

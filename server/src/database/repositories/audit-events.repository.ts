@@ -4,6 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 export const AUDIT_EVENT_TYPES = [
   'api_key.created',
   'api_key.revoked',
+  'api_key.rotated',
   'api_key.expired',
   'api_key.used_from_new_address',
   'llm_key.provisioned',

@@ -21,6 +21,7 @@ const aKey = (id: number, name: string): ApiKey => ({
   last_used_at: null,
   expires_at: null,
   not_before: null,
+  status: 'active',
 });
 
 describe('ApiKeysPage', () => {

@@ -23,6 +23,7 @@ import { ApiKey, ApiKeysApi, CreatedApiKey, problemOf } from './api-keys.api';
 import { ApiKeysTable } from './api-keys-table';
 import { CreateApiKeyDialog } from './create-api-key-dialog';
 import { LlmKeyCard } from './llm-key-card';
+import { RotateApiKeyDialog, RotateApiKeyDialogData } from './rotate-api-key-dialog';
 
 type LoadState = { kind: 'loading' } | { kind: 'ready' } | { kind: 'error'; message: string };
 
@@ -94,6 +95,40 @@ export class ApiKeysPage {
    */
   private focusCreateButton(): void {
     afterNextRender(() => (this.createButtons()[0]?.nativeElement as HTMLElement | undefined)?.focus(), { injector: this.injector });
+  }
+
+  /** Rotate: choose a grace period, get the new key once, see the old row as replaced. */
+  protected rotate(key: ApiKey): void {
+    this.dialog
+      .open<RotateApiKeyDialog, RotateApiKeyDialogData, number>(RotateApiKeyDialog, {
+        data: { name: key.name },
+        width: '520px',
+        maxWidth: '95vw',
+      })
+      .afterClosed()
+      .pipe(
+        filter((grace): grace is number => typeof grace === 'number'),
+        switchMap((grace) => this.api.rotate(key.id, grace)),
+        switchMap((rotated) => {
+          this.load();
+          return this.dialog
+            .open<ApiKeyCreatedDialog, ApiKeyCreatedDialogData>(ApiKeyCreatedDialog, {
+              data: { name: rotated.name, key: rotated.key },
+              disableClose: true,
+              width: '560px',
+              maxWidth: '95vw',
+            })
+            .afterClosed();
+        }),
+        takeUntilDestroyed(this.destroyRef),
+      )
+      .subscribe({
+        next: () => this.focusCreateButton(),
+        error: (error: unknown) => {
+          const problem = problemOf(error);
+          this.snackBar.open(`Could not rotate "${key.name}": ${problem.detail ?? problem.title}`, 'Dismiss', { duration: 8000 });
+        },
+      });
   }
 
   /** The key's side sheet: usage chart and recent events. */

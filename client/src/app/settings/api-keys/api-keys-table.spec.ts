@@ -16,6 +16,7 @@ const key = (over: Partial<ApiKey>): ApiKey => ({
   last_used_at: null,
   expires_at: null,
   not_before: null,
+  status: 'active',
   ...over,
 });
 

@@ -35,6 +35,7 @@ export class ApiKeysTable {
   readonly keys = input.required<ApiKey[]>();
   readonly deleteKey = output<ApiKey>();
   readonly showKey = output<ApiKey>();
+  readonly rotateKey = output<ApiKey>();
 
   protected readonly columns = computed(() => (this.narrow() ? NARROW_COLUMNS : ALL_COLUMNS));
   protected readonly rows = computed(() => {

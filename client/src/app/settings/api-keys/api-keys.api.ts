@@ -16,6 +16,7 @@ export type CreatedApiKey = Schemas['ApiKeyCreatedResponse'];
 export type CreateApiKeyRequest = Schemas['CreateApiKeyRequest'];
 export type LlmKey = Schemas['LlmApiKeyResponse'];
 export type DeletedApiKey = Schemas['MessageResponse'];
+export type RotatedApiKey = Schemas['ApiKeyRotatedResponse'];
 /** An RFC 9457 problem as the API sends it (`application/problem+json`). */
 export type Problem = Schemas['Problem'];
 
@@ -65,6 +66,10 @@ export class ApiKeysApi {
 
   create(request: CreateApiKeyRequest): Observable<CreatedApiKey> {
     return this.http.post<CreatedApiKey>('/api/keys', request);
+  }
+
+  rotate(id: number, gracePeriodSeconds: number): Observable<RotatedApiKey> {
+    return this.http.post<RotatedApiKey>(`/api/keys/${id}/rotate`, { grace_period_seconds: gracePeriodSeconds });
   }
 
   remove(id: number): Observable<DeletedApiKey> {

@@ -33,4 +33,12 @@ describe('time formatting', () => {
     expect(text).toContain('21:00:00');
     expect(text).toMatch(/GMT\+9|JST/);
   });
+
+  it('says when a replaced key stops working', () => {
+    expect(keyStatus({ expires_at: new Date(NOW + 5 * 3_600_000).toISOString(), not_before: null, status: 'rotated' }, NOW)).toEqual({
+      kind: 'rotated',
+      label: 'Replaced · stops working in 5 hours',
+    });
+    expect(keyStatus({ expires_at: inDays(-1), not_before: null, status: 'rotated' }, NOW).label).toBe('Replaced · stopped working');
+  });
 });

@@ -2,12 +2,26 @@ import { daysUntil } from '../../shared/time/format-time';
 import type { ApiKey } from './api-keys.api';
 
 export interface KeyStatus {
-  kind: 'active' | 'expiring' | 'expired' | 'pending';
+  kind: 'active' | 'expiring' | 'expired' | 'pending' | 'rotated';
   label: string;
 }
 
 /** What the table says about a key's validity, at `now`. */
-export function keyStatus(key: Pick<ApiKey, 'expires_at' | 'not_before'>, now: number): KeyStatus {
+export function keyStatus(key: Pick<ApiKey, 'expires_at' | 'not_before'> & Partial<Pick<ApiKey, 'status'>>, now: number): KeyStatus {
+  if (key.status === 'rotated' && key.expires_at) {
+    const left = new Date(key.expires_at).getTime() - now;
+    if (left <= 0) return { kind: 'expired', label: 'Replaced · stopped working' };
+    const hours = Math.ceil(left / 3_600_000);
+    return {
+      kind: 'rotated',
+      label:
+        hours <= 1
+          ? 'Replaced · stops working within the hour'
+          : hours < 48
+            ? `Replaced · stops working in ${hours} hours`
+            : `Replaced · stops working in ${Math.ceil(hours / 24)} days`,
+    };
+  }
   if (key.not_before && new Date(key.not_before).getTime() > now) return { kind: 'pending', label: 'Not valid yet' };
   if (!key.expires_at) return { kind: 'active', label: 'Active · no expiry' };
   const days = daysUntil(key.expires_at, now);
