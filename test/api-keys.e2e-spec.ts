@@ -36,7 +36,17 @@ describe('API keys (e2e)', () => {
     const names = list.body.map((k: { name: string }) => k.name);
     expect(names.indexOf('second')).toBeLessThan(names.indexOf('first'));
     for (const k of list.body) {
-      expect(Object.keys(k).sort()).toEqual(['created_at', 'expires_at', 'id', 'key_hint', 'last_used_at', 'name', 'not_before', 'scopes', 'status']);
+      expect(Object.keys(k).sort()).toEqual([
+        'created_at',
+        'expires_at',
+        'id',
+        'key_hint',
+        'last_used_at',
+        'name',
+        'not_before',
+        'scopes',
+        'status',
+      ]);
     }
     expect(list.text).not.toContain(first.key);
     expect(list.text).not.toContain(created.body.key);
