@@ -263,6 +263,9 @@ describe('The OpenAPI document is the contract (e2e)', () => {
     expect(seen.usage.requests).toBeGreaterThanOrEqual(1);
     expect(seen.audit).toEqual({ types: ['api_key.revoked', 'api_key.created'], next: null });
     expect(seen.badAuditType).toEqual({ status: 422, code: 'validation_failed' });
+    expect(seen.rotated).toEqual({ status: 201, replaced: true, keyStatus: 'active' });
+    expect(seen.rotatedAgain).toEqual({ status: 409, code: 'already_rotated' });
+    expect(seen.leaked).toEqual(['true_positive']);
 
     // Every answer the driver got is one the document declares, in the declared media type and
     // shape: status, content type and body schema.
@@ -283,6 +286,6 @@ describe('The OpenAPI document is the contract (e2e)', () => {
       wrong.push(...violations(served, media.schema, exchange.body).map((v) => `${at}: ${v}`));
     }
     expect(wrong).toEqual([]);
-    expect(seen.exchanges).toHaveLength(20);
+    expect(seen.exchanges).toHaveLength(24);
   });
 });

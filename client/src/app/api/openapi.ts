@@ -259,6 +259,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/secret-scanning/leaked-keys': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Report leaked keys (GitHub secret scanning partner format): a real, active key is revoked at once on every instance
+     * @description Public and rate limited (30 requests per address and minute, at most 100 tokens each). Every report gets a label; the token itself is never returned, only its SHA-256.
+     */
+    post: operations['reportLeakedKeys'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -499,11 +519,8 @@ export interface components {
       buckets: components['schemas']['UsageBucket'][];
     };
     RotateApiKeyRequest: {
-      /**
-       * @description How long the old key keeps working, in seconds (at most 7 days); 0: it stops at once.
-       * @default 0
-       */
-      grace_period_seconds: number;
+      /** @description How long the old key keeps working, in seconds (at most 7 days). Absent or 0: it stops at once. */
+      grace_period_seconds?: number;
     };
     ReplacedKey: {
       id: number;
@@ -649,6 +666,7 @@ export interface components {
       | 'api_key.created'
       | 'api_key.revoked'
       | 'api_key.rotated'
+      | 'api_key.leaked'
       | 'api_key.expired'
       | 'api_key.used_from_new_address'
       | 'llm_key.provisioned'
@@ -742,6 +760,30 @@ export interface components {
       items: components['schemas']['AuditEventResponse'][];
       /** @description Pass as `after` for the next (older) page; null on the last */
       next_cursor?: string | null;
+    };
+    LeakedTokenReport: {
+      /**
+       * @description The text found
+       * @example sk-oh-…
+       */
+      token: string;
+      /** @example api_key_service_api_key */
+      type?: string;
+      /** @example https://github.com/octo/repo/blob/abc/config.py#L3 */
+      url?: string;
+      /** @example content */
+      source?: string;
+    };
+    LeakedTokenLabel: {
+      /**
+       * @description SHA-256 of the reported token, hex: the token itself is never sent back
+       * @example b9b7…
+       */
+      token_hash: string;
+      /** @example api_key_service_api_key */
+      token_type: string;
+      /** @enum {string} */
+      label: 'true_positive' | 'false_positive';
     };
   };
   responses: never;
@@ -1740,6 +1782,7 @@ export interface operations {
           | 'api_key.created'
           | 'api_key.revoked'
           | 'api_key.rotated'
+          | 'api_key.leaked'
           | 'api_key.expired'
           | 'api_key.used_from_new_address'
           | 'llm_key.provisioned'
@@ -1805,6 +1848,76 @@ export interface operations {
       };
       /** @description The database is unavailable. Codes: `database_unavailable`. */
       503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  reportLeakedKeys: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['LeakedTokenReport'][];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['LeakedTokenLabel'][];
+        };
+      };
+      /** @description The body is not JSON, or is nested too deeply. Codes: `bad_request`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The body is too large. Codes: `bad_request`. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The body is not `application/json`. Codes: `bad_request`. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Not an array of at most 100 reports with a token each. Codes: `validation_failed`. */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Too many reports from this address. Codes: `rate_limited`. */
+      429: {
         headers: {
           /** @description Seconds to wait before trying again. */
           'Retry-After'?: number;

@@ -147,8 +147,8 @@ export class RotateApiKeyRequest {
     type: 'integer',
     minimum: 0,
     maximum: 604800,
-    default: 0,
-    description: 'How long the old key keeps working, in seconds (at most 7 days); 0: it stops at once.',
+    // No `default` keyword: generators would make the member required in request types.
+    description: 'How long the old key keeps working, in seconds (at most 7 days). Absent or 0: it stops at once.',
   })
   @IsOptional()
   @IsInt()

@@ -175,6 +175,16 @@ export class ApiKeysRepository {
     await tx.query('UPDATE api_keys SET replaced_by = $2 WHERE id = $1', [id, replacedBy]);
   }
 
+  /** Revokes whichever active key has this stored hash (a leak report names the key, not its owner). */
+  async revokeByHash(tx: EntityManager, keyHash: Buffer): Promise<(RetiredKey & { userId: string }) | undefined> {
+    const [rows]: [Array<{ id: number; user_id: string; name: string; key_hint: string }>, number] = await tx.query(
+      'UPDATE api_keys SET revoked_at = now() WHERE key_hash = $1 AND revoked_at IS NULL RETURNING id, user_id, name, key_hint',
+      [keyHash],
+    );
+    const row = rows[0];
+    return row && { id: row.id, userId: row.user_id, name: row.name, keyHint: row.key_hint, keyHash };
+  }
+
   /** Whether the user owns key `id`, deleted or not (usage stays readable after a delete). */
   async ownedBy(userId: string, id: number): Promise<boolean> {
     const rows: unknown[] = await this.dataSource.query('SELECT 1 FROM api_keys WHERE id = $1 AND user_id = $2', [id, userId]);

@@ -5,6 +5,7 @@ export const AUDIT_EVENT_TYPES = [
   'api_key.created',
   'api_key.revoked',
   'api_key.rotated',
+  'api_key.leaked',
   'api_key.expired',
   'api_key.used_from_new_address',
   'llm_key.provisioned',
