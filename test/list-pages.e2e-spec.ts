@@ -55,6 +55,11 @@ describe('GET /api/keys in pages (e2e)', () => {
     }
     expectProblem(await call(app, '/api/keys?limit=5&after=bm90LWEtY3Vyc29y', { token: alice }), 400, 'invalid_cursor');
     expectProblem(await call(app, '/api/keys?limit=5&after=%00%27', { token: alice }), 400, 'invalid_cursor');
+    // Well-formed, but a date PostgreSQL refuses (Date.parse takes 31 February): a problem, not a 500.
+    for (const forged of ['2026-02-31T00:00:00.000000Z 1', '0000-01-01T00:00:00.000000Z 1']) {
+      const cursor = Buffer.from(forged).toString('base64url');
+      expectProblem(await call(app, `/api/keys?limit=5&after=${cursor}`, { token: alice }), 400, 'invalid_cursor');
+    }
     expect((await call(app, '/api/keys?_=1700000000', { token: alice })).status).toBe(200);
   });
 

@@ -238,6 +238,8 @@ describe('operations: metrics, audit log, per-key usage', () => {
       expectProblem(await call(app, '/api/audit-events?limit=0', { token: alice }), 422, 'validation_failed');
       expectProblem(await call(app, '/api/audit-events?after=abc', { token: alice }), 422, 'validation_failed');
       expectProblem(await call(app, '/api/audit-events?key_id=-1', { token: alice }), 422, 'validation_failed');
+      // Past PostgreSQL's bigint: a problem, not a 500 from the cast.
+      expectProblem(await call(app, '/api/audit-events?after=9223372036854775808', { token: alice }), 422, 'validation_failed');
     });
   });
 

@@ -74,6 +74,37 @@ describe('key rotation and expiry warnings', () => {
     expectProblem(await call(app, '/api/keys/current', { token: old.key }), 401, 'rotated_key');
   });
 
+  it('does not revive an expired key, keeps the per-user cap with a grace period, and lets a replaced key no longer manage keys', async () => {
+    const capped = await startTestApp({ API_KEY_MAX_PER_USER: '2' });
+    try {
+      const token = await passwordToken(capped, 'alice');
+      const lapsed = await createKey(capped, token, { name: 'lapsed' });
+      await capped.sql(`UPDATE api_keys SET expires_at = now() - interval '1 second' WHERE id = $1`, [lapsed.id]);
+      const rot = (id: number, body: unknown, as = token) => call(capped, `/api/keys/${id}/rotate`, { method: 'POST', token: as, body });
+      expectProblem(await rot(lapsed.id, {}), 409, 'expired_key');
+
+      const a = await createKey(capped, token, { name: 'a' });
+      await createKey(capped, token, { name: 'b' });
+      // Two usable keys, the cap: a grace period would make three.
+      expectProblem(await rot(a.id, { grace_period_seconds: 3600 }), 409, 'key_limit_reached');
+      expect((await rot(a.id, { grace_period_seconds: 0 })).status).toBe(201);
+    } finally {
+      await capped.close();
+    }
+
+    const old = await createKey(app, alice, { name: 'handing over' });
+    const res = await rotate(old.id, { grace_period_seconds: 3600 });
+    // During its grace period the old key still works, but cannot rotate its successor away or create keys.
+    expect((await call(app, '/api/keys', { token: old.key })).status).toBe(200);
+    expectProblem(await rotate(res.body.id, {}, old.key), 403, 'insufficient_scope');
+    expectProblem(await call(app, '/api/keys', { method: 'POST', token: old.key, body: { name: 'x' } }), 403, 'insufficient_scope');
+    // The new key has its own history, and paged lists keep the deprecation link beside rel="next".
+    const [created] = (await call(app, `/api/audit-events?key_id=${res.body.id}`, { token: alice })).body.items;
+    expect(created).toMatchObject({ type: 'api_key.created', details: { rotated_from: old.id } });
+    const paged = await call(app, '/api/keys?limit=1', { token: old.key });
+    expect(paged.headers.get('link')).toMatch(/rel="deprecation".*, <\/api\/keys\?limit=1&after=[^>]+>; rel="next"$/);
+  });
+
   it('refuses a grace period beyond 7 days, another user’s key, and rotating a key with more scopes than the caller', async () => {
     const key = await createKey(app, alice, { name: 'wide' });
     expectProblem(await rotate(key.id, { grace_period_seconds: 604801 }), 422, 'validation_failed');

@@ -74,7 +74,12 @@ export class ApiKeysController {
     const size = pageSize(limit);
     if (after !== undefined && typeof after !== 'string') throw invalidPage('after', 'must be a cursor from a Link header');
     const page = await this.apiKeys.listPage(principal.userId, size, after);
-    if (page.next) reply.header('link', `</api/keys?limit=${size}&after=${page.next}>; rel="next"`);
+    if (page.next) {
+      // Keep what the guard set (a replaced key's rel="deprecation"): one Link header, comma-separated.
+      const next = `</api/keys?limit=${size}&after=${page.next}>; rel="next"`;
+      const existing = reply.getHeader('link');
+      reply.header('link', existing ? `${String(existing)}, ${next}` : next);
+    }
     return page.items;
   }
 
@@ -142,7 +147,11 @@ export class ApiKeysController {
   @ApiProblemResponse(400, 'The id is not a positive 32-bit integer.', ['invalid_id'])
   @ApiProblemResponse(403, 'The calling key lacks a scope the rotated key holds.', ['insufficient_scope'])
   @ApiProblemResponse(404, 'No such active key of yours.', ['api_key_not_found'])
-  @ApiProblemResponse(409, 'The key was already replaced.', ['already_rotated'])
+  @ApiProblemResponse(409, 'The key was already replaced, has expired, or a grace period would exceed the per-user key limit.', [
+    'already_rotated',
+    'expired_key',
+    'key_limit_reached',
+  ])
   @ApiProblemResponse(422, '`grace_period_seconds` is not an integer from 0 to 604800.', ['validation_failed'])
   rotate(
     @CurrentPrincipal() principal: Principal,

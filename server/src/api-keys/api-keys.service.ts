@@ -161,6 +161,16 @@ export class ApiKeysService {
           `This key was already replaced on ${old.rotatedAt.toISOString()}; rotate its successor instead.`,
           'already_rotated',
         );
+      // Rotation renews a key that is in use; an expired key is not brought back this way.
+      if (old.expiresAt && old.expiresAt.getTime() <= now)
+        throw ApiProblem.conflict('This key has expired; create a new key instead of rotating it.', 'expired_key');
+      // With a grace period both keys work for a while: that counts against the per-user cap.
+      if (graceSeconds > 0 && (await this.keys.countUsable(tx, principal.userId)) >= this.config.apiKeys.maxPerUser) {
+        throw ApiProblem.conflict(
+          `You have ${this.config.apiKeys.maxPerUser} active API keys, the maximum: rotate without a grace period, or delete a key first.`,
+          'key_limit_reached',
+        );
+      }
       // "Cannot grant what you do not have": a key may only rotate keys within its own scopes.
       const missing = old.scopes.filter((s) => !principal.scopes.includes(s as Scope));
       if (missing.length > 0)
@@ -183,6 +193,13 @@ export class ApiKeysService {
         notBefore: null,
       });
       await this.keys.linkReplacement(tx, old.id, inserted.id);
+      // The new key has its own history from its first moment, like any created key.
+      await this.audit.record(tx, {
+        type: 'api_key.created',
+        actor,
+        subject: { userId: principal.userId, keyId: inserted.id, keyName: inserted.name, keyHint: inserted.keyHint },
+        details: { scopes: old.scopes, expires_at: expiresAt?.toISOString() ?? null, rotated_from: old.id },
+      });
       // Every instance reloads the old key (its new expiry and rotated mark) when this commits.
       await this.invalidation.publish(tx, [old.keyHash]);
       await this.audit.record(tx, {
@@ -288,7 +305,11 @@ function encodeCursor(row: ApiKeyRecord): string {
 
 function decodeCursor(cursor: string): { createdAt: string; id: number } {
   const match = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z) (\d{1,10})$/.exec(Buffer.from(cursor, 'base64url').toString('latin1'));
-  if (!match || Number.isNaN(Date.parse(match[1])) || Number(match[2]) > 2147483647) {
+  // The date must survive a round trip (Date.parse accepts 2026-02-31, PostgreSQL does not) and
+  // lie after 1970 (PostgreSQL has no year 0): no key was created outside that.
+  const time = match ? Date.parse(match[1]) : NaN;
+  const valid = match && time > 0 && new Date(time).toISOString().slice(0, 19) === match[1].slice(0, 19);
+  if (!match || !valid || Number(match[2]) > 2147483647) {
     throw ApiProblem.badRequest('after must be a cursor from a Link header', 'invalid_cursor', [
       { field: 'after', message: 'is not a cursor this API issued' },
     ]);

@@ -21,7 +21,12 @@ export class AuditEventDetails {
     description: 'Why: api_key.revoked (owner), api_key.expired (name_reused), llm_key.refreshed',
   })
   reason?: string;
-  @ApiPropertyOptional({ enum: ['embedded', 'litellm'], description: 'llm_key.*: where the key was issued' }) source?: string;
+  @ApiPropertyOptional({
+    type: 'string',
+    example: 'embedded',
+    description: 'llm_key.*: where the key was issued (embedded, litellm); api_key.leaked: where it was found, as reported',
+  })
+  source?: string;
   @ApiPropertyOptional({ type: 'integer', description: 'api_key.rotated: the new key' }) new_key_id?: number;
   @ApiPropertyOptional({ type: 'integer', description: 'api_key.rotated: how long the old key keeps working' })
   grace_period_seconds?: number;
@@ -29,6 +34,8 @@ export class AuditEventDetails {
   old_key_expires_at?: string;
   @ApiPropertyOptional({ type: 'string', example: '198.51.100.0', description: 'api_key.used_from_new_address: the address or IPv6 /64' })
   network?: string;
+  @ApiPropertyOptional({ type: 'integer', description: 'api_key.created by a rotation: the key it replaced' }) rotated_from?: number;
+  @ApiPropertyOptional({ type: 'string', description: 'api_key.leaked: where the key was found, as reported' }) url?: string;
   @ApiPropertyOptional({ type: 'integer', description: 'auth.failures: refusals from the address in the minute' }) count?: number;
   @ApiPropertyOptional({
     type: 'object',
@@ -117,7 +124,7 @@ export class AuditController {
       throw invalid('type', `must be one of ${AUDIT_EVENT_TYPES.join(', ')}`);
     if (limit !== undefined && (typeof limit !== 'string' || !/^\d{1,3}$/.test(limit) || Number(limit) < 1 || Number(limit) > 200))
       throw invalid('limit', 'must be an integer from 1 to 200');
-    if (after !== undefined && (typeof after !== 'string' || !/^[1-9]\d{0,18}$/.test(after)))
+    if (after !== undefined && (typeof after !== 'string' || !/^[1-9]\d{0,18}$/.test(after) || BigInt(after) > 9223372036854775807n))
       throw invalid('after', 'must be a next_cursor from a previous page');
     const size = limit === undefined ? DEFAULT_LIMIT : Number(limit);
     const rows = await this.events.listForUser(principal.userId, {

@@ -119,7 +119,16 @@ export class SecretScanningController {
   @ApiProblemResponse(422, `Not an array of at most ${MAX_TOKENS} reports with a token each.`, ['validation_failed'])
   @ApiProblemResponse(429, 'Too many reports from this address.', ['rate_limited'], RETRY_AFTER)
   async report(
-    @Body(new ParseArrayPipe({ items: LeakedTokenReport, whitelist: true, forbidNonWhitelisted: false }))
+    @Body(
+      new ParseArrayPipe({
+        items: LeakedTokenReport,
+        whitelist: true,
+        forbidNonWhitelisted: false,
+        // The same problem as every other body: 422 validation_failed naming what is wrong (never the value).
+        exceptionFactory: (message: string) =>
+          ApiProblem.unprocessable(`The report is invalid: ${message}`, [{ field: 'body', message: String(message) }]),
+      }),
+    )
     reports: LeakedTokenReport[],
     @Req() request: FastifyRequest,
   ): Promise<LeakedTokenLabel[]> {

@@ -14,6 +14,7 @@ export const EVENT_LABELS: Record<AuditEventType, string> = {
   'api_key.created': 'API key created',
   'api_key.revoked': 'API key deleted',
   'api_key.rotated': 'API key rotated',
+  'api_key.leaked': 'API key revoked after a leak report',
   'api_key.expired': 'API key expired',
   'api_key.used_from_new_address': 'API key used from a new address',
   'llm_key.provisioned': 'LLM key issued',

@@ -12,6 +12,8 @@ export function describeEvent(event: AuditEvent): string {
       return `${label}${key}`;
     case 'api_key.rotated':
       return `${label}${key}${details.grace_period_seconds ? `; the old key works until ${new Date(details.old_key_expires_at ?? '').toLocaleString()}` : '; the old key stopped at once'}`;
+    case 'api_key.leaked':
+      return `${label}${key}${details.url ? ` (found at ${details.url})` : ''}`;
     case 'auth.failures':
       return `${details.count ?? 0} failed authentication(s)`;
     case 'llm_key.refreshed':

@@ -688,10 +688,10 @@ export interface components {
        */
       reason?: string;
       /**
-       * @description llm_key.*: where the key was issued
-       * @enum {string}
+       * @description llm_key.*: where the key was issued (embedded, litellm); api_key.leaked: where it was found, as reported
+       * @example embedded
        */
-      source?: 'embedded' | 'litellm';
+      source?: string;
       /** @description api_key.rotated: the new key */
       new_key_id?: number;
       /** @description api_key.rotated: how long the old key keeps working */
@@ -706,6 +706,10 @@ export interface components {
        * @example 198.51.100.0
        */
       network?: string;
+      /** @description api_key.created by a rotation: the key it replaced */
+      rotated_from?: number;
+      /** @description api_key.leaked: where the key was found, as reported */
+      url?: string;
       /** @description auth.failures: refusals from the address in the minute */
       count?: number;
       /**
@@ -1218,7 +1222,7 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description The key was already replaced. Codes: `already_rotated`. */
+      /** @description The key was already replaced, has expired, or a grace period would exceed the per-user key limit. Codes: `already_rotated`, `expired_key`, `key_limit_reached`. */
       409: {
         headers: {
           [name: string]: unknown;
