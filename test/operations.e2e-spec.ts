@@ -1,5 +1,6 @@
 import { AuditHousekeeping } from '../server/src/audit/audit.controller';
 import { AuthFailureAudit } from '../server/src/auth/auth-failure-audit';
+import { LastUsedTracker } from '../server/src/credentials/last-used.tracker';
 import { signIn } from './support/browser-session';
 import { call, createKey, expectProblem, passwordToken } from './support/http';
 import { startTestApp, type TestApp } from './support/test-app';
@@ -34,6 +35,14 @@ describe('operations: metrics, audit log, per-key usage', () => {
     [alice, bob] = await Promise.all([passwordToken(app, 'alice'), passwordToken(app, 'bob')]);
   });
   afterAll(() => app.close());
+
+  /** Ends the current usage interval now (what its timer does every LAST_USED_WRITE_INTERVAL_MS): no sleeping in tests. */
+  const flushUsage = async () => {
+    const tracker = app.running.app.get(LastUsedTracker);
+    // Twice: a flush the timer began a moment ago may be one whose interval had not ended yet.
+    await tracker.flush(true);
+    await tracker.flush(true);
+  };
 
   describe('GET /metrics', () => {
     it('counts a scripted session: create, use with each credential, fail, revoke', async () => {
@@ -217,16 +226,16 @@ describe('operations: metrics, audit log, per-key usage', () => {
       const key = await createKey(app, alice, { name: 'travelling' });
       const from = (address: string) => call(app, '/api/keys/current', { token: key.key, headers: { 'x-forwarded-for': address } });
       expect((await from('192.0.2.10')).status).toBe(200);
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      await flushUsage();
       expect(await types(alice, `?key_id=${key.id}`)).toEqual(['api_key.created']);
 
       for (let i = 0; i < 3; i++) expect((await from('198.51.100.7')).status).toBe(200);
       // The same IPv6 /64 is one network, whatever the interface id.
       expect((await from('2001:db8:1:2::a')).status).toBe(200);
       expect((await from('2001:db8:1:2::b')).status).toBe(200);
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      await flushUsage();
       expect((await from('198.51.100.7')).status).toBe(200);
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      await flushUsage();
       const events = (await call(app, `/api/audit-events?key_id=${key.id}&type=api_key.used_from_new_address`, { token: alice })).body
         .items;
       expect(events.map((e: { client_address: string }) => e.client_address).sort()).toEqual(['198.51.100.7', '2001:db8:1:2::a']);
@@ -249,8 +258,8 @@ describe('operations: metrics, audit log, per-key usage', () => {
       for (let i = 0; i < 5; i++) expect((await call(app, '/api/keys/current', { token: key.key })).status).toBe(200);
       expect((await call(app, `/api/keys/${key.id}`, { method: 'DELETE', token: alice })).status).toBe(200);
       for (let i = 0; i < 2; i++) expectProblem(await call(app, '/api/keys/current', { token: key.key }), 401, 'revoked_key');
-      // Written with the last-used batch (every 200 ms here), then read from the table.
-      await new Promise((resolve) => setTimeout(resolve, 600));
+      // Written with the last-used batch, as at the end of an interval (or at shutdown), then read from the table.
+      await flushUsage();
       const [stored] = await app.sql<{ requests: number; failures: number }>(
         'SELECT sum(requests)::int AS requests, sum(failures)::int AS failures FROM api_key_usage_hourly WHERE key_id = $1',
         [key.id],
