@@ -39,6 +39,10 @@ describe('time formatting', () => {
       kind: 'rotated',
       label: 'Replaced · stops working in 5 hours',
     });
+    // A page clock a minute behind still reads the grace period the person chose.
+    expect(
+      keyStatus({ expires_at: new Date(NOW + 24 * 3_600_000 + 60_000).toISOString(), not_before: null, status: 'rotated' }, NOW).label,
+    ).toBe('Replaced · stops working in 24 hours');
     expect(keyStatus({ expires_at: inDays(-1), not_before: null, status: 'rotated' }, NOW).label).toBe('Replaced · stopped working');
   });
 });

@@ -11,16 +11,11 @@ export function keyStatus(key: Pick<ApiKey, 'expires_at' | 'not_before'> & Parti
   if (key.status === 'rotated' && key.expires_at) {
     const left = new Date(key.expires_at).getTime() - now;
     if (left <= 0) return { kind: 'expired', label: 'Replaced · stopped working' };
-    const hours = Math.ceil(left / 3_600_000);
-    return {
-      kind: 'rotated',
-      label:
-        hours <= 1
-          ? 'Replaced · stops working within the hour'
-          : hours < 48
-            ? `Replaced · stops working in ${hours} hours`
-            : `Replaced · stops working in ${Math.ceil(hours / 24)} days`,
-    };
+    // Rounded, not ceiled: the page's clock ticks once a minute, and "24 hours" must not read 25.
+    const hours = Math.round(left / 3_600_000);
+    const when =
+      left < 3_600_000 ? 'within the hour' : hours < 48 ? `in ${hours} hour${hours === 1 ? '' : 's'}` : `in ${Math.round(hours / 24)} days`;
+    return { kind: 'rotated', label: `Replaced · stops working ${when}` };
   }
   if (key.not_before && new Date(key.not_before).getTime() > now) return { kind: 'pending', label: 'Not valid yet' };
   if (!key.expires_at) return { kind: 'active', label: 'Active · no expiry' };
