@@ -8,24 +8,19 @@ import { KeyNetworksRepository } from './repositories/key-networks.repository';
 import { EndedSessionsRepository } from './repositories/ended-sessions.repository';
 import { LlmKeysRepository } from './repositories/llm-keys.repository';
 
+const REPOSITORIES = [
+  ApiKeysRepository,
+  LlmKeysRepository,
+  EndedSessionsRepository,
+  AuditEventsRepository,
+  KeyUsageRepository,
+  KeyNetworksRepository,
+];
+
 /** One repository per table; every feature and the credentials core reach the data through them. */
 @Module({
   imports: [TypeOrmModule.forFeature([LlmKey])],
-  providers: [
-    ApiKeysRepository,
-    LlmKeysRepository,
-    EndedSessionsRepository,
-    AuditEventsRepository,
-    KeyUsageRepository,
-    KeyNetworksRepository,
-  ],
-  exports: [
-    ApiKeysRepository,
-    LlmKeysRepository,
-    EndedSessionsRepository,
-    AuditEventsRepository,
-    KeyUsageRepository,
-    KeyNetworksRepository,
-  ],
+  providers: REPOSITORIES,
+  exports: REPOSITORIES,
 })
 export class DatabaseModule {}
