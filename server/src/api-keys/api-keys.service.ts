@@ -7,7 +7,7 @@ import { KeyInvalidationService } from '../credentials/key-invalidation.service'
 import { generateKey, hashKey, hintOf } from '../credentials/key-format';
 import { LastUsedTracker } from '../credentials/last-used.tracker';
 import type { Principal } from '../credentials/principal';
-import type { Scope } from '../credentials/scopes';
+import { OPT_IN_SCOPES, type Scope } from '../credentials/scopes';
 import { ApiKeyRecord, ApiKeysRepository } from '../database/repositories/api-keys.repository';
 import { AuditEventsRepository, type AuditActor } from '../database/repositories/audit-events.repository';
 import { Metrics } from '../metrics/metrics';
@@ -228,7 +228,7 @@ export class ApiKeysService {
 
   /** "Cannot grant what you do not have": a key may only hand on scopes it holds itself. */
   private grantableScopes(principal: Principal, requested: Scope[] | undefined): Scope[] {
-    if (requested === undefined) return [...principal.scopes];
+    if (requested === undefined) return principal.scopes.filter((s) => !OPT_IN_SCOPES.includes(s));
     const missing = requested.filter((s) => !principal.scopes.includes(s));
     if (missing.length > 0)
       throw insufficientScope(missing, `Cannot grant scopes the calling credential does not hold: ${missing.join(', ')}`);

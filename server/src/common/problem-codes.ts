@@ -43,6 +43,10 @@ export const PROBLEM_CODES = [
   'login_expired',
   'login_failed',
   'identity_provider_unavailable',
+  // Webhooks
+  'webhook_not_found',
+  'webhook_limit_reached',
+  'webhook_disabled',
   // LLM keys
   'llm_gateway_error',
   'llm_gateway_unavailable',

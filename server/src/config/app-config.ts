@@ -54,6 +54,13 @@ export class AppConfig {
   readonly llmKeys: { prefix: string; encryptionKey: string; litellm?: { url: string; masterKey: string; timeoutMs: number } };
   readonly verification: { serviceToken: string; ratePerMinute: number; generated: boolean };
   readonly operations: { metricsToken?: string; expiryWarningDays: number; auditRetentionDays: number };
+  readonly webhooks: {
+    allowPrivateTargets: boolean;
+    retryDelaysSeconds: number[];
+    pollIntervalMs: number;
+    timeoutMs: number;
+    maxPerUser: number;
+  };
 
   constructor(env: Environment) {
     this.production = env.NODE_ENV === 'production';
@@ -141,6 +148,13 @@ export class AppConfig {
       metricsToken: env.METRICS_TOKEN,
       expiryWarningDays: env.EXPIRY_WARNING_DAYS,
       auditRetentionDays: env.AUDIT_RETENTION_DAYS,
+    };
+    this.webhooks = {
+      allowPrivateTargets: env.WEBHOOK_ALLOW_PRIVATE_TARGETS ?? !this.production,
+      retryDelaysSeconds: env.WEBHOOK_RETRY_DELAYS_SECONDS.split(',').map(Number),
+      pollIntervalMs: env.WEBHOOK_POLL_INTERVAL_MS,
+      timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+      maxPerUser: env.WEBHOOK_MAX_PER_USER,
     };
     this.verification = {
       serviceToken: env.VERIFY_SERVICE_TOKEN ?? generated!.verifyServiceToken,

@@ -195,6 +195,42 @@ export class Environment {
   @Max(3650)
   AUDIT_RETENTION_DAYS = 400;
 
+  /**
+   * Webhooks may target private, loopback and link-local addresses (checked after DNS
+   * resolution) and plain http. Default: true in development and tests, false in production.
+   */
+  @Transform(toBool)
+  @IsOptional()
+  @IsBoolean()
+  WEBHOOK_ALLOW_PRIVATE_TARGETS?: boolean;
+
+  /** Seconds between a failed delivery and its next attempts (Standard Webhooks' schedule: about 27 hours). */
+  @IsString()
+  @Matches(/^\d{1,6}(,\d{1,6}){0,19}$/, {
+    message: 'WEBHOOK_RETRY_DELAYS_SECONDS must be a comma-separated list of seconds, e.g. 5,300,1800',
+  })
+  WEBHOOK_RETRY_DELAYS_SECONDS = '5,300,1800,7200,18000,36000,36000';
+
+  /** How often each instance looks for due webhook deliveries. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(50)
+  @Max(60000)
+  WEBHOOK_POLL_INTERVAL_MS = 1000;
+
+  /** How long one delivery attempt may take, connection and response included. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(60000)
+  WEBHOOK_TIMEOUT_MS = 10000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  WEBHOOK_MAX_PER_USER = 10;
+
   /** Users of the embedded development identity provider: `name:password,name:password`. */
   @IsString()
   @Matches(/^[A-Za-z0-9._-]+:[^,]+(,[A-Za-z0-9._-]+:[^,]+)*$/, { message: 'DEV_USERS must look like alice:alice,bob:bob' })

@@ -7,6 +7,7 @@ import { KeyUsageRepository } from './repositories/key-usage.repository';
 import { KeyNetworksRepository } from './repositories/key-networks.repository';
 import { EndedSessionsRepository } from './repositories/ended-sessions.repository';
 import { LlmKeysRepository } from './repositories/llm-keys.repository';
+import { WebhooksRepository } from './repositories/webhooks.repository';
 
 const REPOSITORIES = [
   ApiKeysRepository,
@@ -15,6 +16,7 @@ const REPOSITORIES = [
   AuditEventsRepository,
   KeyUsageRepository,
   KeyNetworksRepository,
+  WebhooksRepository,
 ];
 
 /** One repository per table; every feature and the credentials core reach the data through them. */

@@ -62,6 +62,12 @@ export class Metrics {
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
+  readonly webhookAttempts = new Counter({
+    name: 'webhook_delivery_attempts_total',
+    help: 'Webhook delivery attempts by outcome (delivered, failed, refused)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
   readonly keysActive = new Gauge({ name: 'api_keys_active', help: 'API keys that can authenticate now', registers: [this.registry] });
   readonly keysExpired = new Gauge({
     name: 'api_keys_expired',
@@ -88,6 +94,7 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry });
     // Zero series exist from the start, so rate() and alerts see them before the first event.
     for (const outcome of ['success', 'error', 'timeout']) this.litellmCalls.labels(outcome);
+    for (const outcome of ['delivered', 'failed', 'refused']) this.webhookAttempts.labels(outcome);
     this.keysRevoked.labels('owner');
   }
 

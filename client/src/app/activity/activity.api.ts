@@ -15,13 +15,18 @@ export const EVENT_LABELS: Record<AuditEventType, string> = {
   'api_key.revoked': 'API key deleted',
   'api_key.rotated': 'API key rotated',
   'api_key.leaked': 'API key revoked after a leak report',
+  'api_key.expiring': 'API key expires soon',
   'api_key.expired': 'API key expired',
+  'api_key.rotated_key_used': 'Replaced API key still in use',
   'api_key.used_from_new_address': 'API key used from a new address',
   'llm_key.provisioned': 'LLM key issued',
   'llm_key.refreshed': 'LLM key refreshed',
   'session.signed_in': 'Signed in',
   'session.signed_out': 'Signed out',
   'auth.failures': 'Failed authentications',
+  'webhook.created': 'Webhook added',
+  'webhook.deleted': 'Webhook deleted',
+  'webhook.disabled': 'Webhook disabled after failed deliveries',
 };
 
 export const AUTH_TYPE_LABELS: Record<string, string> = {

@@ -259,6 +259,95 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/webhooks': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Your webhook endpoints (never their secrets) */
+    get: operations['listWebhooks'];
+    put?: never;
+    /**
+     * Add a webhook endpoint; the response holds its signing secret, shown this once
+     * @description Messages follow the Standard Webhooks specification (`webhook-id`, `webhook-timestamp`, `webhook-signature`), are retried for about 27 hours with the same `webhook-id`, and never contain a key.
+     */
+    post: operations['createWebhook'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/webhooks/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** Delete a webhook endpoint and its pending deliveries */
+    delete: operations['deleteWebhook'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/webhooks/{id}/enable': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Resume deliveries to an endpoint that was disabled after repeated failures */
+    post: operations['enableWebhook'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/webhooks/{id}/test': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Send a `webhook.test` message; follow it in the delivery log */
+    post: operations['testWebhook'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/webhooks/{id}/deliveries': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** An endpoint's deliveries, newest first: status, attempts, last response */
+    get: operations['listWebhookDeliveries'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/secret-scanning/leaked-keys': {
     parameters: {
       query?: never;
@@ -324,6 +413,9 @@ export interface components {
       | 'login_expired'
       | 'login_failed'
       | 'identity_provider_unavailable'
+      | 'webhook_not_found'
+      | 'webhook_limit_reached'
+      | 'webhook_disabled'
       | 'llm_gateway_error'
       | 'llm_gateway_unavailable';
     FieldError: {
@@ -364,7 +456,7 @@ export interface components {
       errors?: components['schemas']['FieldError'][];
     };
     /** @enum {string} */
-    Scope: 'keys:read' | 'keys:write' | 'llm:read' | 'llm:write' | 'mcp';
+    Scope: 'keys:read' | 'keys:write' | 'llm:read' | 'llm:write' | 'mcp' | 'webhooks:read' | 'webhooks:write';
     /**
      * @description active; expiring (within EXPIRY_WARNING_DAYS); expired; rotated (replaced, works until expires_at)
      * @enum {string}
@@ -425,7 +517,7 @@ export interface components {
        * @example 2026-12-01T00:00:00Z
        */
       not_before?: string | null;
-      /** @description Defaults to every scope the caller holds; asking for one it lacks is a 403 `insufficient_scope`. */
+      /** @description Defaults to every scope the caller holds except the opt-in webhooks:read and webhooks:write; asking for one it lacks is a 403 `insufficient_scope`. */
       scopes?: components['schemas']['Scope'][];
     };
     ApiKeyCreatedResponse: {
@@ -667,13 +759,18 @@ export interface components {
       | 'api_key.revoked'
       | 'api_key.rotated'
       | 'api_key.leaked'
+      | 'api_key.expiring'
       | 'api_key.expired'
+      | 'api_key.rotated_key_used'
       | 'api_key.used_from_new_address'
       | 'llm_key.provisioned'
       | 'llm_key.refreshed'
       | 'session.signed_in'
       | 'session.signed_out'
-      | 'auth.failures';
+      | 'auth.failures'
+      | 'webhook.created'
+      | 'webhook.deleted'
+      | 'webhook.disabled';
     AuditEventDetails: {
       /** @description api_key.created */
       scopes?: ('keys:read' | 'keys:write' | 'llm:read' | 'llm:write' | 'mcp')[];
@@ -764,6 +861,96 @@ export interface components {
       items: components['schemas']['AuditEventResponse'][];
       /** @description Pass as `after` for the next (older) page; null on the last */
       next_cursor?: string | null;
+    };
+    /** @enum {string} */
+    WebhookEvent:
+      | 'api_key.created'
+      | 'api_key.rotated'
+      | 'api_key.revoked'
+      | 'api_key.expiring'
+      | 'api_key.expired'
+      | 'api_key.leaked'
+      | 'api_key.rotated_key_used';
+    CreateWebhookRequest: {
+      /**
+       * @description https (http only in development)
+       * @example https://hooks.example.com/api-keys
+       */
+      url: string;
+      events: components['schemas']['WebhookEvent'][];
+      /** @example Security channel */
+      description?: string;
+    };
+    WebhookCreatedResponse: {
+      /** @example 3 */
+      id: number;
+      /** @example https://hooks.example.com/api-keys */
+      url: string;
+      /** @example Security channel */
+      description: string;
+      events: components['schemas']['WebhookEvent'][];
+      /** Format: date-time */
+      created_at: string;
+      /** @enum {string} */
+      status: 'enabled' | 'disabled';
+      /** @description Why deliveries stopped, when disabled */
+      disabled_reason: string | null;
+      /** @description Failed attempts since the last success */
+      consecutive_failures: number;
+      /**
+       * @description The Standard Webhooks signing secret, shown this once: verify `webhook-signature` with it.
+       * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+       */
+      secret: string;
+    };
+    WebhookResponse: {
+      /** @example 3 */
+      id: number;
+      /** @example https://hooks.example.com/api-keys */
+      url: string;
+      /** @example Security channel */
+      description: string;
+      events: components['schemas']['WebhookEvent'][];
+      /** Format: date-time */
+      created_at: string;
+      /** @enum {string} */
+      status: 'enabled' | 'disabled';
+      /** @description Why deliveries stopped, when disabled */
+      disabled_reason: string | null;
+      /** @description Failed attempts since the last success */
+      consecutive_failures: number;
+    };
+    WebhookDeliveryResponse: {
+      /** @example 42 */
+      id: number;
+      /**
+       * @description The `webhook-id` header: the same on every retry, for idempotency
+       * @example msg_evt1234
+       */
+      message_id: string;
+      /** @example api_key.revoked */
+      event_type: string;
+      /** @enum {string} */
+      status: 'pending' | 'delivered' | 'failed';
+      attempts: number;
+      /** @description The receiver's last HTTP status */
+      last_status_code: number | null;
+      /** @description Why the last attempt failed */
+      last_error: string | null;
+      /** Format: date-time */
+      created_at: string;
+      /** Format: date-time */
+      last_attempt_at: string | null;
+      /**
+       * Format: date-time
+       * @description When a pending delivery is tried next
+       */
+      next_attempt_at: string | null;
+    };
+    WebhookDeliveryPage: {
+      items: components['schemas']['WebhookDeliveryResponse'][];
+      /** @description Pass as `after` for the next page */
+      next_cursor: string | null;
     };
     LeakedTokenReport: {
       /**
@@ -1787,13 +1974,18 @@ export interface operations {
           | 'api_key.revoked'
           | 'api_key.rotated'
           | 'api_key.leaked'
+          | 'api_key.expiring'
           | 'api_key.expired'
+          | 'api_key.rotated_key_used'
           | 'api_key.used_from_new_address'
           | 'llm_key.provisioned'
           | 'llm_key.refreshed'
           | 'session.signed_in'
           | 'session.signed_out'
-          | 'auth.failures';
+          | 'auth.failures'
+          | 'webhook.created'
+          | 'webhook.deleted'
+          | 'webhook.disabled';
         key_id?: number;
       };
       header?: never;
@@ -1831,6 +2023,526 @@ export interface operations {
         };
       };
       /** @description A filter or the page size is not valid. Codes: `validation_failed`. */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Too many failed authentications, or too many credentials being verified at once, from this address. Codes: `too_many_failed_authentications`, `rate_limited`. */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The database is unavailable. Codes: `database_unavailable`. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  listWebhooks: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['WebhookResponse'][];
+        };
+      };
+      /** @description No credential, or an invalid one (`code` and `WWW-Authenticate` say why). Codes: `missing_credential`, `malformed_authorization`, `malformed_key`, `unknown_key`, `expired_key`, `rotated_key`, `revoked_key`, `key_not_yet_valid`, `malformed_token`, `invalid_token`, `invalid_issuer`, `expired_token`, `token_not_yet_valid`, `invalid_audience`, `wrong_token_type`, `session_ended`. */
+      401: {
+        headers: {
+          /** @description RFC 6750: `Bearer realm="api"`, with `error` and `error_description` when a credential was refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The credential lacks a scope this route needs (webhooks:read; through X-Session-API-Key also mcp) or, for a change with the session cookie, the X-XSRF-TOKEN header. Codes: `insufficient_scope`, `csrf_token_invalid`. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Too many failed authentications, or too many credentials being verified at once, from this address. Codes: `too_many_failed_authentications`, `rate_limited`. */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The database is unavailable. Codes: `database_unavailable`. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  createWebhook: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['CreateWebhookRequest'];
+      };
+    };
+    responses: {
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['WebhookCreatedResponse'];
+        };
+      };
+      /** @description The body is not JSON, or is nested too deeply. Codes: `bad_request`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No credential, or an invalid one (`code` and `WWW-Authenticate` say why). Codes: `missing_credential`, `malformed_authorization`, `malformed_key`, `unknown_key`, `expired_key`, `rotated_key`, `revoked_key`, `key_not_yet_valid`, `malformed_token`, `invalid_token`, `invalid_issuer`, `expired_token`, `token_not_yet_valid`, `invalid_audience`, `wrong_token_type`, `session_ended`. */
+      401: {
+        headers: {
+          /** @description RFC 6750: `Bearer realm="api"`, with `error` and `error_description` when a credential was refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The credential lacks a scope this route needs (webhooks:write; through X-Session-API-Key also mcp) or, for a change with the session cookie, the X-XSRF-TOKEN header. Codes: `insufficient_scope`, `csrf_token_invalid`. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The per-user webhook limit is reached. Codes: `webhook_limit_reached`. */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The body is too large. Codes: `bad_request`. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The body is not `application/json`. Codes: `bad_request`. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Invalid URL (not https, private address, credentials in it) or events. Codes: `validation_failed`. */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Too many failed authentications, or too many credentials being verified at once, from this address. Codes: `too_many_failed_authentications`, `rate_limited`. */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The database is unavailable. Codes: `database_unavailable`. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  deleteWebhook: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The webhook's `id` */
+        id: number;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Deleted */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description The id is not a positive 32-bit integer. Codes: `invalid_id`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No credential, or an invalid one (`code` and `WWW-Authenticate` say why). Codes: `missing_credential`, `malformed_authorization`, `malformed_key`, `unknown_key`, `expired_key`, `rotated_key`, `revoked_key`, `key_not_yet_valid`, `malformed_token`, `invalid_token`, `invalid_issuer`, `expired_token`, `token_not_yet_valid`, `invalid_audience`, `wrong_token_type`, `session_ended`. */
+      401: {
+        headers: {
+          /** @description RFC 6750: `Bearer realm="api"`, with `error` and `error_description` when a credential was refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The credential lacks a scope this route needs (webhooks:write; through X-Session-API-Key also mcp) or, for a change with the session cookie, the X-XSRF-TOKEN header. Codes: `insufficient_scope`, `csrf_token_invalid`. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No such webhook of yours. Codes: `webhook_not_found`. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Too many failed authentications, or too many credentials being verified at once, from this address. Codes: `too_many_failed_authentications`, `rate_limited`. */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The database is unavailable. Codes: `database_unavailable`. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  enableWebhook: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The webhook's `id` */
+        id: number;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['WebhookResponse'];
+        };
+      };
+      /** @description The id is not a positive 32-bit integer. Codes: `invalid_id`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No credential, or an invalid one (`code` and `WWW-Authenticate` say why). Codes: `missing_credential`, `malformed_authorization`, `malformed_key`, `unknown_key`, `expired_key`, `rotated_key`, `revoked_key`, `key_not_yet_valid`, `malformed_token`, `invalid_token`, `invalid_issuer`, `expired_token`, `token_not_yet_valid`, `invalid_audience`, `wrong_token_type`, `session_ended`. */
+      401: {
+        headers: {
+          /** @description RFC 6750: `Bearer realm="api"`, with `error` and `error_description` when a credential was refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The credential lacks a scope this route needs (webhooks:write; through X-Session-API-Key also mcp) or, for a change with the session cookie, the X-XSRF-TOKEN header. Codes: `insufficient_scope`, `csrf_token_invalid`. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No such webhook of yours. Codes: `webhook_not_found`. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Too many failed authentications, or too many credentials being verified at once, from this address. Codes: `too_many_failed_authentications`, `rate_limited`. */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The database is unavailable. Codes: `database_unavailable`. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  testWebhook: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The webhook's `id` */
+        id: number;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['WebhookDeliveryResponse'];
+        };
+      };
+      /** @description The id is not a positive 32-bit integer. Codes: `invalid_id`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No credential, or an invalid one (`code` and `WWW-Authenticate` say why). Codes: `missing_credential`, `malformed_authorization`, `malformed_key`, `unknown_key`, `expired_key`, `rotated_key`, `revoked_key`, `key_not_yet_valid`, `malformed_token`, `invalid_token`, `invalid_issuer`, `expired_token`, `token_not_yet_valid`, `invalid_audience`, `wrong_token_type`, `session_ended`. */
+      401: {
+        headers: {
+          /** @description RFC 6750: `Bearer realm="api"`, with `error` and `error_description` when a credential was refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The credential lacks a scope this route needs (webhooks:write; through X-Session-API-Key also mcp) or, for a change with the session cookie, the X-XSRF-TOKEN header. Codes: `insufficient_scope`, `csrf_token_invalid`. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No such webhook of yours. Codes: `webhook_not_found`. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The webhook is disabled. Codes: `webhook_disabled`. */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Too many failed authentications, or too many credentials being verified at once, from this address. Codes: `too_many_failed_authentications`, `rate_limited`. */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The database is unavailable. Codes: `database_unavailable`. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  listWebhookDeliveries: {
+    parameters: {
+      query?: {
+        /** @description The previous page's `next_cursor` */
+        after?: string;
+        limit?: number;
+      };
+      header?: never;
+      path: {
+        /** @description The webhook's `id` */
+        id: number;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['WebhookDeliveryPage'];
+        };
+      };
+      /** @description The id is not a positive 32-bit integer, or `after` is not a cursor. Codes: `invalid_id`, `invalid_cursor`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No credential, or an invalid one (`code` and `WWW-Authenticate` say why). Codes: `missing_credential`, `malformed_authorization`, `malformed_key`, `unknown_key`, `expired_key`, `rotated_key`, `revoked_key`, `key_not_yet_valid`, `malformed_token`, `invalid_token`, `invalid_issuer`, `expired_token`, `token_not_yet_valid`, `invalid_audience`, `wrong_token_type`, `session_ended`. */
+      401: {
+        headers: {
+          /** @description RFC 6750: `Bearer realm="api"`, with `error` and `error_description` when a credential was refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The credential lacks a scope this route needs (webhooks:read; through X-Session-API-Key also mcp) or, for a change with the session cookie, the X-XSRF-TOKEN header. Codes: `insufficient_scope`, `csrf_token_invalid`. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No such webhook of yours. Codes: `webhook_not_found`. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `limit` is not an integer from 1 to 100. Codes: `validation_failed`. */
       422: {
         headers: {
           [name: string]: unknown;

@@ -101,7 +101,8 @@ export class CreateApiKeyRequest {
     enumName: SCOPE_SCHEMA,
     isArray: true,
     uniqueItems: true,
-    description: 'Defaults to every scope the caller holds; asking for one it lacks is a 403 `insufficient_scope`.',
+    description:
+      'Defaults to every scope the caller holds except the opt-in webhooks:read and webhooks:write; asking for one it lacks is a 403 `insufficient_scope`.',
   })
   // Absent means "every scope I hold"; null is not an array and is refused like one.
   @ValidateIf((_o, value) => value !== undefined)

@@ -6,13 +6,18 @@ export const AUDIT_EVENT_TYPES = [
   'api_key.revoked',
   'api_key.rotated',
   'api_key.leaked',
+  'api_key.expiring',
   'api_key.expired',
+  'api_key.rotated_key_used',
   'api_key.used_from_new_address',
   'llm_key.provisioned',
   'llm_key.refreshed',
   'session.signed_in',
   'session.signed_out',
   'auth.failures',
+  'webhook.created',
+  'webhook.deleted',
+  'webhook.disabled',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

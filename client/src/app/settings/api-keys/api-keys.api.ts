@@ -27,11 +27,16 @@ const SCOPE_TEXT: Record<Scope, { label: string; description: string }> = {
   'llm:read': { label: 'Read LLM key', description: 'Read the BYOR LLM key' },
   'llm:write': { label: 'Rotate LLM key', description: 'Rotate the BYOR LLM key' },
   mcp: { label: 'MCP clients', description: 'Authenticate an MCP client through X-Session-API-Key' },
+  'webhooks:read': { label: 'Read webhooks', description: 'List webhook endpoints and their deliveries' },
+  'webhooks:write': { label: 'Manage webhooks', description: 'Add, test and delete webhook endpoints' },
 };
 
-export const SCOPES: ReadonlyArray<{ value: Scope; label: string; description: string }> = (Object.keys(SCOPE_TEXT) as Scope[]).map(
-  (value) => ({ value, ...SCOPE_TEXT[value] }),
-);
+/** Scopes a new key holds only when asked for (the server's default leaves them out too). */
+const OPT_IN: readonly Scope[] = ['webhooks:read', 'webhooks:write'];
+
+export const SCOPES: ReadonlyArray<{ value: Scope; label: string; description: string; byDefault: boolean }> = (
+  Object.keys(SCOPE_TEXT) as Scope[]
+).map((value) => ({ value, ...SCOPE_TEXT[value], byDefault: !OPT_IN.includes(value) }));
 
 /** The problem inside an HTTP error, or a generic one when the server could not be reached. */
 export function problemOf(error: unknown): Problem {

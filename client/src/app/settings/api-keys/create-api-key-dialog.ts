@@ -75,7 +75,7 @@ export class CreateApiKeyDialog {
     name: new FormControl('', { nonNullable: true, validators: [nameValidator] }),
     expiry: new FormControl<ExpiryChoice>('90', { nonNullable: true }),
     date: new FormControl<Date | null>(null),
-    scopes: new FormGroup(Object.fromEntries(SCOPES.map((s) => [s.value, new FormControl(true, { nonNullable: true })])), {
+    scopes: new FormGroup(Object.fromEntries(SCOPES.map((s) => [s.value, new FormControl(s.byDefault, { nonNullable: true })])), {
       validators: atLeastOne,
     }),
   });

@@ -1,0 +1,102 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { AppConfig } from '../config/app-config';
+import { AuditEventsRepository } from '../database/repositories/audit-events.repository';
+import { ClaimedDelivery, WebhooksRepository } from '../database/repositories/webhooks.repository';
+import { Metrics } from '../metrics/metrics';
+import { WebhookSender } from './webhook-sender';
+
+/** Rows one poll claims; each is sent concurrently. */
+const BATCH = 10;
+
+/**
+ * Delivers the outbox. Every instance runs one; `SKIP LOCKED` lets them share the rows and the
+ * lease hands a row to another worker if its claimer dies mid-send. A failed attempt is retried
+ * on the configured schedule (Standard Webhooks' 5 s … 10 h, about 27 hours in all) with ±10 %
+ * jitter, under the same `webhook-id`; when the schedule runs out the endpoint is disabled and
+ * `webhook.disabled` is recorded.
+ */
+@Injectable()
+export class WebhookWorker implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(WebhookWorker.name);
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<number>;
+  private stopped = false;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly webhooks: WebhooksRepository,
+    private readonly sender: WebhookSender,
+    private readonly audit: AuditEventsRepository,
+    private readonly dataSource: DataSource,
+    private readonly metrics: Metrics,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => void this.poll(), this.config.webhooks.pollIntervalMs);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** One round: claims and sends what is due. Returns how many were attempted. */
+  poll(): Promise<number> {
+    if (this.running || this.stopped) return this.running ?? Promise.resolve(0);
+    this.running = this.round()
+      .catch((error: unknown) => {
+        this.logger.warn({ err: error }, 'webhook delivery round failed; the next one retries');
+        return 0;
+      })
+      .finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async round(): Promise<number> {
+    // The lease outlasts one attempt comfortably, so a live worker never loses its row.
+    const lease = Math.ceil(this.config.webhooks.timeoutMs / 1000) * 3 + 5;
+    const due = await this.webhooks.claimDue(BATCH, lease);
+    await Promise.all(due.map((delivery) => this.attempt(delivery)));
+    return due.length;
+  }
+
+  private async attempt(delivery: ClaimedDelivery & { disabled_at?: Date | null }): Promise<void> {
+    if (delivery.disabled_at) {
+      await this.webhooks.abandonPending(delivery.id);
+      return;
+    }
+    const outcome = await this.sender.send(
+      { url: delivery.url, secretSealed: delivery.secret_sealed },
+      { id: delivery.message_id, body: JSON.stringify(delivery.payload) },
+    );
+    if (outcome.ok) {
+      this.metrics.webhookAttempts.labels('delivered').inc();
+      await this.webhooks.delivered(delivery.id, delivery.endpoint_id, outcome.statusCode ?? 200);
+      return;
+    }
+    this.metrics.webhookAttempts.labels(outcome.refused ? 'refused' : 'failed').inc();
+    const delays = this.config.webhooks.retryDelaysSeconds;
+    const next = delays[delivery.attempts - 1];
+    const retryAt = next === undefined ? null : new Date(Date.now() + next * 1000 * (0.9 + Math.random() * 0.2));
+    await this.dataSource.transaction(async (tx) => {
+      const disabled = await this.webhooks.failed(
+        tx,
+        { id: delivery.id, endpointId: delivery.endpoint_id },
+        { statusCode: outcome.statusCode, error: outcome.error, retryAt },
+      );
+      if (disabled) {
+        await this.audit.record(tx, {
+          type: 'webhook.disabled',
+          actor: { authType: 'system' },
+          subject: { userId: disabled.user_id },
+          details: { webhook_id: disabled.id, url: disabled.url, reason: disabled.disabled_reason, last_error: outcome.error },
+        });
+      }
+    });
+    if (!retryAt)
+      this.logger.warn(`webhook ${delivery.endpoint_id}: gave up on ${delivery.message_id} after ${delivery.attempts} attempts`);
+  }
+}
