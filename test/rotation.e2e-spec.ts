@@ -39,7 +39,11 @@ describe('key rotation and expiry warnings', () => {
     ).toMatchObject({ valid: false, code: 'ROTATED' });
 
     const events = (await call(app, `/api/audit-events?key_id=${old.id}`, { token: alice })).body.items;
-    expect(events[0]).toMatchObject({ type: 'api_key.rotated', details: { new_key_id: fresh.id, grace_period_seconds: 0 } });
+    expect(events.find((e: { type: string }) => e.type === 'api_key.rotated')).toMatchObject({
+      details: { new_key_id: fresh.id, grace_period_seconds: 0 },
+    });
+    // Presenting it after the (zero) grace period is itself recorded: a copy is still deployed.
+    expect(events[0]).toMatchObject({ type: 'api_key.rotated_key_used', details: { replaced_by: fresh.id } });
     expectProblem(await rotate(old.id, {}), 409, 'already_rotated');
   });
 

@@ -15,6 +15,8 @@ import {
   ApiKeyRotatedResponse,
   CreateApiKeyRequest,
   CurrentCredentialResponse,
+  type ApiKeyStatus,
+  KEY_STATUSES,
   MessageResponse,
   RotateApiKeyRequest,
 } from './dto/api-key.dto';
@@ -55,8 +57,16 @@ export class ApiKeysController {
     headers: { Link: { description: '`<…?limit=N&after=…>; rel="next"` when a next page exists', schema: { type: 'string' } } },
   })
   @ApiProblemResponse(400, '`after` is not a cursor this API issued.', ['invalid_cursor'])
-  @ApiProblemResponse(422, '`limit` is not an integer from 1 to 1000, or `after` is repeated.', ['validation_failed'])
+  @ApiProblemResponse(422, '`limit` is not an integer from 1 to 1000, `status` is not a key status, or `after` is repeated.', [
+    'validation_failed',
+  ])
   @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000 }, description: 'Page size' })
+  @ApiQuery({
+    name: 'status',
+    required: false,
+    schema: { type: 'string', enum: [...KEY_STATUSES] },
+    description: 'Only keys in this state: `expiring` within EXPIRY_WARNING_DAYS, `rotated` replaced and in or past their grace period',
+  })
   @ApiQuery({
     name: 'after',
     required: false,
@@ -67,16 +77,21 @@ export class ApiKeysController {
     @CurrentPrincipal() principal: Principal,
     @Query('limit') limit: unknown,
     @Query('after') after: unknown,
+    @Query('status') status: unknown,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ApiKeyResponse[]> {
+    if (status !== undefined && !(KEY_STATUSES as readonly unknown[]).includes(status)) {
+      throw invalidPage('status', `must be one of: ${KEY_STATUSES.join(', ')}`);
+    }
+    const state = status as ApiKeyStatus | undefined;
     // Other query parameters (cache busters) are ignored, as before pagination existed.
-    if (limit === undefined && after === undefined) return this.apiKeys.list(principal.userId);
+    if (limit === undefined && after === undefined) return this.apiKeys.list(principal.userId, state);
     const size = pageSize(limit);
     if (after !== undefined && typeof after !== 'string') throw invalidPage('after', 'must be a cursor from a Link header');
-    const page = await this.apiKeys.listPage(principal.userId, size, after);
+    const page = await this.apiKeys.listPage(principal.userId, size, after, state);
     if (page.next) {
       // Keep what the guard set (a replaced key's rel="deprecation"): one Link header, comma-separated.
-      const next = `</api/keys?limit=${size}&after=${page.next}>; rel="next"`;
+      const next = `</api/keys?limit=${size}${state ? `&status=${state}` : ''}&after=${page.next}>; rel="next"`;
       const existing = reply.getHeader('link');
       reply.header('link', existing ? `${String(existing)}, ${next}` : next);
     }

@@ -41,8 +41,12 @@ export class ApiKeysService {
     private readonly metrics: Metrics,
   ) {}
 
-  async list(userId: string): Promise<ApiKeyResponse[]> {
-    return (await this.keys.listActive(userId)).map((row) => this.toResponse(row));
+  async list(userId: string, status?: ApiKeyStatus): Promise<ApiKeyResponse[]> {
+    return (await this.keys.listActive(userId, undefined, this.statusFilter(status))).map((row) => this.toResponse(row));
+  }
+
+  private statusFilter(status: ApiKeyStatus | undefined) {
+    return status ? { status, warningDays: this.config.operations.expiryWarningDays } : undefined;
   }
 
   /**
@@ -50,9 +54,14 @@ export class ApiKeysService {
    * key's position (creation time to the microsecond, id), so keys created or deleted meanwhile
    * neither repeat nor vanish from the pages after it.
    */
-  async listPage(userId: string, limit: number, after: string | undefined): Promise<{ items: ApiKeyResponse[]; next?: string }> {
+  async listPage(
+    userId: string,
+    limit: number,
+    after: string | undefined,
+    status?: ApiKeyStatus,
+  ): Promise<{ items: ApiKeyResponse[]; next?: string }> {
     const position = after === undefined ? undefined : decodeCursor(after);
-    const rows = await this.keys.listActive(userId, { limit: limit + 1, after: position });
+    const rows = await this.keys.listActive(userId, { limit: limit + 1, after: position }, this.statusFilter(status));
     const items = rows.slice(0, limit).map((row) => this.toResponse(row));
     const last = rows.length > limit ? rows[limit - 1] : undefined;
     return { items, next: last ? encodeCursor(last) : undefined };

@@ -161,11 +161,14 @@ export class AuditHousekeeping implements OnApplicationBootstrap, OnApplicationS
     for (const timer of this.timers) clearTimeout(timer);
   }
 
-  async run(): Promise<{ expired: number; pruned: number } | null> {
+  async run(): Promise<{ expiring: number; expired: number; pruned: number } | null> {
     try {
-      const result = await this.events.housekeeping(this.config.operations.auditRetentionDays);
-      if (result && (result.expired || result.pruned))
-        this.logger.log(`audit housekeeping: ${result.expired} expired key(s) recorded, ${result.pruned} old event(s) pruned`);
+      const { auditRetentionDays, expiryWarningDays } = this.config.operations;
+      const result = await this.events.housekeeping(auditRetentionDays, expiryWarningDays);
+      if (result && (result.expiring || result.expired || result.pruned))
+        this.logger.log(
+          `audit housekeeping: ${result.expiring} expiry warning(s), ${result.expired} expired key(s) recorded, ${result.pruned} old event(s) pruned`,
+        );
       return result;
     } catch (error) {
       this.logger.warn({ err: error }, 'audit housekeeping failed; it runs again within the hour');

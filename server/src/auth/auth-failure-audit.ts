@@ -1,4 +1,5 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import { DataSource } from 'typeorm';
 import { AuditEventsRepository } from '../database/repositories/audit-events.repository';
 
@@ -16,6 +17,8 @@ export class AuthFailureAudit implements OnModuleInit, OnApplicationShutdown {
   private counts = new Map<string, { count: number; codes: Record<string, number> }>();
   private windowStart = Date.now();
   private timer?: NodeJS.Timeout;
+  /** Replaced keys whose late use this instance recorded in the last hour. */
+  private readonly rotatedRecorded = new LRUCache<number, true>({ max: 10_000, ttl: 3_600_000 });
 
   constructor(
     private readonly audit: AuditEventsRepository,
@@ -41,6 +44,20 @@ export class AuthFailureAudit implements OnModuleInit, OnApplicationShutdown {
     }
     entry.count++;
     entry.codes[code] = (entry.codes[code] ?? 0) + 1;
+  }
+
+  /**
+   * A replaced key presented after its grace period usually means a copy is still deployed
+   * somewhere: recorded as `api_key.rotated_key_used` (and so sent to the owner's webhooks) at
+   * most once per key and hour, across instances; repeats within the hour cost no query here.
+   */
+  rotatedKeyUsed(key: { id: number; userId: string }, address: string): void {
+    if (this.rotatedRecorded.has(key.id)) return;
+    this.rotatedRecorded.set(key.id, true);
+    this.audit.recordRotatedKeyUse(key.id, key.userId, address).catch((error: unknown) => {
+      this.rotatedRecorded.delete(key.id);
+      this.logger.warn({ err: error }, `could not record the late use of replaced key ${key.id}`);
+    });
   }
 
   async flush(): Promise<void> {

@@ -193,6 +193,7 @@ export class CompositeAuthGuard implements CanActivate {
       const problem = invalidCredential(error);
       this.metrics.refused(METHOD[credential.kind], problem.problem.code ?? 'invalid_credential');
       this.failureAudit.record(request.ip, problem.problem.code ?? 'invalid_credential');
+      if (error.rotatedKey) this.failureAudit.rotatedKeyUsed(error.rotatedKey, request.ip);
       throw problem;
     } finally {
       this.limiter.endVerification(request.ip);

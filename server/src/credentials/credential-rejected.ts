@@ -31,6 +31,8 @@ export class CredentialRejected extends Error {
     readonly reason: RejectionReason,
     /** Extra words for people, e.g. the token type that was presented. */
     readonly hint?: string,
+    /** The replaced key a `rotated_key` refusal is about: its use is worth an audit event. */
+    readonly rotatedKey?: { id: number; userId: string },
   ) {
     super(reason);
   }

@@ -32,7 +32,8 @@ export async function authenticateKey(
   const result = await verifier.verify(candidate);
   if (result.code !== 'VALID' || !result.key) {
     const rotatedAt = result.code === 'ROTATED' && result.key?.rotatedAt ? new Date(result.key.rotatedAt).toISOString() : undefined;
-    throw new CredentialRejected(REASONS[result.code === 'VALID' ? 'NOT_FOUND' : result.code], rotatedAt);
+    const rotatedKey = result.code === 'ROTATED' && result.key ? { id: result.key.id, userId: result.key.userId } : undefined;
+    throw new CredentialRejected(REASONS[result.code === 'VALID' ? 'NOT_FOUND' : result.code], rotatedAt, rotatedKey);
   }
   return keyPrincipal(result.key, authType);
 }

@@ -990,6 +990,8 @@ export interface operations {
       query?: {
         /** @description The cursor from the previous page's `Link` header */
         after?: string;
+        /** @description Only keys in this state: `expiring` within EXPIRY_WARNING_DAYS, `rotated` replaced and in or past their grace period */
+        status?: 'active' | 'expiring' | 'expired' | 'rotated';
         /** @description Page size */
         limit?: number;
       };
@@ -1038,7 +1040,7 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description `limit` is not an integer from 1 to 1000, or `after` is repeated. Codes: `validation_failed`. */
+      /** @description `limit` is not an integer from 1 to 1000, `status` is not a key status, or `after` is repeated. Codes: `validation_failed`. */
       422: {
         headers: {
           [name: string]: unknown;

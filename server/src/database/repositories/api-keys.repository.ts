@@ -80,6 +80,26 @@ function toRecord(row: ApiKeyRow): ApiKeyRecord {
  * the lists and the hot path (a user's 1,000 keys, a lookup per cache miss); methods that must
  * run inside a caller's transaction take its `EntityManager`.
  */
+export type KeyStatusFilter = 'active' | 'expiring' | 'expired' | 'rotated';
+
+/**
+ * The list's `status` in SQL, as ApiKeysService.statusOf computes it. `param` is the number of
+ * the next query parameter; `params` what it takes (the warning window, where needed).
+ */
+function statusCondition(filter: { status: KeyStatusFilter; warningDays: number }, param: number): { sql: string; params: unknown[] } {
+  const warning = `now() + make_interval(days => $${param})`;
+  switch (filter.status) {
+    case 'rotated':
+      return { sql: 'AND rotated_at IS NOT NULL', params: [] };
+    case 'expired':
+      return { sql: 'AND rotated_at IS NULL AND expires_at <= now()', params: [] };
+    case 'expiring':
+      return { sql: `AND rotated_at IS NULL AND expires_at > now() AND expires_at <= ${warning}`, params: [filter.warningDays] };
+    case 'active':
+      return { sql: `AND rotated_at IS NULL AND (expires_at IS NULL OR expires_at > ${warning})`, params: [filter.warningDays] };
+  }
+}
+
 @Injectable()
 export class ApiKeysRepository {
   constructor(private readonly dataSource: DataSource) {}
@@ -88,20 +108,27 @@ export class ApiKeysRepository {
    * A user's active keys, newest first (the partial index covers the order): all of them, or
    * `limit` after the position (created_at, id) of the previous page's last key.
    */
-  async listActive(userId: string, page?: { limit: number; after?: { createdAt: string; id: number } }): Promise<ApiKeyRecord[]> {
+  async listActive(
+    userId: string,
+    page?: { limit: number; after?: { createdAt: string; id: number } },
+    filter?: { status: KeyStatusFilter; warningDays: number },
+  ): Promise<ApiKeyRecord[]> {
     if (!page) {
+      const status = filter ? statusCondition(filter, 2) : { sql: '', params: [] };
       const rows: ApiKeyRow[] = await this.dataSource.query(
-        `SELECT ${RECORD_COLUMNS} FROM api_keys WHERE user_id = $1 AND revoked_at IS NULL ORDER BY created_at DESC, id DESC`,
-        [userId],
+        `SELECT ${RECORD_COLUMNS} FROM api_keys WHERE user_id = $1 AND revoked_at IS NULL ${status.sql} ORDER BY created_at DESC, id DESC`,
+        [userId, ...status.params],
       );
       return rows.map(toRecord);
     }
     // The position is read back to the microsecond (a JavaScript Date keeps milliseconds only).
+    const status = filter ? statusCondition(filter, 5) : { sql: '', params: [] };
     const rows: Array<ApiKeyRow & { position: string }> = await this.dataSource.query(
       `SELECT ${RECORD_COLUMNS}, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS position FROM api_keys
         WHERE user_id = $1 AND revoked_at IS NULL AND ($3::timestamptz IS NULL OR (created_at, id) < ($3::timestamptz, $4::int))
+        ${status.sql}
         ORDER BY created_at DESC, id DESC LIMIT $2`,
-      [userId, page.limit, page.after?.createdAt ?? null, page.after?.id ?? 0],
+      [userId, page.limit, page.after?.createdAt ?? null, page.after?.id ?? 0, ...status.params],
     );
     return rows.map((row) => ({ ...toRecord(row), position: row.position }));
   }

@@ -87,6 +87,28 @@ export class AuditEventsRepository {
     );
   }
 
+  /**
+   * `api_key.rotated_key_used` for a replaced key presented after its grace period, unless one
+   * was recorded in the last hour (the transaction lock makes that check hold across instances).
+   */
+  async recordRotatedKeyUse(keyId: number, userId: string, address: string): Promise<boolean> {
+    return this.dataSource.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`rotated-key-used:${keyId}`]);
+      const inserted: unknown[] = await tx.query(
+        `INSERT INTO audit_events (type, actor_auth_type, client_address, subject_user_id, subject_key_id, subject_key_name, subject_key_hint, details)
+         SELECT 'api_key.rotated_key_used', 'api_key', $3, k.user_id, k.id, k.name, k.key_hint,
+                jsonb_build_object('rotated_at', k.rotated_at, 'stopped_working_at', k.expires_at, 'replaced_by', k.replaced_by)
+           FROM api_keys k
+          WHERE k.id = $1 AND k.user_id = $2
+            AND NOT EXISTS (SELECT 1 FROM audit_events e
+                             WHERE e.subject_key_id = k.id AND e.type = 'api_key.rotated_key_used' AND e.occurred_at > now() - interval '1 hour')
+         RETURNING id`,
+        [keyId, userId, address.slice(0, 64)],
+      );
+      return inserted.length > 0;
+    });
+  }
+
   /** Events about `userId`, newest first, after the cursor id; optionally one key or one type. */
   async listForUser(userId: string, filter: { keyId?: number; type?: string; beforeId?: string; limit: number }): Promise<AuditEventRow[]> {
     const params: unknown[] = [userId];
@@ -109,29 +131,56 @@ export class AuditEventsRepository {
 
   /**
    * The hourly housekeeping, on one instance at a time (whoever takes the transaction lock;
-   * the others skip this round): records `api_key.expired` once for every key found past its
-   * expiry, and deletes events older than `retentionDays`. Null when another instance ran it.
+   * the others skip this round):
+   * - `api_key.expiring` once per key and threshold: `warning` when it enters the warning
+   *   window (EXPIRY_WARNING_DAYS) and `final` in its last day;
+   * - `api_key.expired` once for every key found past its expiry;
+   * - deletes events older than `retentionDays`.
+   * "Once" is kept by `api_key_expiry_notices` (a row per key and threshold, inserted with
+   * ON CONFLICT DO NOTHING), not by the lock alone: it survives audit retention and restarts.
+   * The events go through the audit table's trigger, so the owner's webhooks fire too.
    */
-  async housekeeping(retentionDays: number): Promise<{ expired: number; pruned: number } | null> {
+  async housekeeping(retentionDays: number, warningDays: number): Promise<{ expiring: number; expired: number; pruned: number } | null> {
     return this.dataSource.transaction(async (tx) => {
       const [{ locked }] = (await tx.query(`SELECT pg_try_advisory_xact_lock(hashtext('audit-housekeeping')) AS locked`)) as Array<{
         locked: boolean;
       }>;
       if (!locked) return null;
       // TypeORM answers INSERT … RETURNING with the rows, UPDATE/DELETE … RETURNING with [rows, count].
+      const expiring: unknown[] = await tx.query(
+        `WITH due AS (
+           INSERT INTO api_key_expiry_notices (key_id, threshold)
+           SELECT id, CASE WHEN expires_at <= now() + interval '1 day' THEN 'final' ELSE 'warning' END
+             FROM api_keys
+            WHERE revoked_at IS NULL AND rotated_at IS NULL
+              AND expires_at > now() AND expires_at <= now() + make_interval(days => $1)
+           ON CONFLICT DO NOTHING
+           RETURNING key_id, threshold)
+         INSERT INTO audit_events (type, actor_auth_type, subject_user_id, subject_key_id, subject_key_name, subject_key_hint, details)
+         SELECT 'api_key.expiring', 'system', k.user_id, k.id, k.name, k.key_hint,
+                jsonb_build_object('threshold', due.threshold, 'expires_at', k.expires_at,
+                                   'days_left', round(extract(epoch FROM k.expires_at - now()) / 86400.0, 1))
+           FROM due JOIN api_keys k ON k.id = due.key_id
+         RETURNING id`,
+        [warningDays],
+      );
       const expired: unknown[] = await tx.query(
-        `INSERT INTO audit_events (occurred_at, type, subject_user_id, subject_key_id, subject_key_name, subject_key_hint, details)
-         SELECT k.expires_at, 'api_key.expired', k.user_id, k.id, k.name, k.key_hint, '{"reason":"expiry_sweep"}'::jsonb
-           FROM api_keys k
-          WHERE k.revoked_at IS NULL AND k.expires_at <= now()
-            AND NOT EXISTS (SELECT 1 FROM audit_events e WHERE e.subject_key_id = k.id AND e.type = 'api_key.expired')
+        `WITH due AS (
+           INSERT INTO api_key_expiry_notices (key_id, threshold)
+           SELECT id, 'expired' FROM api_keys WHERE revoked_at IS NULL AND expires_at <= now()
+           ON CONFLICT DO NOTHING
+           RETURNING key_id)
+         INSERT INTO audit_events (occurred_at, type, actor_auth_type, subject_user_id, subject_key_id, subject_key_name, subject_key_hint, details)
+         SELECT k.expires_at, 'api_key.expired', 'system', k.user_id, k.id, k.name, k.key_hint,
+                jsonb_build_object('reason', CASE WHEN k.rotated_at IS NULL THEN 'expiry_sweep' ELSE 'rotation_grace_ended' END)
+           FROM due JOIN api_keys k ON k.id = due.key_id
          RETURNING id`,
       );
       const [pruned]: [unknown[], number] = await tx.query(
         `DELETE FROM audit_events WHERE occurred_at < now() - make_interval(days => $1) RETURNING id`,
         [retentionDays],
       );
-      return { expired: expired.length, pruned: pruned.length };
+      return { expiring: expiring.length, expired: expired.length, pruned: pruned.length };
     });
   }
 }
