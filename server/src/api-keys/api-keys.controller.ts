@@ -174,7 +174,7 @@ export class ApiKeysController {
     @Body() body: RotateApiKeyRequest,
     @CurrentActor() actor: AuditActor,
   ): Promise<ApiKeyRotatedResponse> {
-    return this.apiKeys.rotate(principal, id, body.grace_period_seconds ?? 0, actor);
+    return this.apiKeys.rotate(principal, id, body.grace_period_seconds ?? 0, actor, body.rate_limit_per_minute);
   }
 
   @Delete(':id')

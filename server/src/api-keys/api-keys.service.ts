@@ -74,6 +74,7 @@ export class ApiKeysService {
   ): Promise<ApiKeyCreatedResponse> {
     const scopes = this.grantableScopes(principal, request.scopes);
     const { expiresAt, notBefore } = this.validityWindow(request, principal.apiKey);
+    const rateLimitPerMinute = this.grantableRateLimit(principal, request.rate_limit_per_minute);
     const { prefix, hashSecret, maxPerUser } = this.config.apiKeys;
     const key = generateKey(prefix);
 
@@ -109,13 +110,14 @@ export class ApiKeysService {
           createdAt: new Date(),
           expiresAt,
           notBefore,
+          rateLimitPerMinute,
         });
         // In the same transaction: no key exists without its event.
         await this.audit.record(tx, {
           type: 'api_key.created',
           actor,
           subject: { userId: principal.userId, keyId: inserted.id, keyName: inserted.name, keyHint: inserted.keyHint },
-          details: { scopes, expires_at: expiresAt?.toISOString() ?? null },
+          details: { scopes, expires_at: expiresAt?.toISOString() ?? null, rate_limit_per_minute: rateLimitPerMinute },
         });
         return { row: inserted, retired: retired?.keyHash };
       })
@@ -157,7 +159,14 @@ export class ApiKeysService {
    * as `rotated_key`. One transaction: the new key, the old key's new expiry, the invalidation
    * for every instance and the audit event commit together.
    */
-  async rotate(principal: Principal, id: number, graceSeconds: number, actor: AuditActor): Promise<ApiKeyRotatedResponse> {
+  async rotate(
+    principal: Principal,
+    id: number,
+    graceSeconds: number,
+    actor: AuditActor,
+    /** Undefined: the old key's limit. */
+    rateLimit?: number | null,
+  ): Promise<ApiKeyRotatedResponse> {
     const now = Date.now();
     const { prefix, hashSecret, maxLifetimeDays } = this.config.apiKeys;
     const key = generateKey(prefix);
@@ -190,6 +199,7 @@ export class ApiKeysService {
       const candidates = [lifetime === null ? null : now + lifetime, creatorExpiry].filter((t): t is number => t !== null);
       const expiresAt = candidates.length > 0 ? new Date(Math.min(...candidates)) : null;
       const oldEndsAt = new Date(Math.min(now + graceSeconds * 1000, old.expiresAt?.getTime() ?? Infinity));
+      const rateLimitPerMinute = this.grantableRateLimit(principal, rateLimit === undefined ? (old.rateLimitPerMinute ?? null) : rateLimit);
       await this.keys.markRotated(tx, old.id, oldEndsAt);
       const inserted = await this.keys.insert(tx, {
         userId: principal.userId,
@@ -200,6 +210,7 @@ export class ApiKeysService {
         createdAt: new Date(now),
         expiresAt,
         notBefore: null,
+        rateLimitPerMinute,
       });
       await this.keys.linkReplacement(tx, old.id, inserted.id);
       // The new key has its own history from its first moment, like any created key.
@@ -236,6 +247,22 @@ export class ApiKeysService {
   }
 
   /** "Cannot grant what you do not have": a key may only hand on scopes it holds itself. */
+  /**
+   * A key may not mint a key that escapes its own rate limit: a key created or rotated by a
+   * limited key gets at most that limit (and that limit when none is asked for).
+   */
+  private grantableRateLimit(principal: Principal, requested: number | null | undefined): number | null {
+    const own = principal.apiKey?.rateLimitPerMinute ?? null;
+    if (own === null) return requested ?? null;
+    if (requested === undefined || requested === null) return own;
+    if (requested > own) {
+      throw ApiProblem.unprocessable(`rate_limit_per_minute cannot exceed the calling key's own limit (${own})`, [
+        { field: 'rate_limit_per_minute', message: `must be at most ${own}, the calling key's limit` },
+      ]);
+    }
+    return requested;
+  }
+
   private grantableScopes(principal: Principal, requested: Scope[] | undefined): Scope[] {
     if (requested === undefined) return principal.scopes.filter((s) => !OPT_IN_SCOPES.includes(s));
     const missing = requested.filter((s) => !principal.scopes.includes(s));
@@ -295,6 +322,7 @@ export class ApiKeysService {
       expires_at: row.expiresAt ? row.expiresAt.toISOString() : null,
       not_before: row.notBefore ? row.notBefore.toISOString() : null,
       status: this.statusOf(row),
+      rate_limit_per_minute: row.rateLimitPerMinute ?? null,
     };
   }
 

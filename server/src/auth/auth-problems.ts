@@ -56,6 +56,16 @@ export function tooManyFailures(retryAfterSeconds: number): ApiProblem {
   });
 }
 
+/** A key past its own `rate_limit_per_minute`. */
+export function keyRateLimited(decision: { limit: number; resetSeconds: number }, headers: Record<string, string>): ApiProblem {
+  return new ApiProblem({
+    status: 429,
+    code: 'rate_limited',
+    detail: `This API key may make ${decision.limit} requests a minute; try again in ${decision.resetSeconds} s.`,
+    headers: { 'Retry-After': String(decision.resetSeconds), ...headers },
+  });
+}
+
 export function tooManyVerifications(): ApiProblem {
   return new ApiProblem({
     status: 429,

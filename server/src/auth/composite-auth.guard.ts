@@ -7,6 +7,7 @@ import { AppConfig } from '../config/app-config';
 import { type AuthMethod, Metrics } from '../metrics/metrics';
 import { CredentialRejected } from '../credentials/credential-rejected';
 import { keyPrincipal } from '../credentials/key-principal';
+import { KeyRateLimiter } from '../credentials/key-rate-limiter';
 import { KeyVerifier } from '../credentials/key-verifier.service';
 import { LastUsedTracker } from '../credentials/last-used.tracker';
 import type { Principal } from '../credentials/principal';
@@ -17,6 +18,7 @@ import {
   csrfRejected,
   insufficientScope,
   invalidCredential,
+  keyRateLimited,
   missingCredential,
   tooManyFailures,
   tooManyVerifications,
@@ -63,6 +65,14 @@ function rejectionOf(kind: Credential['kind'], info: unknown): CredentialRejecte
   return new CredentialRejected(kind === 'bearer-key' || kind === 'mcp-header' ? 'unknown_key' : 'invalid_signature');
 }
 
+/** The IETF RateLimit header fields (draft-ietf-httpapi-ratelimit-headers) for one key's budget. */
+function rateLimitHeaders(decision: { limit: number; remaining: number; resetSeconds: number }): Record<string, string> {
+  return {
+    'ratelimit-policy': `"per-key";q=${decision.limit};w=60`,
+    ratelimit: `"per-key";r=${decision.remaining};t=${decision.resetSeconds}`,
+  };
+}
+
 /**
  * The one global guard (deny by default). It reads exactly one credential (see
  * `extractCredential`), in the seed's order: `Authorization: Bearer` (our API key or a
@@ -90,6 +100,7 @@ export class CompositeAuthGuard implements CanActivate {
     private readonly metrics: Metrics,
     private readonly failureAudit: AuthFailureAudit,
     private readonly lastUsed: LastUsedTracker,
+    private readonly rateLimiter: KeyRateLimiter,
     apiKey: ApiKeyStrategy,
     jwt: KeycloakJwtStrategy,
     cookie: KeycloakCookieStrategy,
@@ -146,10 +157,20 @@ export class CompositeAuthGuard implements CanActivate {
    * Where a key was used from (for the "new address" audit event), and its lifecycle in the
    * answer: a replaced key in its grace period says so (`Deprecation`, RFC 9745; `Sunset`,
    * RFC 8594; a `Link` to the rotation docs), and a key expiring within the warning window
-   * carries `Sunset`, so clients and gateways can warn before it breaks.
+   * carries `Sunset`, so clients and gateways can warn before it breaks. A key with a per-key
+   * limit gets its budget in the IETF `RateLimit-Policy` / `RateLimit` headers, and past it 429.
    */
   private keyUsed(key: NonNullable<Principal['apiKey']>, request: Request, reply: FastifyReply): void {
     this.lastUsed.seenFrom(key.id, request.ip);
+    if (key.rateLimitPerMinute) {
+      const decision = this.rateLimiter.consume(key.id, key.rateLimitPerMinute);
+      const headers = rateLimitHeaders(decision);
+      if (!decision.allowed) {
+        this.metrics.refused('api_key', 'rate_limited');
+        throw keyRateLimited(decision, headers);
+      }
+      reply.headers(headers);
+    }
     if (key.expiresAt === null) return;
     if (key.rotatedAt) {
       reply.header('deprecation', `@${Math.floor(key.rotatedAt / 1000)}`);

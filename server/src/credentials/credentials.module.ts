@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { DatabaseModule } from '../database/database.module';
 import { KeyInvalidationService } from './key-invalidation.service';
+import { KeyRateLimiter } from './key-rate-limiter';
 import { KeyVerifier } from './key-verifier.service';
 import { LastUsedTracker } from './last-used.tracker';
 import { VerificationCache } from './verification-cache';
@@ -12,7 +13,7 @@ import { VerificationCache } from './verification-cache';
  */
 @Module({
   imports: [DatabaseModule],
-  providers: [KeyVerifier, VerificationCache, KeyInvalidationService, LastUsedTracker],
-  exports: [KeyVerifier, KeyInvalidationService, LastUsedTracker],
+  providers: [KeyVerifier, VerificationCache, KeyInvalidationService, LastUsedTracker, KeyRateLimiter],
+  exports: [KeyVerifier, KeyInvalidationService, LastUsedTracker, KeyRateLimiter],
 })
 export class CredentialsModule {}

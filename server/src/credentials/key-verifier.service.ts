@@ -21,6 +21,8 @@ export interface VerifiedKey {
   revokedAt: number | null;
   /** When the key was replaced by rotation; it works until `expiresAt`, then is ROTATED. */
   rotatedAt: number | null;
+  /** Requests a minute, or null for no per-key limit. */
+  rateLimitPerMinute: number | null;
 }
 
 export interface VerifiedLlmKey {
@@ -131,6 +133,7 @@ export class KeyVerifier {
       notBefore: row.notBefore ? row.notBefore.getTime() : null,
       revokedAt: row.revokedAt ? row.revokedAt.getTime() : null,
       rotatedAt: row.rotatedAt ? row.rotatedAt.getTime() : null,
+      rateLimitPerMinute: row.rateLimitPerMinute,
     };
   }
 }

@@ -10,7 +10,14 @@ export interface Principal {
   authType: AuthType;
   scopes: readonly Scope[];
   /** Present when an API key authenticated the request; its validity window in epoch ms. */
-  apiKey?: { id: number; name: string; expiresAt: number | null; notBefore: number | null; rotatedAt?: number | null };
+  apiKey?: {
+    id: number;
+    name: string;
+    expiresAt: number | null;
+    notBefore: number | null;
+    rotatedAt?: number | null;
+    rateLimitPerMinute?: number | null;
+  };
   username?: string;
   email?: string;
   /** The identity provider's roles for the user (OIDC_ROLES_CLAIM); none for API keys. */

@@ -7,7 +7,7 @@ import { CreateAuthFailures1764691200000 } from './migrations/1764691200000-Crea
 import { CreateAuditEventsAndUsage1764777600000 } from './migrations/1764777600000-CreateAuditEventsAndUsage';
 import { CreateApiKeyNetworks1764864000000 } from './migrations/1764864000000-CreateApiKeyNetworks';
 import { AddKeyRotation1764950400000 } from './migrations/1764950400000-AddKeyRotation';
-import { CreateWebhooks1765209600000 } from './migrations/1765209600000-CreateWebhooks';
+import { KeyLifecycleAndWebhooks1765209600000 } from './migrations/1765209600000-KeyLifecycleAndWebhooks';
 import { LlmKey } from './entities/llm-key.entity';
 
 export const ENTITIES = [ApiKey, LlmKey];
@@ -19,7 +19,7 @@ export const MIGRATIONS = [
   CreateAuditEventsAndUsage1764777600000,
   CreateApiKeyNetworks1764864000000,
   AddKeyRotation1764950400000,
-  CreateWebhooks1765209600000,
+  KeyLifecycleAndWebhooks1765209600000,
 ];
 
 /** How the app reaches its database: decided once at start (`databaseConnection`). */

@@ -498,6 +498,11 @@ export interface components {
       not_before: string | null;
       /** @description active; expiring (within EXPIRY_WARNING_DAYS); expired; rotated (replaced, works until expires_at) */
       status: components['schemas']['ApiKeyStatus'];
+      /**
+       * @description Requests a minute, or null for no per-key limit
+       * @example null
+       */
+      rate_limit_per_minute: number | null;
     };
     CreateApiKeyRequest: {
       /**
@@ -519,6 +524,8 @@ export interface components {
       not_before?: string | null;
       /** @description Defaults to every scope the caller holds except the opt-in webhooks:read and webhooks:write; asking for one it lacks is a 403 `insufficient_scope`. */
       scopes?: components['schemas']['Scope'][];
+      /** @description Requests a minute the key may make; past it, 429 with `Retry-After` and the IETF `RateLimit` headers. Absent or null: no per-key limit (or, for a key created by a limited key, that key's limit). */
+      rate_limit_per_minute?: number | null;
     };
     ApiKeyCreatedResponse: {
       /** @example 7 */
@@ -556,6 +563,11 @@ export interface components {
       not_before: string | null;
       /** @description active; expiring (within EXPIRY_WARNING_DAYS); expired; rotated (replaced, works until expires_at) */
       status: components['schemas']['ApiKeyStatus'];
+      /**
+       * @description Requests a minute, or null for no per-key limit
+       * @example null
+       */
+      rate_limit_per_minute: number | null;
       /**
        * @description The full key. Shown this once; it cannot be retrieved again.
        * @example sk-oh-3fJk…
@@ -613,6 +625,8 @@ export interface components {
     RotateApiKeyRequest: {
       /** @description How long the old key keeps working, in seconds (at most 7 days). Absent or 0: it stops at once. */
       grace_period_seconds?: number;
+      /** @description Requests a minute the key may make; past it, 429 with `Retry-After` and the IETF `RateLimit` headers. Absent: the old key's limit; null: none. */
+      rate_limit_per_minute?: number | null;
     };
     ReplacedKey: {
       id: number;
@@ -658,6 +672,11 @@ export interface components {
       not_before: string | null;
       /** @description active; expiring (within EXPIRY_WARNING_DAYS); expired; rotated (replaced, works until expires_at) */
       status: components['schemas']['ApiKeyStatus'];
+      /**
+       * @description Requests a minute, or null for no per-key limit
+       * @example null
+       */
+      rate_limit_per_minute: number | null;
       /**
        * @description The full key. Shown this once; it cannot be retrieved again.
        * @example sk-oh-3fJk…

@@ -110,6 +110,20 @@ export class CreateApiKeyRequest {
   @ArrayUnique({ message: 'scopes must not repeat' })
   @IsIn(ALL_SCOPES, { each: true, message: `each scope must be one of: ${ALL_SCOPES.join(', ')}` })
   scopes?: Scope[];
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: 1000000,
+    nullable: true,
+    description:
+      "Requests a minute the key may make; past it, 429 with `Retry-After` and the IETF `RateLimit` headers. Absent or null: no per-key limit (or, for a key created by a limited key, that key's limit).",
+  })
+  @IsOptional()
+  @ValidateIf((_o, v) => v !== null)
+  @IsInt({ message: 'rate_limit_per_minute must be an integer' })
+  @Min(1, { message: 'rate_limit_per_minute must be at least 1' })
+  @Max(1000000, { message: 'rate_limit_per_minute must be at most 1000000' })
+  rate_limit_per_minute?: number | null;
 }
 
 export class ApiKeyResponse {
@@ -136,6 +150,8 @@ export class ApiKeyResponse {
     description: 'active; expiring (within EXPIRY_WARNING_DAYS); expired; rotated (replaced, works until expires_at)',
   })
   status: ApiKeyStatus;
+  @ApiProperty({ type: 'integer', nullable: true, example: null, description: 'Requests a minute, or null for no per-key limit' })
+  rate_limit_per_minute: number | null;
 }
 
 export class ApiKeyCreatedResponse extends ApiKeyResponse {
@@ -156,6 +172,20 @@ export class RotateApiKeyRequest {
   @Min(0)
   @Max(604800)
   grace_period_seconds?: number;
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: 1000000,
+    nullable: true,
+    description:
+      "Requests a minute the key may make; past it, 429 with `Retry-After` and the IETF `RateLimit` headers. Absent: the old key's limit; null: none.",
+  })
+  @IsOptional()
+  @ValidateIf((_o, v) => v !== null)
+  @IsInt({ message: 'rate_limit_per_minute must be an integer' })
+  @Min(1, { message: 'rate_limit_per_minute must be at least 1' })
+  @Max(1000000, { message: 'rate_limit_per_minute must be at most 1000000' })
+  rate_limit_per_minute?: number | null;
 }
 
 export class ReplacedKey {

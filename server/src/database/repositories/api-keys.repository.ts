@@ -26,6 +26,8 @@ export interface ApiKeyRecord {
   notBefore: Date | null;
   /** Set once the key was replaced by rotation; it works until `expiresAt`. */
   rotatedAt?: Date | null;
+  /** Requests a minute this key may make; null for no per-key limit. */
+  rateLimitPerMinute?: number | null;
   /** On paged reads: the creation time to the microsecond, for the next page's cursor. */
   position?: string;
 }
@@ -40,6 +42,7 @@ export interface ApiKeyCredentialRow {
   notBefore: Date | null;
   revokedAt: Date | null;
   rotatedAt: Date | null;
+  rateLimitPerMinute: number | null;
 }
 
 export type NewApiKey = Omit<ApiKeyRecord, 'id' | 'lastUsedAt'> & { keyHash: Buffer };
@@ -56,9 +59,11 @@ interface ApiKeyRow {
   not_before: Date | null;
   revoked_at: Date | null;
   rotated_at: Date | null;
+  rate_limit_per_minute: number | null;
 }
 
-const RECORD_COLUMNS = 'id, user_id, name, key_hint, scopes, created_at, last_used_at, expires_at, not_before, rotated_at';
+const RECORD_COLUMNS =
+  'id, user_id, name, key_hint, scopes, created_at, last_used_at, expires_at, not_before, rotated_at, rate_limit_per_minute';
 
 function toRecord(row: ApiKeyRow): ApiKeyRecord {
   return {
@@ -72,6 +77,7 @@ function toRecord(row: ApiKeyRow): ApiKeyRecord {
     expiresAt: row.expires_at,
     notBefore: row.not_before,
     rotatedAt: row.rotated_at,
+    rateLimitPerMinute: row.rate_limit_per_minute,
   };
 }
 
@@ -236,8 +242,8 @@ export class ApiKeysRepository {
    */
   async findByHash(keyHash: Buffer): Promise<ApiKeyCredentialRow | undefined> {
     const { rows } = await this.pool().query<ApiKeyRow>({
-      name: 'api_keys_by_hash_v2',
-      text: 'SELECT id, user_id, name, scopes, expires_at, not_before, revoked_at, rotated_at FROM api_keys WHERE key_hash = $1',
+      name: 'api_keys_by_hash_v3',
+      text: 'SELECT id, user_id, name, scopes, expires_at, not_before, revoked_at, rotated_at, rate_limit_per_minute FROM api_keys WHERE key_hash = $1',
       values: [keyHash],
     });
     const row = rows[0];
@@ -251,6 +257,7 @@ export class ApiKeysRepository {
       notBefore: row.not_before,
       revokedAt: row.revoked_at,
       rotatedAt: row.rotated_at,
+      rateLimitPerMinute: row.rate_limit_per_minute,
     };
   }
 

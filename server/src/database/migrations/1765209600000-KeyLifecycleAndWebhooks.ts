@@ -9,11 +9,13 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  *   endpoint in the same transaction as the event, so a change and its webhook commit together
  *   or not at all, whichever code path recorded the event. Workers claim due rows with
  *   `FOR UPDATE SKIP LOCKED` and a lease; `message_id` (the `webhook-id`) stays the same on retries.
- * - `api_key_expiry_notices`: one row per key and threshold (7d, 1d, expired), so the expiry
- *   job announces each exactly once, whatever the number of instances or the audit retention.
+ * - `api_key_expiry_notices`: one row per key and threshold (warning, final, expired), so the
+ *   expiry job announces each exactly once, whatever the number of instances or the audit retention.
+ * - `api_keys.rate_limit_per_minute` and `api_key_rate_windows` (unlogged: counts of the current
+ *   minute are worth nothing after a crash), for per-key rate limits across instances.
  */
-export class CreateWebhooks1765209600000 implements MigrationInterface {
-  name = 'CreateWebhooks1765209600000';
+export class KeyLifecycleAndWebhooks1765209600000 implements MigrationInterface {
+  name = 'KeyLifecycleAndWebhooks1765209600000';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`
@@ -85,9 +87,18 @@ export class CreateWebhooks1765209600000 implements MigrationInterface {
       SELECT DISTINCT subject_key_id, 'expired' FROM audit_events WHERE type = 'api_key.expired' AND subject_key_id IS NOT NULL
       ON CONFLICT DO NOTHING`);
     await q.query(`ALTER TABLE api_keys ADD COLUMN rate_limit_per_minute integer`);
+    // Per-key request counts per minute, shared by instances (KeyRateLimiter syncs into it).
+    await q.query(`
+      CREATE UNLOGGED TABLE api_key_rate_windows (
+        key_id integer NOT NULL,
+        window_start bigint NOT NULL,
+        count integer NOT NULL,
+        PRIMARY KEY (key_id, window_start)
+      )`);
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TABLE api_key_rate_windows`);
     await q.query(`ALTER TABLE api_keys DROP COLUMN rate_limit_per_minute`);
     await q.query(`DROP TABLE api_key_expiry_notices`);
     await q.query(`DROP TRIGGER audit_events_enqueue_webhooks ON audit_events`);
