@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { generateKey } from '../server/src/credentials/key-format';
 import { call, createKey, expectProblem, passwordToken } from './support/http';
 import { startTestApp, type TestApp } from './support/test-app';
@@ -65,5 +65,80 @@ describe('leaked-key reports (GitHub secret scanning partner format)', () => {
     expect(limited).toBeDefined();
     expectProblem(limited!, 429, 'rate_limited');
     expect(Number(limited!.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+});
+
+describe('signed leak reports (SECRET_SCANNING_PUBLIC_KEYS, as GitHub signs them)', () => {
+  let app: TestApp;
+  let alice: string;
+  const github = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const stranger = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const KEY_ID = 'bcb53661c06b4728e59d897fb6165d5c9cda0fd9cdf9d09ead458168deb7518c';
+
+  beforeAll(async () => {
+    const publicKeys = {
+      public_keys: [{ key_identifier: KEY_ID, key: github.publicKey.export({ type: 'spki', format: 'pem' }), is_current: true }],
+    };
+    app = await startTestApp({ SECRET_SCANNING_PUBLIC_KEYS: JSON.stringify(publicKeys) });
+    alice = await passwordToken(app, 'alice');
+  });
+  afterAll(() => app.close());
+
+  const send = (body: string, headers: Record<string, string> = {}) =>
+    call(app, '/api/secret-scanning/leaked-keys', {
+      method: 'POST',
+      rawBody: body,
+      headers: { 'content-type': 'application/json', ...headers },
+    });
+  const signature = (body: string, key = github.privateKey) => sign('sha256', Buffer.from(body), key).toString('base64');
+
+  it('labels a correctly signed report and records where the key was found, in one transaction for several keys', async () => {
+    const one = await createKey(app, alice, { name: 'signed-leak-1' });
+    const two = await createKey(app, alice, { name: 'signed-leak-2' });
+    const body = JSON.stringify([
+      { token: one.key, type: 'api_key', url: 'https://github.com/o/r/blob/x/a.py', source: 'content' },
+      { token: two.key, type: 'api_key', url: 'https://github.com/o/r/blob/x/b.py', source: 'content' },
+    ]);
+    const res = await send(body, { 'github-public-key-identifier': KEY_ID, 'github-public-key-signature': signature(body) });
+    expect(res.status).toBe(200);
+    expect(res.body.map((l: { label: string }) => l.label)).toEqual(['true_positive', 'true_positive']);
+    for (const key of [one, two]) expectProblem(await call(app, '/api/keys/current', { token: key.key }), 401, 'revoked_key');
+    const [event] = (await call(app, `/api/audit-events?key_id=${two.id}&type=api_key.leaked`, { token: alice })).body.items;
+    expect(event.details).toMatchObject({ url: 'https://github.com/o/r/blob/x/b.py', signed: true });
+  });
+
+  it('still revokes on an unsigned or wrongly signed report, but answers 202 without labels and records no url', async () => {
+    for (const headers of [
+      {},
+      { 'github-public-key-identifier': KEY_ID, 'github-public-key-signature': 'bm90IGEgc2lnbmF0dXJl' },
+      { 'github-public-key-identifier': 'unknown', 'github-public-key-signature': 'AAAA' },
+    ]) {
+      const key = await createKey(app, alice);
+      const body = JSON.stringify([{ token: key.key, type: 'api_key', url: 'https://evil.example/claims', source: 'made-up' }]);
+      const res = await send(body, headers);
+      expect(res.status).toBe(202);
+      expect(res.body).toEqual([]);
+      expectProblem(await call(app, '/api/keys/current', { token: key.key }), 401, 'revoked_key');
+      const [event] = (await call(app, `/api/audit-events?key_id=${key.id}&type=api_key.leaked`, { token: alice })).body.items;
+      expect(event.details).toEqual({ reason: 'leak', signed: false });
+    }
+    const key = await createKey(app, alice);
+    const body = JSON.stringify([{ token: key.key }]);
+    const res = await send(body, {
+      'github-public-key-identifier': KEY_ID,
+      'github-public-key-signature': signature(body, stranger.privateKey),
+    });
+    expect(res.status).toBe(202);
+    // A signature over other bytes does not verify either (the body is checked as received).
+    const other = await createKey(app, alice);
+    const sent = JSON.stringify([{ token: other.key }]);
+    const tampered = await send(sent, { 'github-public-key-identifier': KEY_ID, 'github-public-key-signature': signature(sent + ' ') });
+    expect(tampered.status).toBe(202);
+  });
+
+  it('refuses to start with keys it cannot read', async () => {
+    await expect(startTestApp({ SECRET_SCANNING_PUBLIC_KEYS: '{"public_keys":[{"key_identifier":"x","key":"nope"}]}' })).rejects.toThrow(
+      /SECRET_SCANNING_PUBLIC_KEYS/,
+    );
   });
 });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { ConfigError, Environment, parseEnvironment } from './environment';
+import { parseScanningKeys } from './scanning-keys';
 import { loadOrCreateSecrets } from './secrets-store';
 import { parseTrustedProxies, type TrustedProxies } from './trusted-proxies';
 
@@ -54,6 +55,8 @@ export class AppConfig {
   readonly llmKeys: { prefix: string; encryptionKey: string; litellm?: { url: string; masterKey: string; timeoutMs: number } };
   readonly verification: { serviceToken: string; ratePerMinute: number; generated: boolean };
   readonly operations: { metricsToken?: string; expiryWarningDays: number; auditRetentionDays: number };
+  /** GitHub's secret scanning public keys (JSON), checked at start. */
+  readonly secretScanningPublicKeys?: string;
   readonly webhooks: {
     allowPrivateTargets: boolean;
     retryDelaysSeconds: number[];
@@ -149,6 +152,14 @@ export class AppConfig {
       expiryWarningDays: env.EXPIRY_WARNING_DAYS,
       auditRetentionDays: env.AUDIT_RETENTION_DAYS,
     };
+    this.secretScanningPublicKeys = env.SECRET_SCANNING_PUBLIC_KEYS;
+    if (this.secretScanningPublicKeys) {
+      try {
+        parseScanningKeys(this.secretScanningPublicKeys);
+      } catch (error) {
+        throw new ConfigError(`Invalid configuration:\n  SECRET_SCANNING_PUBLIC_KEYS: ${(error as Error).message}`);
+      }
+    }
     this.webhooks = {
       allowPrivateTargets: env.WEBHOOK_ALLOW_PRIVATE_TARGETS ?? !this.production,
       retryDelaysSeconds: env.WEBHOOK_RETRY_DELAYS_SECONDS.split(',').map(Number),

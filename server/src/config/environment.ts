@@ -196,6 +196,15 @@ export class Environment {
   AUDIT_RETENTION_DAYS = 400;
 
   /**
+   * GitHub's secret scanning public keys (the JSON of api.github.com/meta/public_keys/secret_scanning):
+   * when set, leak reports signed by one of them get labels; unsigned ones only revoke.
+   */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  SECRET_SCANNING_PUBLIC_KEYS?: string;
+
+  /**
    * Webhooks may target private, loopback and link-local addresses (checked after DNS
    * resolution) and plain http. Default: true in development and tests, false in production.
    */

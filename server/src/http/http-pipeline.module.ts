@@ -93,9 +93,11 @@ class HttpPipeline implements OnModuleInit {
     fastify.addContentTypeParser(
       'application/json',
       { parseAs: 'string', bodyLimit: this.config.bodyLimitBytes },
-      (_request, body, done) => {
+      (request, body, done) => {
         const text = body as string;
         if (text.trim() === '') return done(null, undefined);
+        // Signed leak reports are verified over the exact bytes received.
+        if (request.url.startsWith('/api/secret-scanning/')) (request as typeof request & { rawBody?: string }).rawBody = text;
         if (jsonDepth(text) > MAX_JSON_DEPTH) {
           const tooDeep = new Error(`The JSON body is nested deeper than ${MAX_JSON_DEPTH} levels.`);
           return done(Object.assign(tooDeep, { statusCode: 400, code: 'FST_ERR_CTP_JSON_TOO_DEEP' }), undefined);

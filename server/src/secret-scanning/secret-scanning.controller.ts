@@ -1,8 +1,9 @@
-import { Body, Controller, HttpCode, Injectable, Module, ParseArrayPipe, Post, Req } from '@nestjs/common';
-import { ApiBody, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, HttpCode, Injectable, Module, ParseArrayPipe, Post, Req, Res } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBody, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsOptional, IsString, MaxLength } from 'class-validator';
-import type { FastifyRequest } from 'fastify';
-import { createHash } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { createHash, type KeyObject, verify as cryptoVerify } from 'node:crypto';
+import { parseScanningKeys } from '../config/scanning-keys';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { DataSource } from 'typeorm';
 import { actorOf, Public } from '../auth/decorators/auth.decorators';
@@ -42,9 +43,17 @@ export class LeakedTokenLabel {
   @ApiProperty({ enum: ['true_positive', 'false_positive'] }) label: 'true_positive' | 'false_positive';
 }
 
-/** Revokes reported keys: whoever holds a key may kill it, so a report needs no signature to revoke. */
+/**
+ * Revokes reported keys: whoever holds a key may kill it, so a report needs no signature to
+ * revoke. With SECRET_SCANNING_PUBLIC_KEYS set, a report signed by one of them (GitHub's
+ * `Github-Public-Key-Identifier` / `Github-Public-Key-Signature`, ECDSA over the raw body) is
+ * answered with labels and its `url` and `source` are recorded; an unsigned one only revokes:
+ * 202 and no labels, since a stranger learns nothing from it.
+ */
 @Injectable()
 export class LeakedKeys {
+  private readonly scanningKeys: Map<string, KeyObject>;
+
   constructor(
     private readonly config: AppConfig,
     private readonly verifier: KeyVerifier,
@@ -53,44 +62,74 @@ export class LeakedKeys {
     private readonly invalidation: KeyInvalidationService,
     private readonly dataSource: DataSource,
     private readonly metrics: Metrics,
-  ) {}
+  ) {
+    this.scanningKeys = parseScanningKeys(config.secretScanningPublicKeys);
+  }
 
-  async handle(reports: LeakedTokenReport[], request: FastifyRequest): Promise<LeakedTokenLabel[]> {
-    const labels: LeakedTokenLabel[] = [];
-    for (const report of reports) {
+  /** Null when no keys are configured; otherwise whether the report is signed by one of them. */
+  signed(request: FastifyRequest): boolean | null {
+    if (this.scanningKeys.size === 0) return null;
+    const id = request.headers['github-public-key-identifier'];
+    const signature = request.headers['github-public-key-signature'];
+    const body = (request as FastifyRequest & { rawBody?: string }).rawBody;
+    if (typeof id !== 'string' || typeof signature !== 'string' || body === undefined) return false;
+    const key = this.scanningKeys.get(id);
+    if (!key) return false;
+    try {
+      return cryptoVerify('sha256', Buffer.from(body, 'utf8'), key, Buffer.from(signature, 'base64'));
+    } catch {
+      return false;
+    }
+  }
+
+  async handle(reports: LeakedTokenReport[], request: FastifyRequest, signed: boolean | null): Promise<LeakedTokenLabel[]> {
+    const trusted = signed !== false;
+    const candidates = reports.map((report) => {
       const token = report.token.trim();
-      const tokenHash = createHash('sha256').update(report.token).digest('hex');
-      const label = (ours: boolean): LeakedTokenLabel => ({
-        token_hash: tokenHash,
-        token_type: report.type ?? 'api_key',
+      const ours = parseKey(token, this.config.apiKeys.prefix).ok;
+      return { report, token, ours, stored: ours ? this.verifier.hash(token) : undefined };
+    });
+    const hashes = candidates.flatMap((c) => (c.stored ? [c.stored] : []));
+    // One transaction for the whole report: every live key revoked, every instance told, every event recorded.
+    const revoked = hashes.length
+      ? await this.dataSource.transaction(async (tx) => {
+          const keys = await this.keys.revokeManyByHash(tx, hashes);
+          if (keys.length === 0) return keys;
+          await this.invalidation.publish(
+            tx,
+            keys.map((k) => k.keyHash),
+          );
+          for (const key of keys) {
+            const report = candidates.find((c) => c.stored?.equals(key.keyHash))!.report;
+            await this.audit.record(tx, {
+              type: 'api_key.leaked',
+              actor: { ...actorOf(request, undefined), authType: 'secret_scanning' },
+              subject: { userId: key.userId, keyId: key.id, keyName: key.name, keyHint: key.keyHint },
+              details: trusted
+                ? { url: report.url?.slice(0, 2048), source: report.source?.slice(0, 200), reason: 'leak', signed: signed === true }
+                : { reason: 'leak', signed: false },
+            });
+          }
+          return keys;
+        })
+      : [];
+    if (revoked.length) {
+      this.invalidation.evictLocally(revoked.map((k) => k.keyHash));
+      this.metrics.keysRevoked.labels('leak').inc(revoked.length);
+    }
+    const labels: LeakedTokenLabel[] = [];
+    for (const candidate of candidates) {
+      let ours = false;
+      if (candidate.stored) {
+        ours = revoked.some((k) => k.keyHash.equals(candidate.stored!));
+        // Not active now: still ours if it ever existed (revoked, expired or replaced earlier).
+        if (!ours) ours = (await this.verifier.verify(candidate.token)).code !== 'NOT_FOUND';
+      }
+      labels.push({
+        token_hash: createHash('sha256').update(candidate.report.token).digest('hex'),
+        token_type: candidate.report.type ?? 'api_key',
         label: ours ? 'true_positive' : 'false_positive',
       });
-      if (!parseKey(token, this.config.apiKeys.prefix).ok) {
-        labels.push(label(false));
-        continue;
-      }
-      const stored = this.verifier.hash(token);
-      const revoked = await this.dataSource.transaction(async (tx) => {
-        const key = await this.keys.revokeByHash(tx, stored);
-        if (!key) return undefined;
-        await this.invalidation.publish(tx, [stored]);
-        await this.audit.record(tx, {
-          type: 'api_key.leaked',
-          actor: { ...actorOf(request, undefined), authType: 'secret_scanning' },
-          subject: { userId: key.userId, keyId: key.id, keyName: key.name, keyHint: key.keyHint },
-          details: { url: report.url?.slice(0, 2048), source: report.source?.slice(0, 200), reason: 'leak' },
-        });
-        return key;
-      });
-      if (revoked) {
-        this.invalidation.evictLocally([stored]);
-        this.metrics.keysRevoked.labels('leak').inc();
-        labels.push(label(true));
-        continue;
-      }
-      // Not active now: still ours if it ever existed (revoked, expired or replaced earlier).
-      const known = await this.verifier.verify(token);
-      labels.push(label(known.code !== 'NOT_FOUND'));
     }
     return labels;
   }
@@ -111,10 +150,16 @@ export class SecretScanningController {
     summary: 'Report leaked keys (GitHub secret scanning partner format): a real, active key is revoked at once on every instance',
     description:
       `Public and rate limited (${REQUESTS_PER_MINUTE} requests per address and minute, at most ${MAX_TOKENS} tokens each). ` +
-      'Every report gets a label; the token itself is never returned, only its SHA-256.',
+      'Every report gets a label; the token itself is never returned, only its SHA-256. With SECRET_SCANNING_PUBLIC_KEYS set, ' +
+      "only reports signed by one of those keys (GitHub's `Github-Public-Key-Identifier` and `Github-Public-Key-Signature` headers) " +
+      'get labels; unsigned ones still revoke, and get 202 with an empty array.',
   })
   @ApiBody({ type: [LeakedTokenReport] })
   @ApiOkResponse({ type: [LeakedTokenLabel] })
+  @ApiAcceptedResponse({
+    type: [LeakedTokenLabel],
+    description: 'Unsigned while signing keys are configured: revoked, not labelled (empty array)',
+  })
   @ApiBodyProblemResponses()
   @ApiProblemResponse(422, `Not an array of at most ${MAX_TOKENS} reports with a token each.`, ['validation_failed'])
   @ApiProblemResponse(429, 'Too many reports from this address.', ['rate_limited'], RETRY_AFTER)
@@ -131,6 +176,7 @@ export class SecretScanningController {
     )
     reports: LeakedTokenReport[],
     @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<LeakedTokenLabel[]> {
     try {
       await this.rate.consume(clientKey(request.ip));
@@ -147,7 +193,13 @@ export class SecretScanningController {
       throw ApiProblem.unprocessable(`At most ${MAX_TOKENS} reports per request.`, [
         { field: 'body', message: `at most ${MAX_TOKENS} items` },
       ]);
-    return this.leaked.handle(reports, request);
+    const signed = this.leaked.signed(request);
+    const labels = await this.leaked.handle(reports, request, signed);
+    if (signed === false) {
+      reply.status(202);
+      return [];
+    }
+    return labels;
   }
 }
 

@@ -359,7 +359,7 @@ export interface paths {
     put?: never;
     /**
      * Report leaked keys (GitHub secret scanning partner format): a real, active key is revoked at once on every instance
-     * @description Public and rate limited (30 requests per address and minute, at most 100 tokens each). Every report gets a label; the token itself is never returned, only its SHA-256.
+     * @description Public and rate limited (30 requests per address and minute, at most 100 tokens each). Every report gets a label; the token itself is never returned, only its SHA-256. With SECRET_SCANNING_PUBLIC_KEYS set, only reports signed by one of those keys (GitHub's `Github-Public-Key-Identifier` and `Github-Public-Key-Signature` headers) get labels; unsigned ones still revoke, and get 202 with an empty array.
      */
     post: operations['reportLeakedKeys'];
     delete?: never;
@@ -2610,6 +2610,15 @@ export interface operations {
     };
     responses: {
       200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['LeakedTokenLabel'][];
+        };
+      };
+      /** @description Unsigned while signing keys are configured: revoked, not labelled (empty array) */
+      202: {
         headers: {
           [name: string]: unknown;
         };

@@ -208,6 +208,16 @@ export class ApiKeysRepository {
     await tx.query('UPDATE api_keys SET replaced_by = $2 WHERE id = $1', [id, replacedBy]);
   }
 
+  /** Revokes every active key among these stored hashes (one leak report, one statement). */
+  async revokeManyByHash(tx: EntityManager, keyHashes: Buffer[]): Promise<Array<RetiredKey & { userId: string }>> {
+    const [rows]: [Array<{ id: number; user_id: string; name: string; key_hint: string; key_hash: Buffer }>, number] = await tx.query(
+      `UPDATE api_keys SET revoked_at = now() WHERE key_hash = ANY($1::bytea[]) AND revoked_at IS NULL
+       RETURNING id, user_id, name, key_hint, key_hash`,
+      [keyHashes],
+    );
+    return rows.map((row) => ({ id: row.id, userId: row.user_id, name: row.name, keyHint: row.key_hint, keyHash: row.key_hash }));
+  }
+
   /** Revokes whichever active key has this stored hash (a leak report names the key, not its owner). */
   async revokeByHash(tx: EntityManager, keyHash: Buffer): Promise<(RetiredKey & { userId: string }) | undefined> {
     const [rows]: [Array<{ id: number; user_id: string; name: string; key_hint: string }>, number] = await tx.query(
