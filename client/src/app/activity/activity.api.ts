@@ -22,6 +22,7 @@ export const EVENT_LABELS: Record<AuditEventType, string> = {
   'session.signed_in': 'Signed in',
   'session.signed_out': 'Signed out',
   'auth.failures': 'Failed authentications',
+  'policy.updated': 'Key policy changed',
 };
 
 export const AUTH_TYPE_LABELS: Record<string, string> = {

@@ -27,11 +27,17 @@ const SCOPE_TEXT: Record<Scope, { label: string; description: string }> = {
   'llm:read': { label: 'Read LLM key', description: 'Read the BYOR LLM key' },
   'llm:write': { label: 'Rotate LLM key', description: 'Rotate the BYOR LLM key' },
   mcp: { label: 'MCP clients', description: 'Authenticate an MCP client through X-Session-API-Key' },
+  'admin:read': { label: 'Admin: read', description: "Read every user's keys, the audit log and the policy (admins and auditors)" },
+  'admin:write': { label: 'Admin: write', description: "Revoke anyone's keys and change the policy (admins)" },
 };
 
-export const SCOPES: ReadonlyArray<{ value: Scope; label: string; description: string }> = (Object.keys(SCOPE_TEXT) as Scope[]).map(
-  (value) => ({ value, ...SCOPE_TEXT[value] }),
-);
+/** Opt-in scopes: granted only when asked for explicitly, never offered by default. */
+export const OPT_IN_SCOPES: ReadonlySet<Scope> = new Set<Scope>(['admin:read', 'admin:write']);
+
+/** The scopes the create dialog offers (the opt-in ones are not). */
+export const SCOPES: ReadonlyArray<{ value: Scope; label: string; description: string }> = (Object.keys(SCOPE_TEXT) as Scope[])
+  .filter((value) => !OPT_IN_SCOPES.has(value))
+  .map((value) => ({ value, ...SCOPE_TEXT[value] }));
 
 /** The problem inside an HTTP error, or a generic one when the server could not be reached. */
 export function problemOf(error: unknown): Problem {
