@@ -108,11 +108,12 @@ describe('signed leak reports (SECRET_SCANNING_PUBLIC_KEYS, as GitHub signs them
   });
 
   it('still revokes on an unsigned or wrongly signed report, but answers 202 without labels and records no url', async () => {
-    for (const headers of [
+    const attempts: Array<Record<string, string>> = [
       {},
       { 'github-public-key-identifier': KEY_ID, 'github-public-key-signature': 'bm90IGEgc2lnbmF0dXJl' },
       { 'github-public-key-identifier': 'unknown', 'github-public-key-signature': 'AAAA' },
-    ]) {
+    ];
+    for (const headers of attempts) {
       const key = await createKey(app, alice);
       const body = JSON.stringify([{ token: key.key, type: 'api_key', url: 'https://evil.example/claims', source: 'made-up' }]);
       const res = await send(body, headers);

@@ -13,6 +13,7 @@ import { DevIdpModule } from './dev-idp/dev-idp.module';
 import { HealthModule } from './health/health.module';
 import { AuditModule } from './audit/audit.controller';
 import { WebhooksModule } from './webhooks/webhooks.module';
+import { AdminModule } from './admin/admin.controller';
 import { SecretScanningModule } from './secret-scanning/secret-scanning.controller';
 import { APP_LOGGER, HttpPipelineModule } from './http/http-pipeline.module';
 import { MetricsModule } from './metrics/metrics';
@@ -57,6 +58,7 @@ export class AppModule {
         HealthModule,
         AuditModule,
         WebhooksModule,
+        AdminModule,
         SecretScanningModule,
         ...(config.oidc.embedded ? [DevIdpModule] : []),
         ConsoleModule.register(config.clientDir),

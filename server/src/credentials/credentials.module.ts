@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { DatabaseModule } from '../database/database.module';
 import { KeyInvalidationService } from './key-invalidation.service';
 import { KeyRateLimiter } from './key-rate-limiter';
+import { KeyPolicyService } from './key-policy.service';
 import { KeyVerifier } from './key-verifier.service';
 import { LastUsedTracker } from './last-used.tracker';
 import { VerificationCache } from './verification-cache';
@@ -13,7 +14,7 @@ import { VerificationCache } from './verification-cache';
  */
 @Module({
   imports: [DatabaseModule],
-  providers: [KeyVerifier, VerificationCache, KeyInvalidationService, LastUsedTracker, KeyRateLimiter],
-  exports: [KeyVerifier, KeyInvalidationService, LastUsedTracker, KeyRateLimiter],
+  providers: [KeyVerifier, VerificationCache, KeyInvalidationService, LastUsedTracker, KeyRateLimiter, KeyPolicyService],
+  exports: [KeyVerifier, KeyInvalidationService, LastUsedTracker, KeyRateLimiter, KeyPolicyService],
 })
 export class CredentialsModule {}

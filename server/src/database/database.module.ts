@@ -8,6 +8,8 @@ import { KeyNetworksRepository } from './repositories/key-networks.repository';
 import { EndedSessionsRepository } from './repositories/ended-sessions.repository';
 import { LlmKeysRepository } from './repositories/llm-keys.repository';
 import { WebhooksRepository } from './repositories/webhooks.repository';
+import { KeyPolicyRepository, KnownUsersRepository } from './repositories/key-policy.repository';
+import { AdminQueriesRepository } from './repositories/admin-queries.repository';
 
 const REPOSITORIES = [
   ApiKeysRepository,
@@ -17,6 +19,9 @@ const REPOSITORIES = [
   KeyUsageRepository,
   KeyNetworksRepository,
   WebhooksRepository,
+  KeyPolicyRepository,
+  KnownUsersRepository,
+  AdminQueriesRepository,
 ];
 
 /** One repository per table; every feature and the credentials core reach the data through them. */

@@ -27,6 +27,7 @@ export const EVENT_LABELS: Record<AuditEventType, string> = {
   'webhook.created': 'Webhook added',
   'webhook.deleted': 'Webhook deleted',
   'webhook.disabled': 'Webhook disabled after failed deliveries',
+  'policy.updated': 'Key policy changed',
 };
 
 export const AUTH_TYPE_LABELS: Record<string, string> = {

@@ -29,14 +29,21 @@ const SCOPE_TEXT: Record<Scope, { label: string; description: string }> = {
   mcp: { label: 'MCP clients', description: 'Authenticate an MCP client through X-Session-API-Key' },
   'webhooks:read': { label: 'Read webhooks', description: 'List webhook endpoints and their deliveries' },
   'webhooks:write': { label: 'Manage webhooks', description: 'Add, test and delete webhook endpoints' },
+  'admin:read': { label: 'Admin: read', description: "Read every user's keys, the audit log and the policy (admins and auditors)" },
+  'admin:write': { label: 'Admin: write', description: "Revoke anyone's keys and change the policy (admins)" },
 };
 
-/** Scopes a new key holds only when asked for (the server's default leaves them out too). */
-const OPT_IN: readonly Scope[] = ['webhooks:read', 'webhooks:write'];
+/** Opt-in scopes: granted only when asked for explicitly, never in a new key by default. */
+export const OPT_IN_SCOPES: ReadonlySet<Scope> = new Set<Scope>(['admin:read', 'admin:write', 'webhooks:read', 'webhooks:write']);
+/** Role-bound scopes the create dialog does not offer (admins create such keys through the API). */
+const NOT_OFFERED: ReadonlySet<Scope> = new Set<Scope>(['admin:read', 'admin:write']);
 
+/** The scopes the create dialog offers; `byDefault` ones start ticked. */
 export const SCOPES: ReadonlyArray<{ value: Scope; label: string; description: string; byDefault: boolean }> = (
   Object.keys(SCOPE_TEXT) as Scope[]
-).map((value) => ({ value, ...SCOPE_TEXT[value], byDefault: !OPT_IN.includes(value) }));
+)
+  .filter((value) => !NOT_OFFERED.has(value))
+  .map((value) => ({ value, ...SCOPE_TEXT[value], byDefault: !OPT_IN_SCOPES.has(value) }));
 
 /** The problem inside an HTTP error, or a generic one when the server could not be reached. */
 export function problemOf(error: unknown): Problem {
