@@ -7,6 +7,8 @@ import { startTestApp, type TestApp } from './support/test-app';
 
 const USERS = 'alice:alice,bob:bob,admin:admin:api-keys-admin,carol:carol:api-keys-auditor+other-role';
 const NON_ADMIN_SCOPES = ['keys:read', 'keys:write', 'llm:read', 'llm:write', 'mcp'];
+/** What a session holds without a role: the default scopes and the opt-in webhook scopes. */
+const SESSION_SCOPES = [...NON_ADMIN_SCOPES, 'webhooks:read', 'webhooks:write'];
 
 interface Route {
   method: 'GET' | 'PUT' | 'POST' | 'DELETE';
@@ -75,7 +77,7 @@ describe('Administration (e2e)', () => {
         else expect([route.path, res.status]).toEqual([route.path, 200]);
       }
       const me = await call(app, '/api/keys/current', { token: carol });
-      expect(me.body.scopes).toEqual([...NON_ADMIN_SCOPES, 'admin:read']);
+      expect(me.body.scopes).toEqual([...SESSION_SCOPES, 'admin:read']);
     });
 
     it('an admin passes every route, with a token and with the console session (writes need the XSRF token)', async () => {
@@ -94,7 +96,7 @@ describe('Administration (e2e)', () => {
       );
       expectProblem(refused, 403, 'csrf_token_invalid');
       const me = await call(app, '/api/keys/current', { token: admin });
-      expect(me.body.scopes).toEqual([...NON_ADMIN_SCOPES, 'admin:read', 'admin:write']);
+      expect(me.body.scopes).toEqual([...SESSION_SCOPES, 'admin:read', 'admin:write']);
     });
 
     it('a key gets admin scopes only when an admin asks for them: never by default', async () => {
@@ -369,7 +371,17 @@ describe('Administration (e2e)', () => {
           max_lifetime_days: 90,
           expiry_required: true,
           max_keys_per_user: 100,
-          allowed_scopes: ['keys:read', 'keys:write', 'llm:read', 'llm:write', 'mcp', 'admin:read', 'admin:write'],
+          allowed_scopes: [
+            'keys:read',
+            'keys:write',
+            'llm:read',
+            'llm:write',
+            'mcp',
+            'webhooks:read',
+            'webhooks:write',
+            'admin:read',
+            'admin:write',
+          ],
           default_scopes: ['keys:read'],
           expiry_warning_days: 7,
           updated_at: null,

@@ -44,6 +44,7 @@ describe('API keys (e2e)', () => {
         'last_used_at',
         'name',
         'not_before',
+        'rate_limit_per_minute',
         'scopes',
         'status',
       ]);

@@ -125,7 +125,11 @@ export class ApiKeysService {
           type: 'api_key.created',
           actor,
           subject: { userId: principal.userId, keyId: inserted.id, keyName: inserted.name, keyHint: inserted.keyHint },
-          details: { scopes, expires_at: expiresAt?.toISOString() ?? null, rate_limit_per_minute: rateLimitPerMinute },
+          details: {
+            scopes,
+            expires_at: expiresAt?.toISOString() ?? null,
+            ...(rateLimitPerMinute !== null ? { rate_limit_per_minute: rateLimitPerMinute } : {}),
+          },
         });
         return { row: inserted, retired: retired?.keyHash };
       })

@@ -63,6 +63,21 @@ export class AuditEventDetails {
   codes?: Record<string, number>;
   @ApiPropertyOptional({ type: 'string', format: 'date-time', description: 'auth.failures: start of the minute' }) window_start?: string;
   @ApiPropertyOptional({ type: 'boolean', description: 'auth.failures: addresses beyond the per-minute cap, summed' }) aggregated?: boolean;
+  @ApiPropertyOptional({ type: 'integer', description: 'api_key.created: the key\'s per-key limit, when it has one' })
+  rate_limit_per_minute?: number;
+  @ApiPropertyOptional({ type: 'boolean', description: 'api_key.leaked: the report was signed by a configured scanner key' })
+  signed?: boolean;
+  @ApiPropertyOptional({ enum: ['warning', 'final'], description: 'api_key.expiring: entering the warning window, or its last day' })
+  threshold?: string;
+  @ApiPropertyOptional({ type: 'integer', description: 'api_key.expiring: hours until the key stops working' }) hours_left?: number;
+  @ApiPropertyOptional({ type: 'integer', description: 'api_key.rotated_key_used: the key that replaced it' }) replaced_by?: number;
+  @ApiPropertyOptional({ type: 'string', format: 'date-time', description: 'api_key.rotated_key_used: when it was replaced' })
+  rotated_at?: string;
+  @ApiPropertyOptional({ type: 'string', format: 'date-time', description: 'api_key.rotated_key_used: when its grace period ended' })
+  stopped_working_at?: string;
+  @ApiPropertyOptional({ type: 'integer', description: 'webhook.*: the endpoint' }) webhook_id?: number;
+  @ApiPropertyOptional({ type: 'string', isArray: true, description: 'webhook.created: the events it receives' }) events?: string[];
+  @ApiPropertyOptional({ type: 'string', description: 'webhook.disabled: the last delivery error' }) last_error?: string;
 }
 
 export class AuditEventResponse {

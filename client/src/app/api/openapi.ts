@@ -1016,6 +1016,35 @@ export interface components {
       window_start?: string;
       /** @description auth.failures: addresses beyond the per-minute cap, summed */
       aggregated?: boolean;
+      /** @description api_key.created: the key's per-key limit, when it has one */
+      rate_limit_per_minute?: number;
+      /** @description api_key.leaked: the report was signed by a configured scanner key */
+      signed?: boolean;
+      /**
+       * @description api_key.expiring: entering the warning window, or its last day
+       * @enum {string}
+       */
+      threshold?: 'warning' | 'final';
+      /** @description api_key.expiring: hours until the key stops working */
+      hours_left?: number;
+      /** @description api_key.rotated_key_used: the key that replaced it */
+      replaced_by?: number;
+      /**
+       * Format: date-time
+       * @description api_key.rotated_key_used: when it was replaced
+       */
+      rotated_at?: string;
+      /**
+       * Format: date-time
+       * @description api_key.rotated_key_used: when its grace period ended
+       */
+      stopped_working_at?: string;
+      /** @description webhook.*: the endpoint */
+      webhook_id?: number;
+      /** @description webhook.created: the events it receives */
+      events?: string[];
+      /** @description webhook.disabled: the last delivery error */
+      last_error?: string;
     };
     AuditEventResponse: {
       /**

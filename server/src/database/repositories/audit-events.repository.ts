@@ -193,7 +193,7 @@ export class AuditEventsRepository {
          INSERT INTO audit_events (type, actor_auth_type, subject_user_id, subject_key_id, subject_key_name, subject_key_hint, details)
          SELECT 'api_key.expiring', 'system', k.user_id, k.id, k.name, k.key_hint,
                 jsonb_build_object('threshold', due.threshold, 'expires_at', k.expires_at,
-                                   'days_left', round(extract(epoch FROM k.expires_at - now()) / 86400.0, 1))
+                                   'hours_left', round(extract(epoch FROM k.expires_at - now()) / 3600.0)::int)
            FROM due JOIN api_keys k ON k.id = due.key_id
          RETURNING id`,
         [warningDays],
