@@ -63,7 +63,7 @@ export class AuditEventDetails {
   codes?: Record<string, number>;
   @ApiPropertyOptional({ type: 'string', format: 'date-time', description: 'auth.failures: start of the minute' }) window_start?: string;
   @ApiPropertyOptional({ type: 'boolean', description: 'auth.failures: addresses beyond the per-minute cap, summed' }) aggregated?: boolean;
-  @ApiPropertyOptional({ type: 'integer', description: 'api_key.created: the key\'s per-key limit, when it has one' })
+  @ApiPropertyOptional({ type: 'integer', description: "api_key.created: the key's per-key limit, when it has one" })
   rate_limit_per_minute?: number;
   @ApiPropertyOptional({ type: 'boolean', description: 'api_key.leaked: the report was signed by a configured scanner key' })
   signed?: boolean;
