@@ -12,6 +12,7 @@ import { ConsoleModule } from './console/console.module';
 import { DevIdpModule } from './dev-idp/dev-idp.module';
 import { HealthModule } from './health/health.module';
 import { AuditModule } from './audit/audit.controller';
+import { AdminModule } from './admin/admin.controller';
 import { SecretScanningModule } from './secret-scanning/secret-scanning.controller';
 import { APP_LOGGER, HttpPipelineModule } from './http/http-pipeline.module';
 import { MetricsModule } from './metrics/metrics';
@@ -55,6 +56,7 @@ export class AppModule {
         VerificationModule,
         HealthModule,
         AuditModule,
+        AdminModule,
         SecretScanningModule,
         ...(config.oidc.embedded ? [DevIdpModule] : []),
         ConsoleModule.register(config.clientDir),

@@ -4,6 +4,8 @@ import { unitTestConfig } from '../config/unit-test-config';
 import type { KeyInvalidationService } from '../credentials/key-invalidation.service';
 import { parseKey } from '../credentials/key-format';
 import type { LastUsedTracker } from '../credentials/last-used.tracker';
+import { type KeyPolicy, KeyPolicyService } from '../credentials/key-policy.service';
+import type { KeyPolicyRepository, KnownUsersRepository } from '../database/repositories/key-policy.repository';
 import type { Principal } from '../credentials/principal';
 import type { ApiKeyRecord, ApiKeysRepository, NewApiKey } from '../database/repositories/api-keys.repository';
 import type { AuditEventsRepository } from '../database/repositories/audit-events.repository';
@@ -11,7 +13,7 @@ import { Metrics } from '../metrics/metrics';
 import { ApiKeysService } from './api-keys.service';
 
 /** The service's rules with the repository, the database and the core faked. */
-function setUp(options: { active?: number; nameTaken?: boolean; revokedHash?: Buffer } = {}) {
+function setUp(options: { active?: number; nameTaken?: boolean; revokedHash?: Buffer; policy?: Partial<KeyPolicy> } = {}) {
   const events: string[] = [];
   const tx = {} as EntityManager;
   const inserted: NewApiKey[] = [];
@@ -45,6 +47,15 @@ function setUp(options: { active?: number; nameTaken?: boolean; revokedHash?: Bu
   };
   const lastUsed = { pendingUse: jest.fn(() => undefined), forget: jest.fn() };
   const config = unitTestConfig();
+  const defaults = new KeyPolicyService(
+    config,
+    {} as KeyPolicyRepository,
+    { onPolicyChange: () => undefined } as unknown as KeyInvalidationService,
+  );
+  const policy = {
+    read: jest.fn(async () => ({ ...defaults.defaults(), ...options.policy })),
+    current: () => ({ ...defaults.defaults(), ...options.policy }),
+  } as unknown as KeyPolicyService;
   const service = new ApiKeysService(
     dataSource as unknown as DataSource,
     config,
@@ -53,6 +64,8 @@ function setUp(options: { active?: number; nameTaken?: boolean; revokedHash?: Bu
     lastUsed as unknown as LastUsedTracker,
     { record: jest.fn(async () => void events.push('audit')) } as unknown as AuditEventsRepository,
     new Metrics(),
+    policy,
+    { remember: jest.fn(async () => undefined) } as unknown as KnownUsersRepository,
   );
   return { service, repository, dataSource, invalidation, events, inserted };
 }

@@ -4,12 +4,14 @@ import { insufficientScope } from '../auth/auth-problems';
 import { ApiProblem } from '../common/problem';
 import { AppConfig } from '../config/app-config';
 import { KeyInvalidationService } from '../credentials/key-invalidation.service';
+import { type KeyPolicy, KeyPolicyService } from '../credentials/key-policy.service';
 import { generateKey, hashKey, hintOf } from '../credentials/key-format';
 import { LastUsedTracker } from '../credentials/last-used.tracker';
 import type { Principal } from '../credentials/principal';
 import type { Scope } from '../credentials/scopes';
 import { ApiKeyRecord, ApiKeysRepository } from '../database/repositories/api-keys.repository';
 import { AuditEventsRepository, type AuditActor } from '../database/repositories/audit-events.repository';
+import { KnownUsersRepository } from '../database/repositories/key-policy.repository';
 import { Metrics } from '../metrics/metrics';
 import {
   ApiKeyCreatedResponse,
@@ -39,6 +41,8 @@ export class ApiKeysService {
     private readonly lastUsed: LastUsedTracker,
     private readonly audit: AuditEventsRepository,
     private readonly metrics: Metrics,
+    private readonly policy: KeyPolicyService,
+    private readonly knownUsers: KnownUsersRepository,
   ) {}
 
   async list(userId: string): Promise<ApiKeyResponse[]> {
@@ -63,9 +67,12 @@ export class ApiKeysService {
     request: CreateApiKeyRequest,
     actor: AuditActor = { userId: principal.userId },
   ): Promise<ApiKeyCreatedResponse> {
-    const scopes = this.grantableScopes(principal, request.scopes);
-    const { expiresAt, notBefore } = this.validityWindow(request, principal.apiKey);
-    const { prefix, hashSecret, maxPerUser } = this.config.apiKeys;
+    // The organisation's policy as stored now (an admin's change applies to the next create).
+    const policy = await this.policy.read(this.dataSource);
+    const scopes = this.grantableScopes(principal, request.scopes, policy);
+    const { expiresAt, notBefore } = this.validityWindow(request, principal.apiKey, policy);
+    const { prefix, hashSecret } = this.config.apiKeys;
+    const maxPerUser = policy.maxKeysPerUser;
     const key = generateKey(prefix);
 
     const { row, retired } = await this.dataSource
@@ -101,6 +108,7 @@ export class ApiKeysService {
           expiresAt,
           notBefore,
         });
+        if (principal.username) await this.knownUsers.remember(tx, principal.userId, principal.username);
         // In the same transaction: no key exists without its event.
         await this.audit.record(tx, {
           type: 'api_key.created',
@@ -150,10 +158,11 @@ export class ApiKeysService {
    */
   async rotate(principal: Principal, id: number, graceSeconds: number, actor: AuditActor): Promise<ApiKeyRotatedResponse> {
     const now = Date.now();
-    const { prefix, hashSecret, maxLifetimeDays } = this.config.apiKeys;
+    const { prefix, hashSecret } = this.config.apiKeys;
     const key = generateKey(prefix);
     const result = await this.dataSource.transaction(async (tx) => {
       await this.keys.lockUser(tx, principal.userId);
+      const { maxLifetimeDays, maxKeysPerUser, expiryRequired, allowedScopes } = await this.policy.read(tx);
       const old = await this.keys.findForRotation(tx, principal.userId, id);
       if (!old) throw ApiProblem.notFound('API key not found', 'api_key_not_found');
       if (old.rotatedAt)
@@ -165,9 +174,9 @@ export class ApiKeysService {
       if (old.expiresAt && old.expiresAt.getTime() <= now)
         throw ApiProblem.conflict('This key has expired; create a new key instead of rotating it.', 'expired_key');
       // With a grace period both keys work for a while: that counts against the per-user cap.
-      if (graceSeconds > 0 && (await this.keys.countUsable(tx, principal.userId)) >= this.config.apiKeys.maxPerUser) {
+      if (graceSeconds > 0 && (await this.keys.countUsable(tx, principal.userId)) >= maxKeysPerUser) {
         throw ApiProblem.conflict(
-          `You have ${this.config.apiKeys.maxPerUser} active API keys, the maximum: rotate without a grace period, or delete a key first.`,
+          `You have ${maxKeysPerUser} active API keys, the maximum: rotate without a grace period, or delete a key first.`,
           'key_limit_reached',
         );
       }
@@ -175,10 +184,18 @@ export class ApiKeysService {
       const missing = old.scopes.filter((s) => !principal.scopes.includes(s as Scope));
       if (missing.length > 0)
         throw insufficientScope(missing as Scope[], `Rotating this key needs the scopes it holds: ${missing.join(' ')}.`);
+      // The successor holds what the policy still allows of the old key's scopes.
+      const scopes = old.scopes.filter((s) => allowedScopes.includes(s as Scope));
+      if (scopes.length === 0)
+        throw ApiProblem.unprocessable("None of this key's scopes is allowed by the organisation's policy any more; create a new key.", [
+          { field: 'scopes', message: "none of the key's scopes is allowed by the policy" },
+        ]);
       // The new key lives as long as the old one was meant to, within the caps (and the calling key's own expiry).
       const lifetime = old.expiresAt ? Math.min(old.expiresAt.getTime() - old.createdAt.getTime(), maxLifetimeDays * DAY_MS) : null;
       const creatorExpiry = principal.apiKey?.expiresAt ?? null;
       const candidates = [lifetime === null ? null : now + lifetime, creatorExpiry].filter((t): t is number => t !== null);
+      // A policy requiring expiry gives a key that had none the maximum lifetime.
+      if (candidates.length === 0 && expiryRequired) candidates.push(now + maxLifetimeDays * DAY_MS);
       const expiresAt = candidates.length > 0 ? new Date(Math.min(...candidates)) : null;
       const oldEndsAt = new Date(Math.min(now + graceSeconds * 1000, old.expiresAt?.getTime() ?? Infinity));
       await this.keys.markRotated(tx, old.id, oldEndsAt);
@@ -187,7 +204,7 @@ export class ApiKeysService {
         name: old.name,
         keyHash: hashKey(key, hashSecret),
         keyHint: hintOf(key, prefix),
-        scopes: old.scopes,
+        scopes,
         createdAt: new Date(now),
         expiresAt,
         notBefore: null,
@@ -198,7 +215,7 @@ export class ApiKeysService {
         type: 'api_key.created',
         actor,
         subject: { userId: principal.userId, keyId: inserted.id, keyName: inserted.name, keyHint: inserted.keyHint },
-        details: { scopes: old.scopes, expires_at: expiresAt?.toISOString() ?? null, rotated_from: old.id },
+        details: { scopes, expires_at: expiresAt?.toISOString() ?? null, rotated_from: old.id },
       });
       // Every instance reloads the old key (its new expiry and rotated mark) when this commits.
       await this.invalidation.publish(tx, [old.keyHash]);
@@ -226,12 +243,34 @@ export class ApiKeysService {
     return out;
   }
 
-  /** "Cannot grant what you do not have": a key may only hand on scopes it holds itself. */
-  private grantableScopes(principal: Principal, requested: Scope[] | undefined): Scope[] {
-    if (requested === undefined) return [...principal.scopes];
+  /**
+   * "Cannot grant what you do not have": a key may only hand on scopes its creator holds, within
+   * the policy's allowed scopes. Without a request, the policy's default scopes the creator holds
+   * (never an opt-in scope such as admin:read: those are granted only when asked for).
+   */
+  private grantableScopes(principal: Principal, requested: Scope[] | undefined, policy: KeyPolicy): Scope[] {
+    if (requested === undefined) {
+      const scopes = policy.defaultScopes.filter((s) => principal.scopes.includes(s));
+      if (scopes.length === 0)
+        throw ApiProblem.unprocessable('scopes must be named: the calling credential holds none of the default scopes', [
+          {
+            field: 'scopes',
+            message: `must be named: the calling credential holds none of the default scopes (${policy.defaultScopes.join(', ')})`,
+          },
+        ]);
+      return scopes;
+    }
     const missing = requested.filter((s) => !principal.scopes.includes(s));
     if (missing.length > 0)
       throw insufficientScope(missing, `Cannot grant scopes the calling credential does not hold: ${missing.join(', ')}`);
+    const refused = requested.filter((s) => !policy.allowedScopes.includes(s));
+    if (refused.length > 0)
+      throw ApiProblem.unprocessable(`scopes ${refused.join(', ')} are not allowed for new keys by the organisation's policy`, [
+        {
+          field: 'scopes',
+          message: `${refused.join(', ')} not allowed by the organisation's policy (allowed: ${policy.allowedScopes.join(', ')})`,
+        },
+      ]);
     return requested;
   }
 
@@ -240,9 +279,13 @@ export class ApiKeysService {
    * key's own window ("a key cannot mint keys that outlive it"): a key created by a key
    * inherits its expiry and not-before unless the request narrows them.
    */
-  private validityWindow(request: CreateApiKeyRequest, creator: Principal['apiKey']): { expiresAt: Date | null; notBefore: Date | null } {
+  private validityWindow(
+    request: CreateApiKeyRequest,
+    creator: Principal['apiKey'],
+    policy: KeyPolicy,
+  ): { expiresAt: Date | null; notBefore: Date | null } {
     const now = Date.now();
-    const maxDays = this.config.apiKeys.maxLifetimeDays;
+    const maxDays = policy.maxLifetimeDays;
     const invalid = (field: string, message: string) =>
       ApiProblem.unprocessable(`${field} ${message}`, [{ field, message }], 'invalid_validity_window');
     const creatorExpiry = creator?.expiresAt ?? null;
@@ -253,7 +296,17 @@ export class ApiKeysService {
         `cannot be null: the calling key expires at ${new Date(creatorExpiry).toISOString()}, and a key cannot create a key that outlives it`,
       );
     }
-    const expiresAt = request.expires_at ? parseInstant(request.expires_at) : creatorExpiry !== null ? new Date(creatorExpiry) : null;
+    if (policy.expiryRequired && request.expires_at === null) {
+      throw invalid('expires_at', `cannot be null: the organisation's policy requires keys to expire (within ${maxDays} days)`);
+    }
+    // Omitted under a policy requiring expiry: the maximum lifetime (or the calling key's own expiry, if sooner).
+    const policyDefault = policy.expiryRequired ? now + maxDays * DAY_MS : null;
+    const inherited = [creatorExpiry, policyDefault].filter((t): t is number => t !== null);
+    const expiresAt = request.expires_at
+      ? parseInstant(request.expires_at)
+      : inherited.length > 0
+        ? new Date(Math.min(...inherited))
+        : null;
     const notBefore = request.not_before ? parseInstant(request.not_before) : creatorStart !== null ? new Date(creatorStart) : null;
     if (creatorExpiry !== null && expiresAt && expiresAt.getTime() > creatorExpiry) {
       throw invalid('expires_at', `must not be later than the calling key's own expiry, ${new Date(creatorExpiry).toISOString()}`);
@@ -293,7 +346,7 @@ export class ApiKeysService {
     const expires = row.expiresAt?.getTime();
     if (row.rotatedAt) return 'rotated';
     if (expires !== undefined && expires <= now) return 'expired';
-    if (expires !== undefined && expires - now <= this.config.operations.expiryWarningDays * DAY_MS) return 'expiring';
+    if (expires !== undefined && expires - now <= this.policy.current().expiryWarningDays * DAY_MS) return 'expiring';
     return 'active';
   }
 }

@@ -5,22 +5,37 @@ import { CurrentPrincipal, RequireScopes } from '../auth/decorators/auth.decorat
 import { ApiProblem } from '../common/problem';
 import { ApiProblemResponse } from '../common/problem.dto';
 import type { Principal } from '../credentials/principal';
+import { ALL_SCOPES, SCOPE_SCHEMA } from '../credentials/scopes';
 import { DatabaseModule } from '../database/database.module';
 import { AUDIT_EVENT_TYPES, AuditEventsRepository, type AuditEventRow } from '../database/repositories/audit-events.repository';
 
 const DEFAULT_LIMIT = 50;
 
+/** The key policy as `policy.updated` records it (before and after). */
+export class PolicySnapshot {
+  @ApiProperty({ type: 'integer' }) max_lifetime_days: number;
+  @ApiProperty() expiry_required: boolean;
+  @ApiProperty({ type: 'integer' }) max_keys_per_user: number;
+  @ApiProperty({ enum: ALL_SCOPES, enumName: SCOPE_SCHEMA, isArray: true }) allowed_scopes: string[];
+  @ApiProperty({ enum: ALL_SCOPES, enumName: SCOPE_SCHEMA, isArray: true }) default_scopes: string[];
+  @ApiProperty({ type: 'integer' }) expiry_warning_days: number;
+}
+
 /** What an event's `details` may hold, by type; small and never secret. */
 export class AuditEventDetails {
-  @ApiPropertyOptional({ enum: ['keys:read', 'keys:write', 'llm:read', 'llm:write', 'mcp'], isArray: true, description: 'api_key.created' })
+  @ApiPropertyOptional({ enum: ALL_SCOPES, enumName: SCOPE_SCHEMA, isArray: true, description: 'api_key.created' })
   scopes?: string[];
   @ApiPropertyOptional({ type: 'string', format: 'date-time', nullable: true, description: 'api_key.created' }) expires_at?: string | null;
   @ApiPropertyOptional({
     type: 'string',
     example: 'owner',
-    description: 'Why: api_key.revoked (owner), api_key.expired (name_reused), llm_key.refreshed',
+    description: "Why: api_key.revoked (owner; an admin's own words when by_admin), api_key.expired (name_reused), llm_key.refreshed",
   })
   reason?: string;
+  @ApiPropertyOptional({ type: 'boolean', description: 'api_key.revoked: an administrator revoked the key (the actor), not its owner' })
+  by_admin?: boolean;
+  @ApiPropertyOptional({ type: PolicySnapshot, description: 'policy.updated: the policy before the change' }) before?: PolicySnapshot;
+  @ApiPropertyOptional({ type: PolicySnapshot, description: 'policy.updated: the policy after the change' }) after?: PolicySnapshot;
   @ApiPropertyOptional({
     type: 'string',
     example: 'embedded',
@@ -75,7 +90,7 @@ function invalid(field: string, message: string): ApiProblem {
   return ApiProblem.unprocessable(`${field} ${message}`, [{ field, message }]);
 }
 
-function toResponse(row: AuditEventRow): AuditEventResponse {
+export function auditEventResponse(row: AuditEventRow): AuditEventResponse {
   return {
     id: Number(row.id),
     occurred_at: new Date(row.occurred_at).toISOString(),
@@ -133,7 +148,7 @@ export class AuditController {
       beforeId: after as string | undefined,
       limit: size + 1,
     });
-    const items = rows.slice(0, size).map(toResponse);
+    const items = rows.slice(0, size).map(auditEventResponse);
     return { items, next_cursor: rows.length > size ? String(items[items.length - 1].id) : null };
   }
 }

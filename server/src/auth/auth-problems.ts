@@ -64,3 +64,11 @@ export function tooManyVerifications(): ApiProblem {
     headers: { 'Retry-After': '1' },
   });
 }
+
+export function adminRoleRequired(roles: readonly string[]): ApiProblem {
+  return new ApiProblem({
+    status: 403,
+    code: 'admin_role_required',
+    detail: `This is an administration route: it needs the identity provider's role ${roles.join(' or ')} (an API key: one created with an admin scope).`,
+  });
+}

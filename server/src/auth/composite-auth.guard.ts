@@ -7,13 +7,15 @@ import { AppConfig } from '../config/app-config';
 import { type AuthMethod, Metrics } from '../metrics/metrics';
 import { CredentialRejected } from '../credentials/credential-rejected';
 import { keyPrincipal } from '../credentials/key-principal';
+import { KeyPolicyService } from '../credentials/key-policy.service';
 import { KeyVerifier } from '../credentials/key-verifier.service';
 import { LastUsedTracker } from '../credentials/last-used.tracker';
 import type { Principal } from '../credentials/principal';
-import type { Scope } from '../credentials/scopes';
+import { ADMIN_ROUTE_ROLES, ADMIN_SCOPES, type Scope } from '../credentials/scopes';
 import { AuthFailureAudit } from './auth-failure-audit';
 import { AuthFailureLimiter } from './auth-failure-limiter';
 import {
+  adminRoleRequired,
   csrfRejected,
   insufficientScope,
   invalidCredential,
@@ -22,7 +24,7 @@ import {
   tooManyVerifications,
 } from './auth-problems';
 import { Credential, CredentialRequest, extractCredential } from './credential';
-import { IS_PUBLIC, REQUIRED_SCOPES } from './decorators/auth.decorators';
+import { IS_PUBLIC, REQUIRED_ADMIN_ACCESS, REQUIRED_SCOPES } from './decorators/auth.decorators';
 import { EndedSessions } from './session/ended-sessions.service';
 import { allMarks, marksOf, sessionMark } from './session/session-marks';
 import { SessionService, type SessionState } from './session/session.service';
@@ -64,6 +66,17 @@ function rejectionOf(kind: Credential['kind'], info: unknown): CredentialRejecte
 }
 
 /**
+ * The role half of an admin route's check (the scope half is the usual one). A session or token
+ * carries the identity provider's roles. An API key carries none: an admin scope on it is the
+ * role's trace, since only a creator holding that scope (so the role, at creation) could give it.
+ */
+function hasAdminRole(principal: Principal, access: 'read' | 'write'): boolean {
+  if (principal.apiKey) return principal.scopes.some((scope) => ADMIN_SCOPES.includes(scope));
+  const roles = principal.roles ?? [];
+  return ADMIN_ROUTE_ROLES[access].some((role) => roles.includes(role));
+}
+
+/**
  * The one global guard (deny by default). It reads exactly one credential (see
  * `extractCredential`), in the seed's order: `Authorization: Bearer` (our API key or a
  * Keycloak JWT), the `keycloak_auth` session cookie, `X-Session-API-Key` (MCP clients). A
@@ -77,7 +90,6 @@ export class CompositeAuthGuard implements CanActivate {
    * where a second app in the same process (tests, the bench) would replace them.
    */
   private readonly passport = new Passport();
-  private readonly expiryWarningMs: number;
 
   constructor(
     private readonly reflector: Reflector,
@@ -90,12 +102,12 @@ export class CompositeAuthGuard implements CanActivate {
     private readonly metrics: Metrics,
     private readonly failureAudit: AuthFailureAudit,
     private readonly lastUsed: LastUsedTracker,
+    private readonly policy: KeyPolicyService,
     apiKey: ApiKeyStrategy,
     jwt: KeycloakJwtStrategy,
     cookie: KeycloakCookieStrategy,
     mcp: McpHeaderStrategy,
   ) {
-    this.expiryWarningMs = config.operations.expiryWarningDays * 86_400_000;
     this.passport.use(API_KEY_STRATEGY, apiKey);
     this.passport.use(JWT_STRATEGY, jwt);
     this.passport.use(COOKIE_STRATEGY, cookie);
@@ -155,12 +167,14 @@ export class CompositeAuthGuard implements CanActivate {
       reply.header('deprecation', `@${Math.floor(key.rotatedAt / 1000)}`);
       reply.header('sunset', new Date(key.expiresAt).toUTCString());
       reply.header('link', '</api/docs#/API%20keys/rotateApiKey>; rel="deprecation"; type="text/html"');
-    } else if (key.expiresAt - Date.now() <= this.expiryWarningMs) {
+    } else if (key.expiresAt - Date.now() <= this.policy.current().expiryWarningDays * 86_400_000) {
       reply.header('sunset', new Date(key.expiresAt).toUTCString());
     }
   }
 
   private admit(principal: Principal, targets: Targets, request: Request): true {
+    const admin = this.reflector.getAllAndOverride<'read' | 'write' | undefined>(REQUIRED_ADMIN_ACCESS, targets);
+    if (admin !== undefined && !hasAdminRole(principal, admin)) throw adminRoleRequired(ADMIN_ROUTE_ROLES[admin]);
     const required = this.reflector.getAllAndOverride<Scope[] | undefined>(REQUIRED_SCOPES, targets) ?? [];
     const needed: Scope[] = principal.authType === 'mcp' ? ['mcp', ...required] : required;
     const missing = needed.filter((s) => !principal.scopes.includes(s));

@@ -32,6 +32,7 @@ export const PROBLEM_CODES = [
   'session_ended',
   'invalid_service_token',
   'insufficient_scope',
+  'admin_role_required',
   'csrf_token_invalid',
   'too_many_failed_authentications',
   // API keys

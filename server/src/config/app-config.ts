@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
-import { ConfigError, Environment, parseEnvironment } from './environment';
+import type { Scope } from '../credentials/scopes';
+import { ConfigError, Environment, parseEnvironment, scopeList } from './environment';
 import { loadOrCreateSecrets } from './secrets-store';
 import { parseTrustedProxies, type TrustedProxies } from './trusted-proxies';
 
@@ -9,6 +10,8 @@ export interface DevUser {
   password: string;
   sub: string;
   email: string;
+  /** Put in the tokens' `realm_access.roles` (e.g. api-keys-admin). */
+  roles: string[];
 }
 
 /** Typed, validated configuration; built once at start and injected as `AppConfig`. */
@@ -39,6 +42,12 @@ export class AppConfig {
     hashSecret: string;
     maxPerUser: number;
     maxLifetimeDays: number;
+    /** The organisation policy's defaults until an admin stores one (see KeyPolicyService). */
+    expiryRequired: boolean;
+    /** Empty: every scope. */
+    allowedScopes: Scope[];
+    /** Empty: every allowed scope that is not opt-in. */
+    defaultScopes: Scope[];
     cacheMaxEntries: number;
     cacheTtlMs: number;
     lastUsedWriteIntervalMs: number;
@@ -101,10 +110,19 @@ export class AppConfig {
       claims: { userId: env.OIDC_USER_ID_CLAIM, username: env.OIDC_USERNAME_CLAIM, roles: env.OIDC_ROLES_CLAIM },
     };
     this.devIdp = {
-      users: env.DEV_USERS.split(',').map((pair) => {
-        const i = pair.indexOf(':');
-        const username = pair.slice(0, i);
-        return { username, password: pair.slice(i + 1), sub: stableUuid(username), email: `${username}@example.test` };
+      users: env.DEV_USERS.split(',').map((entry) => {
+        const i = entry.indexOf(':');
+        const username = entry.slice(0, i);
+        // name:password[:role+role]: a last part shaped like roles is the roles.
+        const rest = entry.slice(i + 1);
+        const roles = /^(.+):([A-Za-z0-9._/-]+(?:\+[A-Za-z0-9._/-]+)*)$/.exec(rest);
+        return {
+          username,
+          password: roles ? roles[1] : rest,
+          roles: roles ? roles[2].split('+') : [],
+          sub: stableUuid(username),
+          email: `${username}@example.test`,
+        };
       }),
       privateKeyPem: generated?.devIdpPrivateKeyPem ?? '',
     };
@@ -113,6 +131,9 @@ export class AppConfig {
       hashSecret: env.API_KEY_HASH_SECRET ?? generated!.apiKeyHashSecret,
       maxPerUser: env.API_KEY_MAX_PER_USER,
       maxLifetimeDays: env.API_KEY_MAX_LIFETIME_DAYS,
+      expiryRequired: env.API_KEY_EXPIRY_REQUIRED,
+      allowedScopes: scopeList(env.API_KEY_ALLOWED_SCOPES),
+      defaultScopes: scopeList(env.API_KEY_DEFAULT_SCOPES),
       cacheMaxEntries: env.KEY_CACHE_MAX_ENTRIES,
       cacheTtlMs: env.KEY_CACHE_TTL_MS,
       lastUsedWriteIntervalMs: env.LAST_USED_WRITE_INTERVAL_MS,

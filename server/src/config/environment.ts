@@ -1,3 +1,4 @@
+import { ALL_SCOPES, OPT_IN_SCOPES, type Scope } from '../credentials/scopes';
 import { parseTrustedProxies } from './trusted-proxies';
 import { plainToInstance, Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
@@ -12,6 +13,21 @@ const toBool = ({ value }: { value: unknown }) => {
 };
 /** A claim name (Auth0's are URLs) or a dotted path into nested claims. */
 const CLAIM_PATH = /^[\w:/.-]{1,200}$/;
+/** `name:password[:role+role]`: a role is letters, digits and . _ / - (Keycloak role names). */
+const DEV_ROLE = '[A-Za-z0-9._/-]+';
+const DEV_USER = `[A-Za-z0-9._-]+:[^,]+?(:${DEV_ROLE}(\\+${DEV_ROLE})*)?`;
+const DEV_USERS_PATTERN = new RegExp(`^${DEV_USER}(,${DEV_USER})*$`);
+const SCOPE_NAME = `(${ALL_SCOPES.join('|')})`;
+const SCOPE_LIST_PATTERN = new RegExp(`^\\s*(${SCOPE_NAME}\\s*(,\\s*${SCOPE_NAME}\\s*)*)?$`);
+
+/** A comma-separated scope list from the environment (validated by SCOPE_LIST_PATTERN). */
+export function scopeList(value: string): Scope[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean) as Scope[];
+}
+
 const emptyToUndefined = ({ value }: { value: unknown }) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 
 /**
@@ -195,10 +211,17 @@ export class Environment {
   @Max(3650)
   AUDIT_RETENTION_DAYS = 400;
 
-  /** Users of the embedded development identity provider: `name:password,name:password`. */
+  /**
+   * Users of the embedded development identity provider: `name:password[:role+role]`, comma-separated
+   * (`alice:alice,admin:admin:api-keys-admin`). The roles go into the tokens' `realm_access.roles`.
+   * A last `:`-part that looks like roles is read as roles, so a password cannot end in `:word`.
+   */
   @IsString()
-  @Matches(/^[A-Za-z0-9._-]+:[^,]+(,[A-Za-z0-9._-]+:[^,]+)*$/, { message: 'DEV_USERS must look like alice:alice,bob:bob' })
-  DEV_USERS = 'alice:alice,bob:bob';
+  @Matches(DEV_USERS_PATTERN, {
+    message:
+      'DEV_USERS must look like alice:alice,bob:bob,carol:pw:api-keys-auditor+other-role (name:password[:role+role], comma-separated)',
+  })
+  DEV_USERS = 'alice:alice,bob:bob,admin:admin:api-keys-admin';
 
   @IsString()
   @Matches(/^[a-z][a-z0-9]{1,9}[_-]([a-z0-9]{1,9}[_-])?$/, {
@@ -229,6 +252,24 @@ export class Environment {
   @Min(1)
   @Max(36500)
   API_KEY_MAX_LIFETIME_DAYS = 365;
+
+  /** Organisation policy default (until an admin stores one): every new key must expire. */
+  @Transform(toBool)
+  @IsBoolean()
+  API_KEY_EXPIRY_REQUIRED = false;
+
+  /** Organisation policy default: the scopes new keys may hold (comma-separated); empty = all. */
+  @IsString()
+  @Matches(SCOPE_LIST_PATTERN, { message: `API_KEY_ALLOWED_SCOPES must be a comma-separated list of: ${ALL_SCOPES.join(', ')}` })
+  API_KEY_ALLOWED_SCOPES = '';
+
+  /**
+   * Organisation policy default: the scopes a new key gets when its request names none
+   * (comma-separated; empty = every allowed scope that is not opt-in). Never an opt-in scope.
+   */
+  @IsString()
+  @Matches(SCOPE_LIST_PATTERN, { message: `API_KEY_DEFAULT_SCOPES must be a comma-separated list of: ${ALL_SCOPES.join(', ')}` })
+  API_KEY_DEFAULT_SCOPES = '';
 
   @Transform(toInt)
   @IsInt()
@@ -406,6 +447,18 @@ export function parseEnvironment(env: NodeJS.ProcessEnv): Environment {
     throw new ConfigError(
       "Invalid configuration:\n  OIDC_AUDIENCE: required with OIDC_ISSUER (the API's identifier that access tokens name in aud)",
     );
+  }
+  const allowed = scopeList(parsed.API_KEY_ALLOWED_SCOPES);
+  const defaults = scopeList(parsed.API_KEY_DEFAULT_SCOPES);
+  const optIn = defaults.filter((s) => OPT_IN_SCOPES.includes(s));
+  if (optIn.length > 0) {
+    throw new ConfigError(
+      `Invalid configuration:\n  API_KEY_DEFAULT_SCOPES: ${optIn.join(', ')} ${optIn.length > 1 ? 'are' : 'is'} opt-in (granted only when asked for), never a default`,
+    );
+  }
+  const notAllowed = allowed.length > 0 ? defaults.filter((s) => !allowed.includes(s)) : [];
+  if (notAllowed.length > 0) {
+    throw new ConfigError(`Invalid configuration:\n  API_KEY_DEFAULT_SCOPES: ${notAllowed.join(', ')} not in API_KEY_ALLOWED_SCOPES`);
   }
   if (Boolean(parsed.LITELLM_URL) !== Boolean(parsed.LITELLM_MASTER_KEY)) {
     throw new ConfigError(

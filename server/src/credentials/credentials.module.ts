@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { DatabaseModule } from '../database/database.module';
 import { KeyInvalidationService } from './key-invalidation.service';
+import { KeyPolicyService } from './key-policy.service';
 import { KeyVerifier } from './key-verifier.service';
 import { LastUsedTracker } from './last-used.tracker';
 import { VerificationCache } from './verification-cache';
@@ -12,7 +13,7 @@ import { VerificationCache } from './verification-cache';
  */
 @Module({
   imports: [DatabaseModule],
-  providers: [KeyVerifier, VerificationCache, KeyInvalidationService, LastUsedTracker],
-  exports: [KeyVerifier, KeyInvalidationService, LastUsedTracker],
+  providers: [KeyVerifier, VerificationCache, KeyInvalidationService, LastUsedTracker, KeyPolicyService],
+  exports: [KeyVerifier, KeyInvalidationService, LastUsedTracker, KeyPolicyService],
 })
 export class CredentialsModule {}

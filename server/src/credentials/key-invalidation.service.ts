@@ -4,6 +4,8 @@ import type { EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 
 const INVALIDATION_CHANNEL = 'key_invalidation';
+/** A change of the organisation's key policy: every instance re-reads it. */
+const POLICY_CHANNEL = 'key_policy';
 /** While the listener is down, a cached key is trusted this long at most. */
 export const DISCONNECTED_TTL_MS = 1000;
 
@@ -23,6 +25,7 @@ export class KeyInvalidationService implements OnApplicationBootstrap, OnApplica
   private readonly logger = new Logger(KeyInvalidationService.name);
   private readonly listeners: Listener[] = [];
   private readonly resetters: Array<() => void> = [];
+  private readonly policyListeners: Array<() => void> = [];
   private client?: Client;
   private connected = false;
   private stopped = false;
@@ -52,6 +55,16 @@ export class KeyInvalidationService implements OnApplicationBootstrap, OnApplica
     }
   }
 
+  /** Tells every instance (on commit) that the key policy changed; call inside the change's transaction. */
+  async publishPolicyChange(tx: EntityManager): Promise<void> {
+    await tx.query(`SELECT pg_notify($1, '')`, [POLICY_CHANNEL]);
+  }
+
+  /** Called on a policy change from any instance and after every (re)connection of the listener. */
+  onPolicyChange(listener: () => void): void {
+    this.policyListeners.push(listener);
+  }
+
   onEvict(listener: Listener, reset: () => void): void {
     this.listeners.push(listener);
     this.resetters.push(reset);
@@ -74,15 +87,18 @@ export class KeyInvalidationService implements OnApplicationBootstrap, OnApplica
     });
     client.on('notification', (message: Notification) => {
       if (message.channel === INVALIDATION_CHANNEL && message.payload) for (const evict of this.listeners) evict(message.payload);
+      if (message.channel === POLICY_CHANNEL) for (const reload of this.policyListeners) reload();
     });
     client.on('error', () => this.lost(client));
     client.on('end', () => this.lost(client));
     try {
       await client.connect();
       await client.query(`LISTEN ${INVALIDATION_CHANNEL}`);
+      await client.query(`LISTEN ${POLICY_CHANNEL}`);
       this.client = client;
-      // Anything cached before now may have been revoked while nobody listened.
+      // Anything cached before now may have been revoked (or the policy changed) while nobody listened.
       for (const reset of this.resetters) reset();
+      for (const reload of this.policyListeners) reload();
       this.connected = true;
       this.backoffMs = 250;
       this.logger.log('listening for key invalidations');

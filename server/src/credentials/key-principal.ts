@@ -17,8 +17,8 @@ export function keyPrincipal(key: VerifiedKey, authType: Extract<AuthType, 'api_
     userId: key.userId,
     authType,
     // A replaced key, in its grace period, may still be used but no longer manage keys: its
-    // holder could otherwise rotate the successor away from the owner.
-    scopes: key.rotatedAt !== null ? key.scopes.filter((scope) => scope !== 'keys:write') : key.scopes,
+    // holder could otherwise rotate (or, with admin:write, revoke) the successor away from the owner.
+    scopes: key.rotatedAt !== null ? key.scopes.filter((scope) => scope !== 'keys:write' && scope !== 'admin:write') : key.scopes,
     apiKey: { id: key.id, name: key.name, expiresAt: key.expiresAt, notBefore: key.notBefore, rotatedAt: key.rotatedAt },
   };
 }

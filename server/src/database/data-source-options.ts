@@ -7,6 +7,7 @@ import { CreateAuthFailures1764691200000 } from './migrations/1764691200000-Crea
 import { CreateAuditEventsAndUsage1764777600000 } from './migrations/1764777600000-CreateAuditEventsAndUsage';
 import { CreateApiKeyNetworks1764864000000 } from './migrations/1764864000000-CreateApiKeyNetworks';
 import { AddKeyRotation1764950400000 } from './migrations/1764950400000-AddKeyRotation';
+import { CreateKeyPolicyAndUsers1765036800000 } from './migrations/1765036800000-CreateKeyPolicyAndUsers';
 import { LlmKey } from './entities/llm-key.entity';
 
 export const ENTITIES = [ApiKey, LlmKey];
@@ -18,6 +19,7 @@ export const MIGRATIONS = [
   CreateAuditEventsAndUsage1764777600000,
   CreateApiKeyNetworks1764864000000,
   AddKeyRotation1764950400000,
+  CreateKeyPolicyAndUsers1765036800000,
 ];
 
 /** How the app reaches its database: decided once at start (`databaseConnection`). */

@@ -7,6 +7,8 @@ import { KeyUsageRepository } from './repositories/key-usage.repository';
 import { KeyNetworksRepository } from './repositories/key-networks.repository';
 import { EndedSessionsRepository } from './repositories/ended-sessions.repository';
 import { LlmKeysRepository } from './repositories/llm-keys.repository';
+import { KeyPolicyRepository, KnownUsersRepository } from './repositories/key-policy.repository';
+import { AdminQueriesRepository } from './repositories/admin-queries.repository';
 
 const REPOSITORIES = [
   ApiKeysRepository,
@@ -15,6 +17,9 @@ const REPOSITORIES = [
   AuditEventsRepository,
   KeyUsageRepository,
   KeyNetworksRepository,
+  KeyPolicyRepository,
+  KnownUsersRepository,
+  AdminQueriesRepository,
 ];
 
 /** One repository per table; every feature and the credentials core reach the data through them. */

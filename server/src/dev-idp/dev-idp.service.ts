@@ -274,7 +274,14 @@ export class DevIdpService implements OnModuleInit {
         .sign(this.privateKey);
     const profile = { preferred_username: user.username, email: user.email, email_verified: true, name: user.username };
     const accessToken = await sign(
-      { typ: 'Bearer', azp: clientId, aud: 'account', scope, realm_access: { roles: ['default-roles-dev', 'offline_access'] }, ...profile },
+      {
+        typ: 'Bearer',
+        azp: clientId,
+        aud: 'account',
+        scope,
+        realm_access: { roles: ['default-roles-dev', 'offline_access', ...user.roles] },
+        ...profile,
+      },
       ACCESS_TOKEN_TTL_S,
     );
     const refreshToken = await sign({ typ: 'Refresh', azp: clientId, aud: this.issuer, scope }, REFRESH_TOKEN_TTL_S);

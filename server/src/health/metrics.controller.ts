@@ -7,6 +7,7 @@ import { Public } from '../auth/decorators/auth.decorators';
 import { ApiProblem } from '../common/problem';
 import { AppConfig } from '../config/app-config';
 import { KeyInvalidationService } from '../credentials/key-invalidation.service';
+import { KeyPolicyService } from '../credentials/key-policy.service';
 import { ApiKeysRepository } from '../database/repositories/api-keys.repository';
 import { Metrics } from '../metrics/metrics';
 
@@ -27,10 +28,10 @@ export class MetricsCollectors implements OnModuleInit {
 
   constructor(
     private readonly metrics: Metrics,
-    private readonly config: AppConfig,
     private readonly keys: ApiKeysRepository,
     private readonly invalidation: KeyInvalidationService,
     private readonly dataSource: DataSource,
+    private readonly policy: KeyPolicyService,
   ) {}
 
   onModuleInit(): void {
@@ -46,7 +47,7 @@ export class MetricsCollectors implements OnModuleInit {
     this.metrics.onCollect(async () => {
       if (Date.now() - this.keyCountsAt < KEY_COUNTS_MAX_AGE_MS) return;
       this.keyCountsAt = Date.now();
-      const counts = await this.keys.stateCounts(this.config.operations.expiryWarningDays);
+      const counts = await this.keys.stateCounts(this.policy.current().expiryWarningDays);
       this.metrics.keysActive.set(counts.active);
       this.metrics.keysExpired.set(counts.expired);
       this.metrics.keysExpiringSoon.set(counts.expiringSoon);

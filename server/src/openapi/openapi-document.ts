@@ -53,6 +53,10 @@ export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addTag('Verification (for gateways)', 'Key verification for LLM and API gateways, with the service token')
     .addTag('Console session', "The web console's sign-in and sign-out")
     .addTag('Health', 'Probes and version')
+    .addTag(
+      'Administration',
+      "Every user's keys, the whole audit log, the key policy and an overview: role api-keys-admin (api-keys-auditor: reads) and scope admin:read / admin:write",
+    )
     // Schemes are added directly: addBearerAuth() would claim `bearerFormat: JWT`, and these
     // tokens are API keys as often as JWTs.
     .addSecurity('bearer', {

@@ -25,6 +25,7 @@ export const EVENT_TYPES: Record<AuditEventType, true> = {
   'session.signed_in': true,
   'session.signed_out': true,
   'auth.failures': true,
+  'policy.updated': true,
 };
 
 /** How an actor authenticated: `events.actors.<type>` in the translations. */

@@ -1,75 +1,23 @@
 import { HttpClient, HttpParams } from '@angular/common/http';
 import { inject, Injectable } from '@angular/core';
 import { Observable } from 'rxjs';
-import type { AuditEvent } from '../activity/activity.api';
-import type { ApiKey, Scope } from '../settings/api-keys/api-keys.api';
+import type { components, operations } from '../api/openapi';
+
+type Schemas = components['schemas'];
 
 /** A key as admins see it: any user's, with its owner. */
-export interface AdminApiKey extends Omit<ApiKey, 'status'> {
-  user_id: string;
-  username: string | null;
-  status: ApiKey['status'];
-}
-export interface AdminApiKeyPage {
-  items: AdminApiKey[];
-  next_cursor: string | null;
-  total: number;
-}
-export type KeyStatusFilter = NonNullable<ApiKey['status']>;
-export type AdminKeySort = 'created_at' | 'last_used_at';
-export interface AdminKeysQuery {
-  user?: string;
-  q?: string;
-  status?: KeyStatusFilter;
-  sort?: AdminKeySort;
-  limit?: number;
-  after?: string;
-}
-export interface BulkRevokeResponse {
-  revoked: number[];
-  not_found: number[];
-}
-export interface AdminAuditEvent extends AuditEvent {
-  subject_user_id: string | null;
-}
-export interface AdminAuditEventPage {
-  items: AdminAuditEvent[];
-  next_cursor: string | null;
-}
-export interface AdminAuditQuery {
-  user?: string;
-  key_id?: number;
-  type?: string;
-  from?: string;
-  to?: string;
-}
-export interface KeyPolicyBody {
-  max_lifetime_days: number;
-  expiry_required: boolean;
-  max_keys_per_user: number;
-  allowed_scopes: Scope[];
-  default_scopes: Scope[];
-  expiry_warning_days: number;
-}
-export interface AdminKeyPolicy extends KeyPolicyBody {
-  updated_at: string | null;
-  updated_by: string | null;
-  source: 'environment' | 'database';
-}
-export interface AdminOverview {
-  keys: { active: number; expiring: number; expired: number; rotated: number };
-  created_per_day: Array<{ day: string; count: number }>;
-  auth_failures_per_hour: Array<{ hour: string; count: number }>;
-  top_keys: Array<{
-    key_id: number;
-    user_id: string | null;
-    username: string | null;
-    name: string | null;
-    key_hint: string | null;
-    requests: number;
-    failures: number;
-  }>;
-}
+export type AdminApiKey = Schemas['AdminApiKey'];
+export type AdminApiKeyPage = Schemas['AdminApiKeyPage'];
+export type KeyStatusFilter = Schemas['ApiKeyStatus'];
+export type AdminKeySort = NonNullable<operations['adminListApiKeys']['parameters']['query']>['sort'] & string;
+export type AdminKeysQuery = NonNullable<operations['adminListApiKeys']['parameters']['query']>;
+export type BulkRevokeResponse = Schemas['BulkRevokeResponse'];
+export type AdminAuditEvent = Schemas['AdminAuditEvent'];
+export type AdminAuditEventPage = Schemas['AdminAuditEventPage'];
+export type AdminAuditQuery = Omit<NonNullable<operations['adminListAuditEvents']['parameters']['query']>, 'limit' | 'after'>;
+export type KeyPolicyBody = Schemas['KeyPolicyBody'];
+export type AdminKeyPolicy = Schemas['AdminKeyPolicyResponse'];
+export type AdminOverview = Schemas['AdminOverview'];
 
 /** Drops empty filter values, so the query string holds only what was asked. */
 function params(query: object): HttpParams {
@@ -93,8 +41,8 @@ export class AdminApi {
     return this.http.get<AdminApiKeyPage>('/api/admin/keys', { params: params(query) });
   }
 
-  revoke(id: number, reason: string): Observable<unknown> {
-    return this.http.delete(`/api/admin/keys/${id}`, { body: { reason } });
+  revoke(id: number, reason: string): Observable<Schemas['AdminRevokeResponse']> {
+    return this.http.delete<Schemas['AdminRevokeResponse']>(`/api/admin/keys/${id}`, { body: { reason } });
   }
 
   revokeMany(ids: number[], reason: string): Observable<BulkRevokeResponse> {

@@ -108,7 +108,7 @@ export class AuditPage {
     return {
       user: user.trim() || undefined,
       key_id: Number.isInteger(id) && id > 0 ? id : undefined,
-      type: type || undefined,
+      type: (type || undefined) as AdminAuditQuery['type'],
       from: from ? new Date(from.getFullYear(), from.getMonth(), from.getDate()).toISOString() : undefined,
       to: end ? new Date(end).toISOString() : undefined,
     };
@@ -148,7 +148,7 @@ export class AuditPage {
   }
 
   protected describe(event: AdminAuditEvent): string {
-    if ((event.type as string) === 'policy.updated') return this.i18n.t('admin.audit.policyUpdated');
+    if (event.type === 'policy.updated') return this.i18n.t('admin.audit.policyUpdated');
     return describeEvent(event, this.i18n.t, this.i18n.locale());
   }
 

@@ -14,12 +14,12 @@ import { TranslocoPipe } from '@jsverse/transloco';
 import { filter, switchMap } from 'rxjs';
 import { Session } from '../core/session';
 import { I18n } from '../i18n/i18n';
-import { problemOf, Scope, SCOPES } from '../settings/api-keys/api-keys.api';
+import { ALL_SCOPES as SCOPES, OPT_IN_SCOPES, problemOf, Scope } from '../settings/api-keys/api-keys.api';
 import { AdminApi, AdminKeyPolicy, KeyPolicyBody } from './admin.api';
 import { PolicyChange, PolicyConfirmData, PolicyConfirmDialog } from './policy-confirm-dialog';
 
 /** Scopes only ever given on request (never a default): the administration scopes. */
-const OPT_IN = ['admin:read', 'admin:write'];
+const OPT_IN: readonly string[] = [...OPT_IN_SCOPES];
 
 const LIMITS = {
   max_lifetime_days: [1, 36500],

@@ -259,6 +259,161 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/admin/keys': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Every user's keys (not revoked), with their owners; cursor-paginated, with the total
+     * @description Newest first (`sort=created_at`, the default) or most recently used first (`sort=last_used_at`, never-used keys last).
+     */
+    get: operations['adminListApiKeys'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/admin/keys/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /**
+     * Revoke anyone's key, with a reason; it stops working at once on every instance
+     * @description Recorded as `api_key.revoked` (actor: the admin; subject: the owner and the key; details: `{reason, by_admin: true}`).
+     */
+    delete: operations['adminRevokeApiKey'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/admin/keys/revoke': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Revoke up to 100 keys of anyone at once, with one reason
+     * @description One transaction; each key gets its own `api_key.revoked` event. Ids with no active key are listed in `not_found`.
+     */
+    post: operations['adminRevokeApiKeys'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/admin/audit-events': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The whole audit log (every user), newest first; cursor-paginated
+     * @description `user` matches the subject or the actor (a user id or a known username). The same filter as CSV: `/api/admin/audit-events.csv`.
+     */
+    get: operations['adminListAuditEvents'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/admin/audit-events.csv': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The audit log as CSV (streamed, newest first), with the filter of the list
+     * @description Columns: id, occurred_at, type, actor_user_id, actor_auth_type, actor_key_id, subject_user_id, key_id, key_name, key_hint, client_address, user_agent, request_id, details (details as JSON). RFC 4180 quoting; a cell starting with = + - @ is prefixed with ' so spreadsheets never run it as a formula.
+     */
+    get: operations['adminExportAuditEvents'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/admin/policy': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The organisation's key policy, where it comes from and who last changed it */
+    get: operations['adminGetPolicy'];
+    /**
+     * Replace the organisation's key policy; every instance applies it at once
+     * @description Creating and rotating keys follow it from the next request on; existing keys are not changed. Recorded as `policy.updated` with `before` and `after`.
+     */
+    put: operations['adminUpdatePolicy'];
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/admin/overview': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Key counts by status, keys created per day (30 days), refused authentications per hour (24 h), top keys (7 days) */
+    get: operations['adminGetOverview'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/policy': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The organisation's key policy in effect: maximum lifetime, whether keys must expire, the scopes new keys may hold and get */
+    get: operations['getKeyPolicy'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/secret-scanning/leaked-keys': {
     parameters: {
       query?: never;
@@ -315,6 +470,7 @@ export interface components {
       | 'session_ended'
       | 'invalid_service_token'
       | 'insufficient_scope'
+      | 'admin_role_required'
       | 'csrf_token_invalid'
       | 'too_many_failed_authentications'
       | 'api_key_not_found'
@@ -364,7 +520,7 @@ export interface components {
       errors?: components['schemas']['FieldError'][];
     };
     /** @enum {string} */
-    Scope: 'keys:read' | 'keys:write' | 'llm:read' | 'llm:write' | 'mcp';
+    Scope: 'keys:read' | 'keys:write' | 'llm:read' | 'llm:write' | 'mcp' | 'admin:read' | 'admin:write';
     /**
      * @description active; expiring (within EXPIRY_WARNING_DAYS); expired; rotated (replaced, works until expires_at)
      * @enum {string}
@@ -673,20 +829,35 @@ export interface components {
       | 'llm_key.refreshed'
       | 'session.signed_in'
       | 'session.signed_out'
-      | 'auth.failures';
+      | 'auth.failures'
+      | 'policy.updated';
+    PolicySnapshot: {
+      max_lifetime_days: number;
+      expiry_required: boolean;
+      max_keys_per_user: number;
+      allowed_scopes: components['schemas']['Scope'][];
+      default_scopes: components['schemas']['Scope'][];
+      expiry_warning_days: number;
+    };
     AuditEventDetails: {
       /** @description api_key.created */
-      scopes?: ('keys:read' | 'keys:write' | 'llm:read' | 'llm:write' | 'mcp')[];
+      scopes?: components['schemas']['Scope'][];
       /**
        * Format: date-time
        * @description api_key.created
        */
       expires_at?: string | null;
       /**
-       * @description Why: api_key.revoked (owner), api_key.expired (name_reused), llm_key.refreshed
+       * @description Why: api_key.revoked (owner; an admin's own words when by_admin), api_key.expired (name_reused), llm_key.refreshed
        * @example owner
        */
       reason?: string;
+      /** @description api_key.revoked: an administrator revoked the key (the actor), not its owner */
+      by_admin?: boolean;
+      /** @description policy.updated: the policy before the change */
+      before?: components['schemas']['PolicySnapshot'];
+      /** @description policy.updated: the policy after the change */
+      after?: components['schemas']['PolicySnapshot'];
       /**
        * @description llm_key.*: where the key was issued (embedded, litellm); api_key.leaked: where it was found, as reported
        * @example embedded
@@ -764,6 +935,241 @@ export interface components {
       items: components['schemas']['AuditEventResponse'][];
       /** @description Pass as `after` for the next (older) page; null on the last */
       next_cursor?: string | null;
+    };
+    AdminApiKey: {
+      /** @example 7 */
+      id: number;
+      /**
+       * @description The owner's user id
+       * @example a1b2c3d4-…
+       */
+      user_id: string;
+      /**
+       * @description The owner as the identity provider named them, when known
+       * @example alice
+       */
+      username: string | null;
+      /** @example CI deploy script */
+      name: string;
+      /** @example sk-oh-…x9Qz */
+      key_hint: string;
+      scopes: components['schemas']['Scope'][];
+      /** Format: date-time */
+      created_at: string;
+      /** Format: date-time */
+      last_used_at: string | null;
+      /** Format: date-time */
+      expires_at: string | null;
+      /** Format: date-time */
+      not_before: string | null;
+      /** @description As the personal list computes it (the policy's expiry warning days) */
+      status: components['schemas']['ApiKeyStatus'];
+    };
+    AdminApiKeyPage: {
+      items: components['schemas']['AdminApiKey'][];
+      /** @description Pass as `after` for the next page; null on the last */
+      next_cursor: string | null;
+      /** @description Keys matching the filter, on every page */
+      total: number;
+    };
+    RevokeReason: {
+      /**
+       * @description Why; recorded in the audit log
+       * @example Owner left the company
+       */
+      reason: string;
+    };
+    AdminRevokeResponse: {
+      id: number;
+      /** @example The owner's user id */
+      user_id: string;
+      /** @example API key revoked */
+      message: string;
+    };
+    BulkRevokeRequest: {
+      /**
+       * @description Why; recorded in the audit log
+       * @example Owner left the company
+       */
+      reason: string;
+      /**
+       * @example [
+       *       7,
+       *       8
+       *     ]
+       */
+      ids: number[];
+    };
+    BulkRevokeResponse: {
+      /** @description Revoked now */
+      revoked: number[];
+      /** @description No such active key (unknown, or already revoked) */
+      not_found: number[];
+    };
+    AdminAuditEvent: {
+      /**
+       * Format: int64
+       * @description Increasing
+       * @example 1042
+       */
+      id: number;
+      /** Format: date-time */
+      occurred_at: string;
+      /** @description What happened */
+      type: components['schemas']['AuditEventType'];
+      /** @description Who acted */
+      actor_user_id: string | null;
+      /**
+       * @description How they authenticated
+       * @example cookie
+       */
+      actor_auth_type: string | null;
+      /** @description The API key they acted with, if any */
+      actor_key_id: number | null;
+      key_id: number | null;
+      /** @description The key's name at the time */
+      key_name: string | null;
+      /** @example sk-oh-…a1b2 */
+      key_hint: string | null;
+      /** @example 203.0.113.7 */
+      client_address: string | null;
+      user_agent: string | null;
+      request_id: string | null;
+      details: components['schemas']['AuditEventDetails'];
+      /** @description Whom the event is about */
+      subject_user_id: string | null;
+    };
+    AdminAuditEventPage: {
+      items: components['schemas']['AdminAuditEvent'][];
+      /** @description Pass as `after` for the next (older) page; null on the last */
+      next_cursor: string | null;
+    };
+    AdminKeyPolicyResponse: {
+      /**
+       * @description The furthest expiry a new key may have, in days
+       * @example 365
+       */
+      max_lifetime_days: number;
+      /** @description Every new key must expire (a create without expires_at gets the maximum lifetime; null is refused) */
+      expiry_required: boolean;
+      /**
+       * @description Active keys per user
+       * @example 100
+       */
+      max_keys_per_user: number;
+      /** @description Scopes new keys may hold */
+      allowed_scopes: components['schemas']['Scope'][];
+      /** @description What a new key gets when its request names no scopes: allowed scopes only, never an opt-in scope (admin:read, admin:write) */
+      default_scopes: components['schemas']['Scope'][];
+      /**
+       * @description Keys expiring within this many days show as expiring
+       * @example 7
+       */
+      expiry_warning_days: number;
+      /**
+       * Format: date-time
+       * @description Null while the environment defaults apply
+       */
+      updated_at: string | null;
+      /** @description The admin who stored it (user id) */
+      updated_by: string | null;
+      /**
+       * @description Where it comes from: the environment defaults, or stored by an admin
+       * @enum {string}
+       */
+      source: 'environment' | 'database';
+    };
+    KeyPolicyBody: {
+      /**
+       * @description The furthest expiry a new key may have, in days
+       * @example 365
+       */
+      max_lifetime_days: number;
+      /** @description Every new key must expire (a create without expires_at gets the maximum lifetime; null is refused) */
+      expiry_required: boolean;
+      /**
+       * @description Active keys per user
+       * @example 100
+       */
+      max_keys_per_user: number;
+      /** @description Scopes new keys may hold */
+      allowed_scopes: components['schemas']['Scope'][];
+      /** @description What a new key gets when its request names no scopes: allowed scopes only, never an opt-in scope (admin:read, admin:write) */
+      default_scopes: components['schemas']['Scope'][];
+      /**
+       * @description Keys expiring within this many days show as expiring
+       * @example 7
+       */
+      expiry_warning_days: number;
+    };
+    KeyStatusCounts: {
+      active: number;
+      expiring: number;
+      expired: number;
+      rotated: number;
+    };
+    DayCount: {
+      /**
+       * Format: date-time
+       * @description Start of the UTC day
+       */
+      day: string;
+      count: number;
+    };
+    HourCount: {
+      /**
+       * Format: date-time
+       * @description Start of the hour
+       */
+      hour: string;
+      count: number;
+    };
+    TopKey: {
+      key_id: number;
+      user_id: string | null;
+      username: string | null;
+      name: string | null;
+      key_hint: string | null;
+      requests: number;
+      failures: number;
+    };
+    AdminOverview: {
+      /** @description Keys not revoked, by status */
+      keys: components['schemas']['KeyStatusCounts'];
+      /** @description Keys created per UTC day, the last 30 days (oldest first, zeros included) */
+      created_per_day: components['schemas']['DayCount'][];
+      /** @description Refused authentications per hour, the last 24 hours (from auth.failures events) */
+      auth_failures_per_hour: components['schemas']['HourCount'][];
+      /** @description The 10 keys with the most requests in the last 7 days */
+      top_keys: components['schemas']['TopKey'][];
+    };
+    KeyPolicyResponse: {
+      /**
+       * @description The furthest expiry a new key may have, in days
+       * @example 365
+       */
+      max_lifetime_days: number;
+      /** @description Every new key must expire (a create without expires_at gets the maximum lifetime; null is refused) */
+      expiry_required: boolean;
+      /**
+       * @description Active keys per user
+       * @example 100
+       */
+      max_keys_per_user: number;
+      /** @description Scopes new keys may hold */
+      allowed_scopes: components['schemas']['Scope'][];
+      /** @description What a new key gets when its request names no scopes: allowed scopes only, never an opt-in scope (admin:read, admin:write) */
+      default_scopes: components['schemas']['Scope'][];
+      /**
+       * @description Keys expiring within this many days show as expiring
+       * @example 7
+       */
+      expiry_warning_days: number;
+      /**
+       * Format: date-time
+       * @description Null while the environment defaults apply
+       */
+      updated_at: string | null;
     };
     LeakedTokenReport: {
       /**
@@ -1793,7 +2199,8 @@ export interface operations {
           | 'llm_key.refreshed'
           | 'session.signed_in'
           | 'session.signed_out'
-          | 'auth.failures';
+          | 'auth.failures'
+          | 'policy.updated';
         key_id?: number;
       };
       header?: never;
@@ -1832,6 +2239,760 @@ export interface operations {
       };
       /** @description A filter or the page size is not valid. Codes: `validation_failed`. */
       422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Too many failed authentications, or too many credentials being verified at once, from this address. Codes: `too_many_failed_authentications`, `rate_limited`. */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The database is unavailable. Codes: `database_unavailable`. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  adminListApiKeys: {
+    parameters: {
+      query?: {
+        /** @description The owner: a user id, or a username the identity provider gave (case-insensitive) */
+        user?: string;
+        /** @description Text in the key's name, its hint or the owner's username */
+        q?: string;
+        status?: components['schemas']['ApiKeyStatus'];
+        /** @description Newest first; last_used_at: most recently used first, never-used last. Default created_at */
+        sort?: 'created_at' | 'last_used_at';
+        /** @description Page size (default 50) */
+        limit?: number;
+        /** @description The previous page's `next_cursor` (opaque; only with the same sort) */
+        after?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AdminApiKeyPage'];
+        };
+      };
+      /** @description `after` is not a cursor this API issued for this sort. Codes: `invalid_cursor`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No credential, or an invalid one (`code` and `WWW-Authenticate` say why). Codes: `missing_credential`, `malformed_authorization`, `malformed_key`, `unknown_key`, `expired_key`, `rotated_key`, `revoked_key`, `key_not_yet_valid`, `malformed_token`, `invalid_token`, `invalid_issuer`, `expired_token`, `token_not_yet_valid`, `invalid_audience`, `wrong_token_type`, `session_ended`. */
+      401: {
+        headers: {
+          /** @description RFC 6750: `Bearer realm="api"`, with `error` and `error_description` when a credential was refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The caller lacks the role (api-keys-admin or api-keys-auditor; an API key: any admin scope) — `admin_role_required` — or the scope admin:read — `insufficient_scope` — or, for a change with the session cookie, the X-XSRF-TOKEN header. Codes: `admin_role_required`, `insufficient_scope`, `csrf_token_invalid`. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A filter or the page size is not valid (each field listed in `errors`). Codes: `validation_failed`. */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Too many failed authentications, or too many credentials being verified at once, from this address. Codes: `too_many_failed_authentications`, `rate_limited`. */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The database is unavailable. Codes: `database_unavailable`. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  adminRevokeApiKey: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The key's `id` */
+        id: number;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['RevokeReason'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AdminRevokeResponse'];
+        };
+      };
+      /** @description The body is not JSON, or is nested too deeply. Codes: `bad_request`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No credential, or an invalid one (`code` and `WWW-Authenticate` say why). Codes: `missing_credential`, `malformed_authorization`, `malformed_key`, `unknown_key`, `expired_key`, `rotated_key`, `revoked_key`, `key_not_yet_valid`, `malformed_token`, `invalid_token`, `invalid_issuer`, `expired_token`, `token_not_yet_valid`, `invalid_audience`, `wrong_token_type`, `session_ended`. */
+      401: {
+        headers: {
+          /** @description RFC 6750: `Bearer realm="api"`, with `error` and `error_description` when a credential was refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The caller lacks the role (api-keys-admin; an API key: any admin scope) — `admin_role_required` — or the scope admin:write — `insufficient_scope` — or, for a change with the session cookie, the X-XSRF-TOKEN header. Codes: `admin_role_required`, `insufficient_scope`, `csrf_token_invalid`. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No active key with this id. Codes: `api_key_not_found`. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The body is too large. Codes: `bad_request`. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The body is not `application/json`. Codes: `bad_request`. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `reason` is missing, empty or longer than 500 characters. Codes: `validation_failed`. */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Too many failed authentications, or too many credentials being verified at once, from this address. Codes: `too_many_failed_authentications`, `rate_limited`. */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The database is unavailable. Codes: `database_unavailable`. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  adminRevokeApiKeys: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['BulkRevokeRequest'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['BulkRevokeResponse'];
+        };
+      };
+      /** @description The body is not JSON, or is nested too deeply. Codes: `bad_request`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No credential, or an invalid one (`code` and `WWW-Authenticate` say why). Codes: `missing_credential`, `malformed_authorization`, `malformed_key`, `unknown_key`, `expired_key`, `rotated_key`, `revoked_key`, `key_not_yet_valid`, `malformed_token`, `invalid_token`, `invalid_issuer`, `expired_token`, `token_not_yet_valid`, `invalid_audience`, `wrong_token_type`, `session_ended`. */
+      401: {
+        headers: {
+          /** @description RFC 6750: `Bearer realm="api"`, with `error` and `error_description` when a credential was refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The caller lacks the role (api-keys-admin; an API key: any admin scope) — `admin_role_required` — or the scope admin:write — `insufficient_scope` — or, for a change with the session cookie, the X-XSRF-TOKEN header. Codes: `admin_role_required`, `insufficient_scope`, `csrf_token_invalid`. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The body is too large. Codes: `bad_request`. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The body is not `application/json`. Codes: `bad_request`. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `ids` (1 to 100 distinct positive integers) or `reason` (1 to 500 characters) is not valid. Codes: `validation_failed`. */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Too many failed authentications, or too many credentials being verified at once, from this address. Codes: `too_many_failed_authentications`, `rate_limited`. */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The database is unavailable. Codes: `database_unavailable`. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  adminListAuditEvents: {
+    parameters: {
+      query?: {
+        /** @description A user id or known username: events about them or by them */
+        user?: string;
+        key_id?: number;
+        type?: components['schemas']['AuditEventType'];
+        /** @description From this time (inclusive) */
+        from?: string;
+        /** @description Before this time (exclusive) */
+        to?: string;
+        /** @description Page size (default 50) */
+        limit?: number;
+        /** @description The previous page's `next_cursor` */
+        after?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AdminAuditEventPage'];
+        };
+      };
+      /** @description No credential, or an invalid one (`code` and `WWW-Authenticate` say why). Codes: `missing_credential`, `malformed_authorization`, `malformed_key`, `unknown_key`, `expired_key`, `rotated_key`, `revoked_key`, `key_not_yet_valid`, `malformed_token`, `invalid_token`, `invalid_issuer`, `expired_token`, `token_not_yet_valid`, `invalid_audience`, `wrong_token_type`, `session_ended`. */
+      401: {
+        headers: {
+          /** @description RFC 6750: `Bearer realm="api"`, with `error` and `error_description` when a credential was refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The caller lacks the role (api-keys-admin or api-keys-auditor; an API key: any admin scope) — `admin_role_required` — or the scope admin:read — `insufficient_scope` — or, for a change with the session cookie, the X-XSRF-TOKEN header. Codes: `admin_role_required`, `insufficient_scope`, `csrf_token_invalid`. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A filter or the page size is not valid (each field listed in `errors`). Codes: `validation_failed`. */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Too many failed authentications, or too many credentials being verified at once, from this address. Codes: `too_many_failed_authentications`, `rate_limited`. */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The database is unavailable. Codes: `database_unavailable`. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  adminExportAuditEvents: {
+    parameters: {
+      query?: {
+        /** @description A user id or known username: events about them or by them */
+        user?: string;
+        key_id?: number;
+        type?: components['schemas']['AuditEventType'];
+        /** @description From this time (inclusive) */
+        from?: string;
+        /** @description Before this time (exclusive) */
+        to?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description CSV with a header row */
+      200: {
+        headers: {
+          /** @description attachment; filename="audit-events.csv" */
+          'Content-Disposition'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'text/csv': string;
+        };
+      };
+      /** @description No credential, or an invalid one (`code` and `WWW-Authenticate` say why). Codes: `missing_credential`, `malformed_authorization`, `malformed_key`, `unknown_key`, `expired_key`, `rotated_key`, `revoked_key`, `key_not_yet_valid`, `malformed_token`, `invalid_token`, `invalid_issuer`, `expired_token`, `token_not_yet_valid`, `invalid_audience`, `wrong_token_type`, `session_ended`. */
+      401: {
+        headers: {
+          /** @description RFC 6750: `Bearer realm="api"`, with `error` and `error_description` when a credential was refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The caller lacks the role (api-keys-admin or api-keys-auditor; an API key: any admin scope) — `admin_role_required` — or the scope admin:read — `insufficient_scope` — or, for a change with the session cookie, the X-XSRF-TOKEN header. Codes: `admin_role_required`, `insufficient_scope`, `csrf_token_invalid`. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A filter or the page size is not valid (each field listed in `errors`). Codes: `validation_failed`. */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Too many failed authentications, or too many credentials being verified at once, from this address. Codes: `too_many_failed_authentications`, `rate_limited`. */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The database is unavailable. Codes: `database_unavailable`. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  adminGetPolicy: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AdminKeyPolicyResponse'];
+        };
+      };
+      /** @description No credential, or an invalid one (`code` and `WWW-Authenticate` say why). Codes: `missing_credential`, `malformed_authorization`, `malformed_key`, `unknown_key`, `expired_key`, `rotated_key`, `revoked_key`, `key_not_yet_valid`, `malformed_token`, `invalid_token`, `invalid_issuer`, `expired_token`, `token_not_yet_valid`, `invalid_audience`, `wrong_token_type`, `session_ended`. */
+      401: {
+        headers: {
+          /** @description RFC 6750: `Bearer realm="api"`, with `error` and `error_description` when a credential was refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The caller lacks the role (api-keys-admin or api-keys-auditor; an API key: any admin scope) — `admin_role_required` — or the scope admin:read — `insufficient_scope` — or, for a change with the session cookie, the X-XSRF-TOKEN header. Codes: `admin_role_required`, `insufficient_scope`, `csrf_token_invalid`. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Too many failed authentications, or too many credentials being verified at once, from this address. Codes: `too_many_failed_authentications`, `rate_limited`. */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The database is unavailable. Codes: `database_unavailable`. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  adminUpdatePolicy: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['KeyPolicyBody'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AdminKeyPolicyResponse'];
+        };
+      };
+      /** @description The body is not JSON, or is nested too deeply. Codes: `bad_request`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No credential, or an invalid one (`code` and `WWW-Authenticate` say why). Codes: `missing_credential`, `malformed_authorization`, `malformed_key`, `unknown_key`, `expired_key`, `rotated_key`, `revoked_key`, `key_not_yet_valid`, `malformed_token`, `invalid_token`, `invalid_issuer`, `expired_token`, `token_not_yet_valid`, `invalid_audience`, `wrong_token_type`, `session_ended`. */
+      401: {
+        headers: {
+          /** @description RFC 6750: `Bearer realm="api"`, with `error` and `error_description` when a credential was refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The caller lacks the role (api-keys-admin; an API key: any admin scope) — `admin_role_required` — or the scope admin:write — `insufficient_scope` — or, for a change with the session cookie, the X-XSRF-TOKEN header. Codes: `admin_role_required`, `insufficient_scope`, `csrf_token_invalid`. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The body is too large. Codes: `bad_request`. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The body is not `application/json`. Codes: `bad_request`. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A member is missing or invalid, or default_scopes holds an opt-in scope or one not allowed. Codes: `validation_failed`. */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Too many failed authentications, or too many credentials being verified at once, from this address. Codes: `too_many_failed_authentications`, `rate_limited`. */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The database is unavailable. Codes: `database_unavailable`. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  adminGetOverview: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AdminOverview'];
+        };
+      };
+      /** @description No credential, or an invalid one (`code` and `WWW-Authenticate` say why). Codes: `missing_credential`, `malformed_authorization`, `malformed_key`, `unknown_key`, `expired_key`, `rotated_key`, `revoked_key`, `key_not_yet_valid`, `malformed_token`, `invalid_token`, `invalid_issuer`, `expired_token`, `token_not_yet_valid`, `invalid_audience`, `wrong_token_type`, `session_ended`. */
+      401: {
+        headers: {
+          /** @description RFC 6750: `Bearer realm="api"`, with `error` and `error_description` when a credential was refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The caller lacks the role (api-keys-admin or api-keys-auditor; an API key: any admin scope) — `admin_role_required` — or the scope admin:read — `insufficient_scope` — or, for a change with the session cookie, the X-XSRF-TOKEN header. Codes: `admin_role_required`, `insufficient_scope`, `csrf_token_invalid`. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Too many failed authentications, or too many credentials being verified at once, from this address. Codes: `too_many_failed_authentications`, `rate_limited`. */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The database is unavailable. Codes: `database_unavailable`. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  getKeyPolicy: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['KeyPolicyResponse'];
+        };
+      };
+      /** @description No credential, or an invalid one (`code` and `WWW-Authenticate` say why). Codes: `missing_credential`, `malformed_authorization`, `malformed_key`, `unknown_key`, `expired_key`, `rotated_key`, `revoked_key`, `key_not_yet_valid`, `malformed_token`, `invalid_token`, `invalid_issuer`, `expired_token`, `token_not_yet_valid`, `invalid_audience`, `wrong_token_type`, `session_ended`. */
+      401: {
+        headers: {
+          /** @description RFC 6750: `Bearer realm="api"`, with `error` and `error_description` when a credential was refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The credential lacks a scope this route needs (keys:read; through X-Session-API-Key also mcp) or, for a change with the session cookie, the X-XSRF-TOKEN header. Codes: `insufficient_scope`, `csrf_token_invalid`. */
+      403: {
         headers: {
           [name: string]: unknown;
         };

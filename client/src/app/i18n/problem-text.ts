@@ -37,6 +37,7 @@ export const KNOWN_PROBLEM_CODES: Record<ProblemCode, true> = {
   session_ended: true,
   invalid_service_token: true,
   insufficient_scope: true,
+  admin_role_required: true,
   csrf_token_invalid: true,
   too_many_failed_authentications: true,
   api_key_not_found: true,

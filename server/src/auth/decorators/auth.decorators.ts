@@ -9,6 +9,8 @@ import type { ProblemCode } from '../../common/problem-codes';
 
 export const IS_PUBLIC = 'auth:public';
 export const REQUIRED_SCOPES = 'auth:scopes';
+/** On admin routes: the access level ('read' or 'write'), whose roles the caller must hold. */
+export const REQUIRED_ADMIN_ACCESS = 'auth:admin';
 
 /**
  * Marks a public operation in the generated OpenAPI document. `openapi-document.ts` turns it
@@ -58,6 +60,41 @@ export function RequireScopes(...scopes: Scope[]) {
       `The credential lacks a scope this route needs (${scopes.join(', ') || 'none'}; through X-Session-API-Key also mcp) or, ` +
         'for a change with the session cookie, the X-XSRF-TOKEN header.',
       ['insufficient_scope', 'csrf_token_invalid'],
+    ),
+    ApiProblemResponse(
+      429,
+      'Too many failed authentications, or too many credentials being verified at once, from this address.',
+      ['too_many_failed_authentications', 'rate_limited'],
+      RETRY_AFTER,
+    ),
+    ApiProblemResponse(503, 'The database is unavailable.', ['database_unavailable'], RETRY_AFTER),
+  );
+}
+
+/**
+ * An admin route (`/api/admin/...`): the caller needs an admin role **and** the matching scope
+ * (`admin:read` or `admin:write`). A session or access token: the identity provider's role
+ * (`api-keys-admin`; `api-keys-auditor` for reads), which also gives it the scope. An API key
+ * has no roles: it passes when it holds an admin scope, which it can only have been given by a
+ * creator holding that scope, i.e. the role, at the time (see README, "Roles").
+ */
+export function RequireAdmin(access: 'read' | 'write') {
+  const scope: Scope = access === 'read' ? 'admin:read' : 'admin:write';
+  const roles = access === 'read' ? 'api-keys-admin or api-keys-auditor' : 'api-keys-admin';
+  return applyDecorators(
+    SetMetadata(REQUIRED_SCOPES, [scope]),
+    SetMetadata(REQUIRED_ADMIN_ACCESS, access),
+    ApiProblemResponse(
+      401,
+      'No credential, or an invalid one (`code` and `WWW-Authenticate` say why).',
+      CREDENTIAL_PROBLEM_CODES,
+      WWW_AUTHENTICATE,
+    ),
+    ApiProblemResponse(
+      403,
+      `The caller lacks the role (${roles}; an API key: any admin scope) — \`admin_role_required\` — or the scope ${scope} ` +
+        '— `insufficient_scope` — or, for a change with the session cookie, the X-XSRF-TOKEN header.',
+      ['admin_role_required', 'insufficient_scope', 'csrf_token_invalid'],
     ),
     ApiProblemResponse(
       429,

@@ -6,6 +6,7 @@ import { ApiProblemResponse, RETRY_AFTER } from '../../common/problem.dto';
 import { AppConfig } from '../../config/app-config';
 import { actorOf, Public, RequireScopes } from '../decorators/auth.decorators';
 import type { Principal } from '../../credentials/principal';
+import { KnownUsersRepository } from '../../database/repositories/key-policy.repository';
 import { AuditEventsRepository } from '../../database/repositories/audit-events.repository';
 import { DataSource } from 'typeorm';
 import { acceptsHtml } from '../../common/accepts-html';
@@ -39,6 +40,7 @@ export class AuthController {
     private readonly oidc: OidcClientService,
     private readonly sessions: SessionService,
     private readonly config: AppConfig,
+    private readonly knownUsers: KnownUsersRepository,
   ) {}
 
   @Get('login')
@@ -126,6 +128,8 @@ export class AuthController {
       actor: actorOf(request, principal),
       subject: { userId: principal.userId },
     });
+    // For the admin console: who a user id is.
+    if (principal.username) await this.knownUsers.remember(this.dataSource, principal.userId, principal.username);
     // Checked again here: a Location header that cannot be sent would fail after the session is set.
     reply.header('cache-control', 'no-store').redirect(safeReturnTo(transaction.returnTo), 302);
   }

@@ -4,7 +4,7 @@ import { Strategy as JwtStrategy, type SecretOrKeyProvider, StrategyOptionsWithR
 import { AppConfig } from '../../config/app-config';
 import { CredentialRejected } from '../../credentials/credential-rejected';
 import type { AuthType, Principal } from '../../credentials/principal';
-import { ALL_SCOPES } from '../../credentials/scopes';
+import { scopesForRoles } from '../../credentials/scopes';
 import type { CredentialRequest } from '../credential';
 import { SigningKeys } from './signing-keys';
 
@@ -63,15 +63,17 @@ export function principalFromClaims(
   if (!audiences.some((a) => accepted.includes(a as string)) && !(client && accepted.includes(client))) {
     throw new CredentialRejected('invalid_audience');
   }
-  const roles = claimAt(claims, names.roles);
-  // A user's own session or access token acts with every scope; API keys are the narrowed ones.
+  const claimed = claimAt(claims, names.roles);
+  const roles = Array.isArray(claimed) ? claimed.filter((r): r is string => typeof r === 'string') : [];
+  // A user's own session or access token acts with every scope but the role-bound ones, which
+  // its roles give (admin:read, admin:write); API keys are the narrowed ones.
   return {
     userId,
     authType,
-    scopes: ALL_SCOPES,
+    scopes: scopesForRoles(roles),
     username: optionalString(claimAt(claims, names.username)),
     email: optionalString(claims.email),
-    roles: Array.isArray(roles) ? roles.filter((r): r is string => typeof r === 'string') : [],
+    roles,
   };
 }
 

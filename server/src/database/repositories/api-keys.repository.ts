@@ -157,6 +157,16 @@ export class ApiKeysRepository {
     return rows[0] && { id, name: rows[0].name, keyHint: rows[0].key_hint, keyHash: rows[0].key_hash };
   }
 
+  /** Revokes any user's active key (administration); the key and its owner, or undefined when there is none. */
+  async revokeAnyOwner(tx: EntityManager, id: number): Promise<(RetiredKey & { userId: string }) | undefined> {
+    const [rows]: [Array<{ user_id: string; name: string; key_hint: string; key_hash: Buffer }>, number] = await tx.query(
+      'UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING user_id, name, key_hint, key_hash',
+      [id],
+    );
+    const row = rows[0];
+    return row && { id, userId: row.user_id, name: row.name, keyHint: row.key_hint, keyHash: row.key_hash };
+  }
+
   /** One of the user's keys, locked until the transaction ends (for rotation). */
   async findForRotation(tx: EntityManager, userId: string, id: number): Promise<(ApiKeyRecord & { keyHash: Buffer }) | undefined> {
     const rows: Array<ApiKeyRow & { key_hash: Buffer }> = await tx.query(

@@ -13,6 +13,7 @@ export const AUDIT_EVENT_TYPES = [
   'session.signed_in',
   'session.signed_out',
   'auth.failures',
+  'policy.updated',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 
@@ -50,6 +51,15 @@ export interface AuditEventRow {
   user_agent: string | null;
   request_id: string | null;
   details: Record<string, unknown>;
+}
+
+/** The administration filter of the audit log. */
+export interface AuditFilter {
+  userIds?: string[];
+  keyId?: number;
+  type?: string;
+  from?: Date;
+  to?: Date;
 }
 
 const clip = (value: string | undefined, max: number): string | null => (value === undefined ? null : value.slice(0, max));
@@ -100,6 +110,30 @@ export class AuditEventsRepository {
     }
     params.push(filter.limit);
     return this.dataSource.query(`SELECT * FROM audit_events WHERE ${where} ORDER BY id DESC LIMIT $${params.length}`, params);
+  }
+
+  /**
+   * Events about anyone (administration), newest first, after the cursor id: `userIds` match the
+   * subject or the actor; `from` inclusive, `to` exclusive.
+   */
+  async listAll(filter: AuditFilter & { beforeId?: string; limit: number }): Promise<AuditEventRow[]> {
+    const params: unknown[] = [];
+    const add = (value: unknown) => {
+      params.push(value);
+      return `$${params.length}`;
+    };
+    const parts: string[] = [];
+    if (filter.userIds) {
+      const ids = add(filter.userIds);
+      parts.push(`(subject_user_id = ANY(${ids}::varchar[]) OR actor_user_id = ANY(${ids}::varchar[]))`);
+    }
+    if (filter.keyId !== undefined) parts.push(`subject_key_id = ${add(filter.keyId)}`);
+    if (filter.type !== undefined) parts.push(`type = ${add(filter.type)}`);
+    if (filter.from !== undefined) parts.push(`occurred_at >= ${add(filter.from)}::timestamptz`);
+    if (filter.to !== undefined) parts.push(`occurred_at < ${add(filter.to)}::timestamptz`);
+    if (filter.beforeId !== undefined) parts.push(`id < ${add(filter.beforeId)}::bigint`);
+    const where = parts.length > 0 ? `WHERE ${parts.join(' AND ')}` : '';
+    return this.dataSource.query(`SELECT * FROM audit_events ${where} ORDER BY id DESC LIMIT ${add(filter.limit)}`, params);
   }
 
   /**

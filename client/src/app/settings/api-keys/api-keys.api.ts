@@ -18,12 +18,7 @@ export type LlmKey = Schemas['LlmApiKeyResponse'];
 export type DeletedApiKey = Schemas['MessageResponse'];
 export type RotatedApiKey = Schemas['ApiKeyRotatedResponse'];
 /** The organisation's key policy in effect (GET /api/policy): what the create dialog offers. */
-export interface KeyPolicy {
-  max_lifetime_days: number;
-  expiry_required: boolean;
-  allowed_scopes: string[];
-  default_scopes: string[];
-}
+export type KeyPolicy = Schemas['KeyPolicyResponse'];
 /** An RFC 9457 problem as the API sends it (`application/problem+json`). */
 export type Problem = Schemas['Problem'];
 
@@ -37,11 +32,20 @@ const SCOPE_TEXT: Record<Scope, string> = {
   'llm:read': 'llmRead',
   'llm:write': 'llmWrite',
   mcp: 'mcp',
+  'admin:read': 'adminRead',
+  'admin:write': 'adminWrite',
 };
 
-export const SCOPES: ReadonlyArray<{ value: Scope; label: string; description: string }> = (Object.keys(SCOPE_TEXT) as Scope[]).map(
+/** Opt-in scopes: granted only when asked for explicitly, never offered by default. */
+export const OPT_IN_SCOPES: ReadonlySet<Scope> = new Set<Scope>(['admin:read', 'admin:write']);
+
+/** Every scope with its translation keys (the policy page lists them all). */
+export const ALL_SCOPES: ReadonlyArray<{ value: Scope; label: string; description: string }> = (Object.keys(SCOPE_TEXT) as Scope[]).map(
   (value) => ({ value, label: `scopes.${SCOPE_TEXT[value]}.label`, description: `scopes.${SCOPE_TEXT[value]}.description` }),
 );
+
+/** The scopes the create dialog offers (the opt-in ones are not). */
+export const SCOPES = ALL_SCOPES.filter((scope) => !OPT_IN_SCOPES.has(scope.value));
 
 /**
  * The problem inside an HTTP error. Without a problem body it has no `detail`, only the status
