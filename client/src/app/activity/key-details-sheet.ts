@@ -19,8 +19,11 @@ export interface KeyDetailsData {
   owner?: string;
   /** Where the recent events come from: the owner's own log, or (for admins) the whole log. */
   events?: (keyId: number) => Observable<{ items: AuditEvent[] }>;
-  /** Where the usage comes from (admins read anyone's key through the admin API). */
-  usage?: (keyId: number, days: 7 | 30) => Observable<KeyUsage>;
+  /**
+   * Where the usage comes from; `null` when there is none to read (the API serves a key's usage
+   * to its owner only, so admins looking at someone else's key get a note instead of a chart).
+   */
+  usage?: ((keyId: number, days: 7 | 30) => Observable<KeyUsage>) | null;
 }
 
 /** A key's side sheet: its usage over 7 or 30 days and its recent events. */
@@ -50,21 +53,25 @@ export interface KeyDetailsData {
         }
       </p>
       <h3>{{ 'keySheet.usage' | transloco }}</h3>
-      <mat-button-toggle-group
-        [value]="days()"
-        (change)="show($event.value)"
-        [attr.aria-label]="'keySheet.period' | transloco"
-        hideSingleSelectionIndicator
-      >
-        <mat-button-toggle [value]="7">{{ 'keySheet.days7' | transloco }}</mat-button-toggle>
-        <mat-button-toggle [value]="30">{{ 'keySheet.days30' | transloco }}</mat-button-toggle>
-      </mat-button-toggle-group>
-      @if (usage(); as usage) {
-        <app-usage-chart [usage]="usage" />
-      } @else if (failed()) {
-        <p role="alert">{{ 'keySheet.usageFailed' | transloco }}</p>
+      @if (data.usage === null) {
+        <p class="muted" data-testid="usage-owner-only">{{ 'keySheet.usageOwnerOnly' | transloco }}</p>
       } @else {
-        <mat-progress-bar mode="indeterminate" [attr.aria-label]="'keySheet.loadingUsage' | transloco" />
+        <mat-button-toggle-group
+          [value]="days()"
+          (change)="show($event.value)"
+          [attr.aria-label]="'keySheet.period' | transloco"
+          hideSingleSelectionIndicator
+        >
+          <mat-button-toggle [value]="7">{{ 'keySheet.days7' | transloco }}</mat-button-toggle>
+          <mat-button-toggle [value]="30">{{ 'keySheet.days30' | transloco }}</mat-button-toggle>
+        </mat-button-toggle-group>
+        @if (usage(); as usage) {
+          <app-usage-chart [usage]="usage" />
+        } @else if (failed()) {
+          <p role="alert">{{ 'keySheet.usageFailed' | transloco }}</p>
+        } @else {
+          <mat-progress-bar mode="indeterminate" [attr.aria-label]="'keySheet.loadingUsage' | transloco" />
+        }
       }
       <h3>{{ 'keySheet.recentEvents' | transloco }}</h3>
       <ul class="events" data-testid="key-events">
@@ -83,6 +90,9 @@ export interface KeyDetailsData {
     h3 {
       font: var(--mat-sys-title-small);
       margin: 16px 0 8px;
+    }
+    .muted {
+      color: var(--mat-sys-on-surface-variant);
     }
     .events {
       padding-left: 16px;
@@ -113,6 +123,7 @@ export class KeyDetailsSheet implements OnInit {
   }
 
   protected show(days: 7 | 30): void {
+    if (this.data.usage === null) return;
     this.days.set(days);
     this.failed.set(false);
     const usage = this.data.usage?.(this.data.id, days) ?? this.api.usage(this.data.id, days);

@@ -1,6 +1,7 @@
 import { SelectionModel } from '@angular/cdk/collections';
 import { ChangeDetectionStrategy, Component, computed, DestroyRef, inject, signal } from '@angular/core';
-import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
+import { takeUntilDestroyed, toSignal } from '@angular/core/rxjs-interop';
+import { BreakpointObserver } from '@angular/cdk/layout';
 import { FormControl, FormGroup, ReactiveFormsModule } from '@angular/forms';
 import { MatButton, MatIconButton } from '@angular/material/button';
 import { MatCheckbox } from '@angular/material/checkbox';
@@ -16,7 +17,7 @@ import { MatSort, MatSortHeader, Sort } from '@angular/material/sort';
 import { MatTableModule } from '@angular/material/table';
 import { MatTooltip } from '@angular/material/tooltip';
 import { TranslocoPipe } from '@jsverse/transloco';
-import { debounceTime, filter, Subscription, switchMap } from 'rxjs';
+import { debounceTime, filter, map, Subscription, switchMap } from 'rxjs';
 import { KeyDetailsData, KeyDetailsSheet } from '../activity/key-details-sheet';
 import { Session } from '../core/session';
 import { I18n } from '../i18n/i18n';
@@ -81,6 +82,15 @@ const STATUSES: KeyStatusFilter[] = ['active', 'expiring', 'expired', 'rotated']
       overflow-wrap: anywhere;
       max-width: 16rem;
     }
+    @media (max-width: 700px) {
+      .select {
+        width: 40px;
+      }
+      code {
+        white-space: normal;
+        overflow-wrap: anywhere;
+      }
+    }
     .destructive {
       --mat-button-filled-container-color: var(--mat-sys-error);
       --mat-button-filled-label-text-color: var(--mat-sys-on-error);
@@ -118,13 +128,19 @@ export class AdminKeysPage {
   protected readonly selected = signal<number[]>([]);
   protected readonly allSelected = computed(() => this.keys().length > 0 && this.keys().every((k) => this.selected().includes(k.id)));
 
+  /** Phones keep the name (with its owner), the status and the actions. */
+  private readonly narrow = toSignal(
+    inject(BreakpointObserver)
+      .observe('(max-width: 700px)')
+      .pipe(map((s) => s.matches)),
+    { initialValue: false },
+  );
   protected readonly columns = computed(() => [
     ...(this.session.canAdminister() ? ['select'] : []),
     'name',
-    'owner',
+    ...(this.narrow() ? [] : ['owner']),
     'status',
-    'created_at',
-    'last_used_at',
+    ...(this.narrow() ? [] : ['created_at', 'last_used_at']),
     'actions',
   ]);
   protected readonly rows = computed(() => {
@@ -205,6 +221,8 @@ export class AdminKeysPage {
       key_hint: key.key_hint,
       owner: this.owner(key),
       events: (id) => this.api.audit({ key_id: id, limit: 10 }),
+      // Admins' own keys have their chart; the API gives a key's usage to its owner only.
+      usage: key.user_id === this.session.user()?.user_id ? undefined : null,
     };
     this.dialog.open(KeyDetailsSheet, {
       data,

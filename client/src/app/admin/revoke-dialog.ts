@@ -1,6 +1,6 @@
 import { ChangeDetectionStrategy, Component, computed, inject } from '@angular/core';
 import { toSignal } from '@angular/core/rxjs-interop';
-import { FormControl, ReactiveFormsModule, Validators } from '@angular/forms';
+import { FormControl, FormGroup, ReactiveFormsModule, Validators } from '@angular/forms';
 import { MatButton } from '@angular/material/button';
 import {
   MAT_DIALOG_DATA,
@@ -42,7 +42,7 @@ const SHOWN = 5;
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `
     <h2 mat-dialog-title>{{ 'admin.revoke.title' | transloco: { count: data.keys.length } }}</h2>
-    <form (ngSubmit)="submit()" novalidate>
+    <form [formGroup]="form" (ngSubmit)="submit()" novalidate>
       <mat-dialog-content>
         <p>{{ 'admin.revoke.explanation' | transloco }}</p>
         <ul class="keys" data-testid="revoke-keys">
@@ -57,7 +57,7 @@ const SHOWN = 5;
         </ul>
         <mat-form-field appearance="outline" class="full">
           <mat-label>{{ 'admin.revoke.reason' | transloco }}</mat-label>
-          <textarea matInput [formControl]="reason" rows="3" cdkFocusInitial></textarea>
+          <textarea matInput formControlName="reason" rows="3" cdkFocusInitial></textarea>
           <mat-hint>{{ 'admin.revoke.reasonHint' | transloco }}</mat-hint>
           <mat-hint align="end">{{ length() }} / {{ max }}</mat-hint>
           @if (reason.hasError('maxlength')) {
@@ -99,6 +99,7 @@ export class RevokeDialog {
     nonNullable: true,
     validators: [Validators.required, Validators.pattern(/\S/), Validators.maxLength(REASON_MAX)],
   });
+  protected readonly form = new FormGroup({ reason: this.reason });
   private readonly value = toSignal(this.reason.valueChanges.pipe(startWith('')), { requireSync: true });
   protected readonly length = computed(() => this.value().trim().length);
   protected readonly valid = computed(() => this.length() > 0 && this.value().length <= REASON_MAX);
