@@ -9,7 +9,12 @@ export function provideI18nTesting(lang: 'en' | 'zh-CN' = 'en'): EnvironmentProv
   return importProvidersFrom(
     TranslocoTestingModule.forRoot({
       langs: { en, 'zh-CN': zhCN },
-      translocoConfig: { availableLangs: ['en', 'zh-CN'], defaultLang: lang, missingHandler: { logMissingKey: false } },
+      translocoConfig: {
+        availableLangs: ['en', 'zh-CN'],
+        defaultLang: lang,
+        reRenderOnLangChange: true,
+        missingHandler: { logMissingKey: false },
+      },
       preloadLangs: true,
     }),
   );
