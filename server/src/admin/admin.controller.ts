@@ -156,14 +156,15 @@ export class AdminController {
   async exportAudit(@Query() query: AdminAuditQuery): Promise<StreamableFile> {
     const filter = await this.admin.auditFilter(query);
     const admin = this.admin;
+    // The first batch before any byte is sent: a database failure is still a proper 503 problem.
+    const first = await admin.listAudit(filter, undefined, CSV_BATCH);
     async function* lines(): AsyncGenerator<string> {
       yield `${CSV_COLUMNS.join(',')}\r\n`;
-      let before: string | undefined;
+      let rows = first;
       for (;;) {
-        const rows = await admin.listAudit(filter, before, CSV_BATCH);
         if (rows.length > 0) yield rows.map(csvRow).join('');
         if (rows.length < CSV_BATCH) return;
-        before = String(rows[rows.length - 1].id);
+        rows = await admin.listAudit(filter, String(rows[rows.length - 1].id), CSV_BATCH);
       }
     }
     return new StreamableFile(Readable.from(lines()), {
