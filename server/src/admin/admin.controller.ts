@@ -192,9 +192,11 @@ export class AdminController {
   })
   @ApiOkResponse({ type: AdminKeyPolicyResponse })
   @ApiBodyProblemResponses()
-  @ApiProblemResponse(422, 'A member is missing or invalid, or default_scopes holds an opt-in scope or one not allowed.', [
-    'validation_failed',
-  ])
+  @ApiProblemResponse(
+    422,
+    'A member is missing or invalid, default_scopes holds an opt-in scope or one not in allowed_scopes, or expiry_warning_days exceeds max_lifetime_days.',
+    ['validation_failed'],
+  )
   updatePolicy(@Body() body: KeyPolicyBody, @CurrentActor() actor: AuditActor): Promise<AdminKeyPolicyResponse> {
     return this.admin.updatePolicy(body, actor);
   }
