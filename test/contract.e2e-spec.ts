@@ -229,8 +229,8 @@ describe('The OpenAPI document is the contract (e2e)', () => {
       },
     );
 
-    const token = await passwordToken(app, 'alice');
-    const { stdout } = await run(node, [join(work, 'out/driver.js'), app.url, token, app.config.verification.serviceToken]);
+    const [token, adminToken] = await Promise.all([passwordToken(app, 'alice'), passwordToken(app, 'admin')]);
+    const { stdout } = await run(node, [join(work, 'out/driver.js'), app.url, token, app.config.verification.serviceToken, adminToken]);
     const seen = JSON.parse(stdout);
 
     expect(seen.liveness).toBe('ok');
@@ -266,6 +266,20 @@ describe('The OpenAPI document is the contract (e2e)', () => {
     expect(seen.rotated).toEqual({ status: 201, replaced: true, keyStatus: 'active' });
     expect(seen.rotatedAgain).toEqual({ status: 409, code: 'already_rotated' });
     expect(seen.leaked).toEqual(['true_positive']);
+    expect(seen.policy).toEqual({ maxLifetimeDays: 365, defaultScopes: ['keys:read', 'keys:write', 'llm:read', 'llm:write', 'mcp'] });
+    expect(seen.notAdmin).toEqual({ status: 403, code: 'admin_role_required' });
+    // The replaced key of the rotation (in its grace period) and the key about to be revoked.
+    expect(seen.adminKeys).toEqual({ size: 1, total: 2, next: 1 });
+    expect(seen.badCursor).toEqual({ status: 400, code: 'invalid_cursor' });
+    expect(seen.adminRevoked).toBe('API key revoked');
+    expect(seen.adminRevokedAgain).toEqual({ status: 404, code: 'api_key_not_found' });
+    expect(seen.noReason).toEqual({ status: 422, code: 'validation_failed' });
+    expect(seen.bulk).toEqual({ revoked: [], not_found: [expect.any(Number)] });
+    expect(seen.adminAudit).toEqual({ reason: 'contract test', by_admin: true });
+    expect(seen.csvLines).toBe(4); // header, created, revoked, and the empty string after the last CRLF
+    expect(seen.policyUpdated).toEqual({ warningDays: 14, source: 'database' });
+    expect(seen.policyRefused).toEqual({ status: 422, code: 'validation_failed' });
+    expect(seen.overview).toEqual({ days: 30, hours: 24 });
 
     // Every answer the driver got is one the document declares, in the declared media type and
     // shape: status, content type and body schema.
@@ -286,6 +300,6 @@ describe('The OpenAPI document is the contract (e2e)', () => {
       wrong.push(...violations(served, media.schema, exchange.body).map((v) => `${at}: ${v}`));
     }
     expect(wrong).toEqual([]);
-    expect(seen.exchanges).toHaveLength(24);
+    expect(seen.exchanges).toHaveLength(40);
   });
 });

@@ -12,7 +12,7 @@ import { startTestApp, type TestApp } from './support/test-app';
 const SEED = 20261129;
 /** URL-encodes anything, lone surrogates included (they become U+FFFD). */
 const enc = (s: string) => encodeURIComponent((s as string & { toWellFormed(): string }).toWellFormed());
-const ROUTES: Array<{ method: 'GET' | 'POST' | 'DELETE'; path: string }> = [
+const ROUTES: Array<{ method: 'GET' | 'POST' | 'PUT' | 'DELETE'; path: string }> = [
   { method: 'GET', path: '/api/keys' },
   { method: 'POST', path: '/api/keys' },
   { method: 'GET', path: '/api/keys/current' },
@@ -26,12 +26,24 @@ const ROUTES: Array<{ method: 'GET' | 'POST' | 'DELETE'; path: string }> = [
   { method: 'POST', path: '/api/auth/logout' },
   { method: 'POST', path: '/realms/dev/protocol/openid-connect/token' },
   { method: 'GET', path: '/api/:id' },
+  { method: 'GET', path: '/api/policy' },
+  { method: 'GET', path: '/api/admin/keys' },
+  { method: 'DELETE', path: '/api/admin/keys/:id' },
+  { method: 'POST', path: '/api/admin/keys/revoke' },
+  { method: 'GET', path: '/api/admin/audit-events' },
+  { method: 'GET', path: '/api/admin/audit-events.csv' },
+  { method: 'GET', path: '/api/admin/policy' },
+  { method: 'PUT', path: '/api/admin/policy' },
+  { method: 'GET', path: '/api/admin/overview' },
 ];
+/** The admin routes' query parameters, to reach past the unknown-parameter check. */
+const ADMIN_QUERY_NAMES = ['user', 'q', 'status', 'sort', 'limit', 'after', 'key_id', 'type', 'from', 'to'];
 
 describe('Fuzz: every route, generated input (e2e)', () => {
   let app: TestApp;
   let fastify: FastifyInstance;
   let jwt: string;
+  let adminJwt: string;
   let key: string;
   let serviceToken: string;
 
@@ -44,6 +56,7 @@ describe('Fuzz: every route, generated input (e2e)', () => {
     });
     fastify = app.running.app.getHttpAdapter().getInstance();
     jwt = await passwordToken(app, 'alice');
+    adminJwt = await passwordToken(app, 'admin');
     const created = await fastify.inject({
       method: 'POST',
       url: '/api/keys',
@@ -94,6 +107,12 @@ describe('Fuzz: every route, generated input (e2e)', () => {
           scopes: fc.option(fc.oneof(json, fc.array(nastyString, { maxLength: 4 }))),
           not_before: fc.option(nastyString),
           key: fc.option(nastyString),
+          reason: fc.option(fc.oneof(nastyString, json)),
+          ids: fc.option(fc.oneof(json, fc.array(fc.oneof(fc.integer(), nastyString), { maxLength: 4 }))),
+          max_lifetime_days: fc.option(json),
+          expiry_required: fc.option(json),
+          allowed_scopes: fc.option(fc.oneof(json, fc.array(nastyString, { maxLength: 3 }))),
+          default_scopes: fc.option(json),
         },
         { requiredKeys: [] },
       )
@@ -104,8 +123,17 @@ describe('Fuzz: every route, generated input (e2e)', () => {
   );
   const credential = fc.oneof(
     fc.constant<Record<string, string>>({}),
-    fc.constantFrom('jwt', 'key', 'broken-key', 'service').map((kind): Record<string, string> => {
-      const token = kind === 'jwt' ? jwt : kind === 'key' ? key : kind === 'service' ? serviceToken : `${key.slice(0, -2)}zz`;
+    fc.constantFrom('jwt', 'admin', 'key', 'broken-key', 'service').map((kind): Record<string, string> => {
+      const token =
+        kind === 'jwt'
+          ? jwt
+          : kind === 'admin'
+            ? adminJwt
+            : kind === 'key'
+              ? key
+              : kind === 'service'
+                ? serviceToken
+                : `${key.slice(0, -2)}zz`;
       return { authorization: `Bearer ${token}` };
     }),
     nastyString.map((v) => ({ authorization: v.replace(/[\r\n]/g, '') })),
@@ -131,7 +159,9 @@ describe('Fuzz: every route, generated input (e2e)', () => {
     fc.constantFrom('0', '-1', '2147483648', '1.5', '%2e%2e', 'current'),
   );
   const query = fc.option(
-    fc.array(fc.tuple(nastyString, nastyString), { maxLength: 3 }).map((pairs) => pairs.map(([k, v]) => `${enc(k)}=${enc(v)}`).join('&')),
+    fc
+      .array(fc.tuple(fc.oneof(nastyString, fc.constantFrom(...ADMIN_QUERY_NAMES)), nastyString), { maxLength: 3 })
+      .map((pairs) => pairs.map(([k, v]) => `${enc(k)}=${enc(v)}`).join('&')),
   );
 
   it('never answers 5xx, and every 4xx is a problem+json body', async () => {

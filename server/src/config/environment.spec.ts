@@ -26,6 +26,12 @@ describe('configuration', () => {
     ['TRUST_PROXY', 'maybe'],
     ['TRUST_PROXY', 'true'],
     ['DEV_USERS', 'alice'],
+    ['DEV_USERS', 'alice:alice,'],
+    ['DEV_USERS', 'carol:'],
+    ['API_KEY_ALLOWED_SCOPES', 'keys:read,keys:delete'],
+    ['API_KEY_DEFAULT_SCOPES', 'keys:read,,mcp'],
+    ['API_KEY_DEFAULT_SCOPES', 'admin:read'],
+    ['API_KEY_EXPIRY_REQUIRED', 'sometimes'],
   ])('stops with a message naming %s when it is %p', (name, value) => {
     expect(() => parseEnvironment({ [name]: value })).toThrow(ConfigError);
     expect(() => parseEnvironment({ [name]: value })).toThrow(new RegExp(`^Invalid configuration:\\n  ${name}: `));
@@ -203,7 +209,46 @@ describe('configuration', () => {
     expect(config.oidc.embedded).toBe(true);
     expect(config.oidc.issuer).toBe('http://localhost:4000/realms/dev');
     expect(config.secureCookies).toBe(false);
-    expect(config.devIdp.users.map((u) => u.username)).toEqual(['alice', 'bob']);
+    expect(config.devIdp.users.map((u) => [u.username, u.roles])).toEqual([
+      ['alice', []],
+      ['bob', []],
+      ['admin', ['api-keys-admin']],
+    ]);
     expect(config.devIdp.users[0].sub).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-a[0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+
+  it('reads roles from DEV_USERS (name:password[:role+role]), backward compatible with name:password', () => {
+    const config = AppConfig.fromEnv({
+      DATA_DIR: dataDir(),
+      DEV_USERS: 'alice:alice,carol:pw:api-keys-auditor+other-role,dave:p@ss:word',
+    });
+    expect(config.devIdp.users.map((u) => [u.username, u.password, u.roles])).toEqual([
+      ['alice', 'alice', []],
+      ['carol', 'pw', ['api-keys-auditor', 'other-role']],
+      // A last part shaped like roles is the roles (documented): a password cannot end in ":word".
+      ['dave', 'p@ss', ['word']],
+    ]);
+  });
+
+  it('takes the organisation policy defaults: expiry required, allowed and default scopes', () => {
+    const config = AppConfig.fromEnv({
+      DATA_DIR: dataDir(),
+      API_KEY_EXPIRY_REQUIRED: 'true',
+      API_KEY_ALLOWED_SCOPES: 'keys:read, keys:write,mcp,admin:read',
+      API_KEY_DEFAULT_SCOPES: 'keys:read',
+    });
+    expect(config.apiKeys).toMatchObject({
+      expiryRequired: true,
+      allowedScopes: ['keys:read', 'keys:write', 'mcp', 'admin:read'],
+      defaultScopes: ['keys:read'],
+    });
+    expect(() => parseEnvironment({ API_KEY_ALLOWED_SCOPES: 'keys:read', API_KEY_DEFAULT_SCOPES: 'mcp' })).toThrow(
+      /API_KEY_DEFAULT_SCOPES: mcp not in API_KEY_ALLOWED_SCOPES/,
+    );
+    expect(AppConfig.fromEnv({ DATA_DIR: dataDir() }).apiKeys).toMatchObject({
+      expiryRequired: false,
+      allowedScopes: [],
+      defaultScopes: [],
+    });
   });
 });

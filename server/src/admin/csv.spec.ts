@@ -1,0 +1,22 @@
+import { csvCell } from './admin.controller';
+
+describe('CSV cells', () => {
+  it.each([
+    [null, ''],
+    [undefined, ''],
+    [42, '42'],
+    ['plain', 'plain'],
+    ['=1+2', "'=1+2"],
+    ['+cmd', "'+cmd"],
+    ['-2', "'-2"],
+    ['@SUM(A1)', "'@SUM(A1)"],
+    ['\tTAB', "'\tTAB"],
+    ['a,b', '"a,b"'],
+    ['say "hi"', '"say ""hi"""'],
+    ['two\nlines', '"two\nlines"'],
+    ['=HYPERLINK("x")', `"'=HYPERLINK(""x"")"`],
+    [{ reason: 'x, y' }, '"{""reason"":""x, y""}"'],
+  ])('%p -> %p', (value, cell) => {
+    expect(csvCell(value)).toBe(cell);
+  });
+});
