@@ -218,6 +218,19 @@ test.describe.serial('Admin console', () => {
     expect(background).not.toBe('rgb(255, 255, 255)');
     await screenshot(phone, 'admin-07-phone-keys');
     await expectAccessible(phone);
+    // The other admin pages fit the width too (tables scroll inside their own box).
+    for (const [path, heading] of [
+      ['/admin/overview', 'Overview'],
+      ['/admin/audit', 'Audit log'],
+      ['/admin/policy', 'Policy'],
+    ]) {
+      await phone.goto(path);
+      await expect(phone.getByRole('heading', { name: heading, level: 1 })).toBeVisible();
+      await expect(phone.locator('mat-progress-bar')).toHaveCount(0);
+      expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+      await screenshot(phone, `admin-08-phone-${heading.toLowerCase().replace(' ', '-')}`);
+      await expectAccessible(phone);
+    }
     await phone.context().close();
   });
 });

@@ -34,6 +34,12 @@ function scopesGroup(): FormGroup<{ [scope: string]: FormControl<boolean> }> {
   );
 }
 
+/** The warning cannot start before a key may even exist: at most the maximum lifetime. */
+function warningWithinLifetime(form: AbstractControl): ValidationErrors | null {
+  const { max_lifetime_days: lifetime, expiry_warning_days: warning } = (form as FormGroup).getRawValue() as Record<string, number | null>;
+  return lifetime && warning && Number(warning) > Number(lifetime) ? { warningBeyondLifetime: true } : null;
+}
+
 /** Default scopes must be allowed ones. */
 function defaultsAllowed(form: AbstractControl): ValidationErrors | null {
   const { allowed_scopes: allowed, default_scopes: defaults } = (form as FormGroup).getRawValue() as Record<
@@ -125,7 +131,7 @@ export class PolicyPage {
       allowed_scopes: scopesGroup(),
       default_scopes: scopesGroup(),
     },
-    { validators: defaultsAllowed },
+    { validators: [defaultsAllowed, warningWithinLifetime] },
   );
 
   constructor() {
@@ -273,7 +279,10 @@ export class PolicyPage {
         },
         error: (error: unknown) => {
           this.saving.set(false);
-          this.serverError.set(this.i18n.problem(problemOf(error)));
+          const problem = problemOf(error);
+          // In English the server's rules are shown as it words them, field by field.
+          const fields = this.i18n.lang() === 'en' ? (problem.errors ?? []).map((e) => `${e.field} ${e.message}`) : [];
+          this.serverError.set([this.i18n.problem(problem), ...fields].join(' '));
         },
       });
   }
