@@ -25,7 +25,8 @@ describe('Administration (e2e)', () => {
   let carol: string;
 
   beforeAll(async () => {
-    app = await startTestApp({ DEV_USERS: USERS });
+    // Many refusals are the point here (401s, revoked keys): no failure limit gets in the way.
+    app = await startTestApp({ DEV_USERS: USERS, AUTH_FAILURE_LIMIT: '1000000', AUTH_MAX_CONCURRENT_VERIFICATIONS: '1000' });
     [alice, bob, admin, carol] = await Promise.all(['alice', 'bob', 'admin', 'carol'].map((u) => passwordToken(app, u)));
   });
   afterAll(async () => app?.close());
@@ -344,6 +345,21 @@ describe('Administration (e2e)', () => {
       expect(rows).toHaveLength(count.body.items.length);
       expect(text).not.toMatch(/sk-oh-[0-9A-Za-z]{36}/);
     });
+
+    it('streams an export longer than one batch, newest first, every row once', async () => {
+      await app.sql(
+        `INSERT INTO audit_events (type, subject_user_id, details)
+         SELECT 'auth.failures', 'csv-bulk-user', jsonb_build_object('count', n) FROM generate_series(1, 1234) AS n`,
+      );
+      const res = await fetch(`${app.url}/api/admin/audit-events.csv?user=csv-bulk-user`, {
+        headers: { authorization: `Bearer ${carol}` },
+      });
+      expect(res.status).toBe(200);
+      const rows = (await res.text()).split('\r\n').slice(1, -1);
+      expect(rows).toHaveLength(1234);
+      const ids = rows.map((r) => Number(r.split(',')[0]));
+      expect(ids.every((id, i) => i === 0 || id < ids[i - 1])).toBe(true);
+    });
   });
 
   describe('organisation policy', () => {
@@ -505,20 +521,29 @@ describe('Administration (e2e)', () => {
     );
     await Promise.all([createKey(app, alice), createKey(app, bob)]);
     const work: Array<Promise<void>> = [];
-    for (let i = 0; i < 40; i++) {
+    for (let i = 0; i < 60; i++) {
+      const who = i % 2;
+      const token = who === 0 ? alice : bob;
       work.push(
         (async () => {
-          const [who, token] = i % 2 === 0 ? [0, alice] : [1, bob];
-          const res = await call(app, '/api/keys', { token });
-          expect(res.status).toBe(200);
-          const own = await call(app, '/api/admin/keys?limit=5', { token: admin });
-          expect(own.status).toBe(200);
-          const me = await call(app, '/api/keys/current', { token });
-          expect(me.body.user_id).toBe(ids[who]);
-          // The personal list holds the caller's keys only: compare with the admin view by owner.
-          const admins = await call(app, `/api/admin/keys?user=${ids[who]}&limit=200`, { token: admin });
-          const owned = new Set(admins.body.items.map((k: { id: number }) => k.id));
-          expect(res.body.every((k: { id: number }) => owned.has(k.id))).toBe(true);
+          // A user's own list, an admin's list filtered to the other user, the audit logs, and a create, all at once.
+          const [own, filtered, ownAudit, adminAudit] = await Promise.all([
+            call(app, '/api/keys', { token }),
+            call(app, `/api/admin/keys?user=${ids[1 - who]}&limit=200`, { token: admin }),
+            call(app, '/api/audit-events?limit=50', { token }),
+            call(app, `/api/admin/audit-events?user=${ids[who]}&limit=50`, { token: carol }),
+            i % 10 === 0 ? createKey(app, token) : Promise.resolve(undefined),
+          ]);
+          expect([own.status, filtered.status, ownAudit.status, adminAudit.status]).toEqual([200, 200, 200, 200]);
+          expect(filtered.body.items.every((k: { user_id: string }) => k.user_id === ids[1 - who])).toBe(true);
+          const others = new Set(filtered.body.items.map((k: { id: number }) => k.id));
+          expect(own.body.some((k: { id: number }) => others.has(k.id))).toBe(false);
+          expect(
+            adminAudit.body.items.every(
+              (e: { subject_user_id: string | null; actor_user_id: string | null }) =>
+                e.subject_user_id === ids[who] || e.actor_user_id === ids[who],
+            ),
+          ).toBe(true);
         })(),
       );
     }

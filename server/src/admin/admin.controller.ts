@@ -156,14 +156,15 @@ export class AdminController {
   async exportAudit(@Query() query: AdminAuditQuery): Promise<StreamableFile> {
     const filter = await this.admin.auditFilter(query);
     const admin = this.admin;
+    // The first batch before any byte is sent: a database failure is still a proper 503 problem.
+    const first = await admin.listAudit(filter, undefined, CSV_BATCH);
     async function* lines(): AsyncGenerator<string> {
       yield `${CSV_COLUMNS.join(',')}\r\n`;
-      let before: string | undefined;
+      let rows = first;
       for (;;) {
-        const rows = await admin.listAudit(filter, before, CSV_BATCH);
         if (rows.length > 0) yield rows.map(csvRow).join('');
         if (rows.length < CSV_BATCH) return;
-        before = String(rows[rows.length - 1].id);
+        rows = await admin.listAudit(filter, String(rows[rows.length - 1].id), CSV_BATCH);
       }
     }
     return new StreamableFile(Readable.from(lines()), {
@@ -191,9 +192,11 @@ export class AdminController {
   })
   @ApiOkResponse({ type: AdminKeyPolicyResponse })
   @ApiBodyProblemResponses()
-  @ApiProblemResponse(422, 'A member is missing or invalid, or default_scopes holds an opt-in scope or one not allowed.', [
-    'validation_failed',
-  ])
+  @ApiProblemResponse(
+    422,
+    'A member is missing or invalid, default_scopes holds an opt-in scope or one not in allowed_scopes, or expiry_warning_days exceeds max_lifetime_days.',
+    ['validation_failed'],
+  )
   updatePolicy(@Body() body: KeyPolicyBody, @CurrentActor() actor: AuditActor): Promise<AdminKeyPolicyResponse> {
     return this.admin.updatePolicy(body, actor);
   }

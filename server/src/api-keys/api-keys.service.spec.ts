@@ -131,6 +131,35 @@ describe('ApiKeysService', () => {
     });
   });
 
+  it('gives a new key the policy default scopes the creator holds: never an opt-in (admin) scope', async () => {
+    const admin: Principal = { ...alice, scopes: [...alice.scopes, 'admin:read', 'admin:write'], roles: ['api-keys-admin'] };
+    const { service } = setUp();
+    expect((await service.create(admin, { name: 'default' })).scopes).toEqual(alice.scopes);
+    expect((await service.create(admin, { name: 'automation', scopes: ['admin:read'] })).scopes).toEqual(['admin:read']);
+    const narrow = setUp({ policy: { defaultScopes: ['keys:read', 'mcp'] } });
+    expect((await narrow.service.create(alice, { name: 'narrow' })).scopes).toEqual(['keys:read', 'mcp']);
+    const mcpKey: Principal = { userId: 'alice', authType: 'api_key', scopes: ['llm:read'] };
+    expect(await problemOf(narrow.service.create(mcpKey, { name: 'none' }))).toMatchObject({ status: 422, errors: [{ field: 'scopes' }] });
+  });
+
+  it('applies the stored policy: allowed scopes, required expiry, lifetime and per-user cap', async () => {
+    const { service } = setUp({ policy: { allowedScopes: ['keys:read'], expiryRequired: true, maxLifetimeDays: 10, maxKeysPerUser: 5 } });
+    expect(await problemOf(service.create(alice, { name: 'x', scopes: ['mcp'] }))).toMatchObject({
+      status: 422,
+      code: 'validation_failed',
+      errors: [{ field: 'scopes' }],
+    });
+    expect(await problemOf(service.create(alice, { name: 'x', scopes: ['keys:read'], expires_at: null }))).toMatchObject({
+      code: 'invalid_validity_window',
+    });
+    const created = await service.create(alice, { name: 'y', scopes: ['keys:read'] });
+    const expires = Date.parse(created.expires_at!);
+    expect(expires).toBeGreaterThan(Date.now() + 9.9 * 86_400_000);
+    expect(expires).toBeLessThanOrEqual(Date.now() + 10 * 86_400_000);
+    const full = setUp({ active: 5, policy: { maxKeysPerUser: 5 } });
+    expect(await problemOf(full.service.create(alice, { name: 'z' }))).toMatchObject({ status: 409, code: 'key_limit_reached' });
+  });
+
   it('revokes inside a transaction, publishes there, and evicts locally only after commit', async () => {
     const hash = Buffer.alloc(32, 1);
     const { service, events, invalidation } = setUp({ revokedHash: hash });

@@ -9,6 +9,7 @@ import { MatSelectHarness } from '@angular/material/select/testing';
 import { MatTableHarness } from '@angular/material/table/testing';
 import type { AuditEvent } from './activity.api';
 import { ActivityPage } from './activity-page';
+import { provideI18nTesting } from '../i18n/testing';
 
 const anEvent = (id: number, overrides: Partial<AuditEvent> = {}): AuditEvent => ({
   id,
@@ -35,7 +36,7 @@ describe('ActivityPage', () => {
   beforeEach(async () => {
     TestBed.configureTestingModule({
       imports: [ActivityPage],
-      providers: [provideZonelessChangeDetection(), provideHttpClient(), provideHttpClientTesting()],
+      providers: [provideZonelessChangeDetection(), provideI18nTesting(), provideHttpClient(), provideHttpClientTesting()],
     });
     http = TestBed.inject(HttpTestingController);
     fixture = TestBed.createComponent(ActivityPage);

@@ -6,52 +6,67 @@ import { MatIcon } from '@angular/material/icon';
 import { MatProgressBar } from '@angular/material/progress-bar';
 import { MatOption, MatSelect } from '@angular/material/select';
 import { MatTableModule } from '@angular/material/table';
+import { TranslocoPipe } from '@jsverse/transloco';
+import { I18n } from '../i18n/i18n';
+import { problemOf } from '../settings/api-keys/api-keys.api';
 import { TimeAgo } from '../shared/time/time-ago';
-import { ActivityApi, type AuditEvent, type AuditEventType, EVENT_LABELS } from './activity.api';
+import { ActivityApi, type AuditEvent, type AuditEventType, EVENT_TYPES } from './activity.api';
 import { describeActor, describeEvent } from './event-description';
 
 /** Settings → Activity: the signed-in user's audit log, newest first, filterable, page by page. */
 @Component({
   selector: 'app-activity-page',
-  imports: [FormsModule, MatButton, MatFormField, MatLabel, MatSelect, MatOption, MatIcon, MatProgressBar, MatTableModule, TimeAgo],
+  imports: [
+    FormsModule,
+    MatButton,
+    MatFormField,
+    MatLabel,
+    MatSelect,
+    MatOption,
+    MatIcon,
+    MatProgressBar,
+    MatTableModule,
+    TimeAgo,
+    TranslocoPipe,
+  ],
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `
     <section class="page" aria-labelledby="activity-heading">
-      <h1 id="activity-heading">Activity</h1>
-      <p class="lead">What happened to your keys and sessions: who did it, with which credential, from where.</p>
+      <h1 id="activity-heading">{{ 'activity.heading' | transloco }}</h1>
+      <p class="lead">{{ 'activity.lead' | transloco }}</p>
       <mat-form-field appearance="outline" class="filter">
-        <mat-label>Event</mat-label>
+        <mat-label>{{ 'activity.eventFilter' | transloco }}</mat-label>
         <mat-select [ngModel]="type()" (ngModelChange)="filterBy($event)" data-testid="event-filter">
-          <mat-option [value]="undefined">All events</mat-option>
-          @for (option of types; track option.value) {
-            <mat-option [value]="option.value">{{ option.label }}</mat-option>
+          <mat-option [value]="undefined">{{ 'activity.allEvents' | transloco }}</mat-option>
+          @for (option of types; track option) {
+            <mat-option [value]="option">{{ 'events.types.' + option | transloco }}</mat-option>
           }
         </mat-select>
       </mat-form-field>
       @if (error()) {
         <div class="state" role="alert">
           <mat-icon aria-hidden="true">error</mat-icon>
-          <p>The activity could not be loaded. {{ error() }}</p>
-          <button mat-stroked-button type="button" (click)="reload()">Retry</button>
+          <p>{{ 'activity.loadError' | transloco: { message: error() } }}</p>
+          <button mat-stroked-button type="button" (click)="reload()">{{ 'common.retry' | transloco }}</button>
         </div>
       }
       @if (loading() && events().length === 0) {
-        <mat-progress-bar mode="indeterminate" aria-label="Loading activity" />
+        <mat-progress-bar mode="indeterminate" [attr.aria-label]="'activity.loading' | transloco" />
       } @else if (!error() && events().length === 0) {
-        <p class="state">Nothing yet. Creating or deleting a key, or signing in, shows up here.</p>
+        <p class="state">{{ 'activity.empty' | transloco }}</p>
       } @else if (events().length > 0) {
         <div class="table-scroll">
-          <table mat-table [dataSource]="events()" aria-label="Your activity">
+          <table mat-table [dataSource]="events()" [attr.aria-label]="'activity.tableLabel' | transloco">
             <ng-container matColumnDef="when">
-              <th mat-header-cell *matHeaderCellDef scope="col">When</th>
+              <th mat-header-cell *matHeaderCellDef scope="col">{{ 'activity.when' | transloco }}</th>
               <td mat-cell *matCellDef="let e"><app-time-ago [value]="e.occurred_at" /></td>
             </ng-container>
             <ng-container matColumnDef="what">
-              <th mat-header-cell *matHeaderCellDef scope="col">What</th>
+              <th mat-header-cell *matHeaderCellDef scope="col">{{ 'activity.what' | transloco }}</th>
               <td mat-cell *matCellDef="let e" data-testid="event-what">{{ describe(e) }}</td>
             </ng-container>
             <ng-container matColumnDef="key">
-              <th mat-header-cell *matHeaderCellDef scope="col">Key</th>
+              <th mat-header-cell *matHeaderCellDef scope="col">{{ 'activity.key' | transloco }}</th>
               <td mat-cell *matCellDef="let e">
                 @if (e.key_hint) {
                   <code>{{ e.key_hint }}</code>
@@ -59,11 +74,11 @@ import { describeActor, describeEvent } from './event-description';
               </td>
             </ng-container>
             <ng-container matColumnDef="how">
-              <th mat-header-cell *matHeaderCellDef scope="col">With</th>
+              <th mat-header-cell *matHeaderCellDef scope="col">{{ 'activity.with' | transloco }}</th>
               <td mat-cell *matCellDef="let e">{{ actor(e) }}</td>
             </ng-container>
             <ng-container matColumnDef="from">
-              <th mat-header-cell *matHeaderCellDef scope="col">From</th>
+              <th mat-header-cell *matHeaderCellDef scope="col">{{ 'activity.from' | transloco }}</th>
               <td mat-cell *matCellDef="let e" [attr.title]="e.user_agent">{{ e.client_address ?? '—' }}</td>
             </ng-container>
             <tr mat-header-row *matHeaderRowDef="columns"></tr>
@@ -71,7 +86,9 @@ import { describeActor, describeEvent } from './event-description';
           </table>
         </div>
         @if (nextCursor()) {
-          <button mat-stroked-button type="button" class="more" (click)="loadMore()" [disabled]="loading()">Show older events</button>
+          <button mat-stroked-button type="button" class="more" (click)="loadMore()" [disabled]="loading()">
+            {{ 'activity.more' | transloco }}
+          </button>
         }
       }
     </section>
@@ -108,16 +125,21 @@ import { describeActor, describeEvent } from './event-description';
 })
 export class ActivityPage implements OnInit {
   private readonly api = inject(ActivityApi);
+  private readonly i18n = inject(I18n);
 
   protected readonly columns = ['when', 'what', 'key', 'how', 'from'];
-  protected readonly types = (Object.keys(EVENT_LABELS) as AuditEventType[]).map((value) => ({ value, label: EVENT_LABELS[value] }));
+  protected readonly types = Object.keys(EVENT_TYPES) as AuditEventType[];
   protected readonly events = signal<AuditEvent[]>([]);
   protected readonly nextCursor = signal<string | null>(null);
   protected readonly loading = signal(false);
   protected readonly error = signal<string | null>(null);
   protected readonly type = signal<AuditEventType | undefined>(undefined);
-  protected readonly describe = describeEvent;
-  protected readonly actor = describeActor;
+  protected describe(event: AuditEvent): string {
+    return describeEvent(event, this.i18n.t, this.i18n.locale());
+  }
+  protected actor(event: AuditEvent): string {
+    return describeActor(event, this.i18n.t);
+  }
 
   ngOnInit(): void {
     this.reload();
@@ -147,8 +169,8 @@ export class ActivityPage implements OnInit {
         this.nextCursor.set(page.next_cursor ?? null);
         this.loading.set(false);
       },
-      error: (error: { error?: { detail?: string } }) => {
-        this.error.set(error.error?.detail ?? 'Try again in a moment.');
+      error: (error: unknown) => {
+        this.error.set(this.i18n.problem(problemOf(error), this.i18n.t('common.tryLater')));
         this.loading.set(false);
       },
     });

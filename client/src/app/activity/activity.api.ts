@@ -9,33 +9,32 @@ export type AuditEventPage = Schemas['AuditEventPage'];
 export type AuditEventType = Schemas['AuditEventType'];
 export type KeyUsage = Schemas['KeyUsageResponse'];
 
-/** Words for each event type; keyed by the generated union, so a new type does not compile without one. */
-export const EVENT_LABELS: Record<AuditEventType, string> = {
-  'api_key.created': 'API key created',
-  'api_key.revoked': 'API key deleted',
-  'api_key.rotated': 'API key rotated',
-  'api_key.leaked': 'API key revoked after a leak report',
-  'api_key.expiring': 'API key expires soon',
-  'api_key.expired': 'API key expired',
-  'api_key.rotated_key_used': 'Replaced API key still in use',
-  'api_key.used_from_new_address': 'API key used from a new address',
-  'llm_key.provisioned': 'LLM key issued',
-  'llm_key.refreshed': 'LLM key refreshed',
-  'session.signed_in': 'Signed in',
-  'session.signed_out': 'Signed out',
-  'auth.failures': 'Failed authentications',
-  'webhook.created': 'Webhook added',
-  'webhook.deleted': 'Webhook deleted',
-  'webhook.disabled': 'Webhook disabled after failed deliveries',
-  'policy.updated': 'Key policy changed',
+/**
+ * Every event type, keyed by the generated union (a new type does not compile without an entry):
+ * its words are `events.types.<type>` in the translations.
+ */
+export const EVENT_TYPES: Record<AuditEventType, true> = {
+  'api_key.created': true,
+  'api_key.revoked': true,
+  'api_key.rotated': true,
+  'api_key.leaked': true,
+  'api_key.expiring': true,
+  'api_key.expired': true,
+  'api_key.rotated_key_used': true,
+  'api_key.used_from_new_address': true,
+  'llm_key.provisioned': true,
+  'llm_key.refreshed': true,
+  'session.signed_in': true,
+  'session.signed_out': true,
+  'auth.failures': true,
+  'policy.updated': true,
+  'webhook.created': true,
+  'webhook.deleted': true,
+  'webhook.disabled': true,
 };
 
-export const AUTH_TYPE_LABELS: Record<string, string> = {
-  api_key: 'API key',
-  mcp: 'MCP header',
-  jwt: 'access token',
-  cookie: 'console',
-};
+/** How an actor authenticated: `events.actors.<type>` in the translations. */
+export const AUTH_TYPES = ['api_key', 'mcp', 'jwt', 'cookie'];
 
 export interface EventFilter {
   type?: AuditEventType;

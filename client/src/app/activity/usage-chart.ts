@@ -1,5 +1,6 @@
-import { ChangeDetectionStrategy, Component, computed, effect, ElementRef, input, OnDestroy, viewChild } from '@angular/core';
+import { ChangeDetectionStrategy, Component, computed, effect, ElementRef, inject, input, OnDestroy, viewChild } from '@angular/core';
 import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, Tooltip } from 'chart.js';
+import { I18n } from '../i18n/i18n';
 import type { KeyUsage } from './activity.api';
 
 // Only what a bar chart needs: Chart.js is tree-shaken to these parts, in the lazy route's chunk.
@@ -25,6 +26,7 @@ Chart.register(BarController, BarElement, CategoryScale, LinearScale, Tooltip, L
   `,
 })
 export class UsageChart implements OnDestroy {
+  private readonly i18n = inject(I18n);
   readonly usage = input.required<KeyUsage>();
   private readonly canvas = viewChild.required<ElementRef<HTMLCanvasElement>>('canvas');
   private chart?: Chart;
@@ -33,19 +35,21 @@ export class UsageChart implements OnDestroy {
     const { buckets, granularity } = this.usage();
     const requests = buckets.reduce((n, b) => n + b.requests, 0);
     const failures = buckets.reduce((n, b) => n + b.failures, 0);
-    const period = granularity === 'hour' ? 'the last 7 days' : 'the last 30 days';
-    return `${requests.toLocaleString()} request(s) and ${failures.toLocaleString()} refusal(s) in ${period}.`;
+    return this.i18n.t(granularity === 'hour' ? 'usageChart.summary7' : 'usageChart.summary30', {
+      requests: this.i18n.number(requests),
+      failures: this.i18n.number(failures),
+    });
   });
 
   constructor() {
-    effect(() => this.draw(this.usage()));
+    effect(() => this.draw(this.usage(), this.i18n.locale()));
   }
 
   ngOnDestroy(): void {
     this.chart?.destroy();
   }
 
-  private draw(usage: KeyUsage): void {
+  private draw(usage: KeyUsage, locale: string): void {
     const host = this.canvas().nativeElement;
     // The theme's tokens may be light-dark() pairs, which a canvas cannot parse: let the browser
     // resolve each to the rgb() it paints now.
@@ -59,10 +63,20 @@ export class UsageChart implements OnDestroy {
     };
     const format: Intl.DateTimeFormatOptions =
       usage.granularity === 'hour' ? { weekday: 'short', hour: 'numeric' } : { month: 'short', day: 'numeric' };
-    const labels = usage.buckets.map((b) => new Date(b.start).toLocaleString(undefined, format));
+    const labels = usage.buckets.map((b) => new Date(b.start).toLocaleString(locale, format));
     const datasets = [
-      { label: 'Requests', data: usage.buckets.map((b) => b.requests), backgroundColor: color('--mat-sys-primary', '#415f91'), stack: 's' },
-      { label: 'Refused', data: usage.buckets.map((b) => b.failures), backgroundColor: color('--mat-sys-error', '#ba1a1a'), stack: 's' },
+      {
+        label: this.i18n.t('usageChart.requests'),
+        data: usage.buckets.map((b) => b.requests),
+        backgroundColor: color('--mat-sys-primary', '#415f91'),
+        stack: 's',
+      },
+      {
+        label: this.i18n.t('usageChart.refused'),
+        data: usage.buckets.map((b) => b.failures),
+        backgroundColor: color('--mat-sys-error', '#ba1a1a'),
+        stack: 's',
+      },
     ];
     if (this.chart) {
       this.chart.data = { labels, datasets };

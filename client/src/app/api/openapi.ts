@@ -3632,7 +3632,7 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description A member is missing or invalid, or default_scopes holds an opt-in scope or one not allowed. Codes: `validation_failed`. */
+      /** @description A member is missing or invalid, default_scopes holds an opt-in scope or one not in allowed_scopes, or expiry_warning_days exceeds max_lifetime_days. Codes: `validation_failed`. */
       422: {
         headers: {
           [name: string]: unknown;

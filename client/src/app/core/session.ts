@@ -1,5 +1,5 @@
 import { HttpClient, HttpContext, HttpContextToken, HttpErrorResponse } from '@angular/common/http';
-import { inject, Injectable, signal } from '@angular/core';
+import { computed, inject, Injectable, signal } from '@angular/core';
 import { catchError, map, Observable, of, tap } from 'rxjs';
 import type { components } from '../api/openapi';
 import { BrowserLocation } from './browser-location';
@@ -33,6 +33,14 @@ export class Session {
   private redirecting = false;
 
   readonly user = signal<SignedInUser | null>(null);
+  /**
+   * May see the administration pages: the session holds `admin:read`, which the server grants
+   * only to the admin and auditor roles. The server checks every admin call on its own; this only
+   * decides what the console shows.
+   */
+  readonly isAdmin = computed(() => (this.user()?.scopes as readonly string[] | undefined)?.includes('admin:read') ?? false);
+  /** May change things there (revoke keys, edit the policy): `admin:write`, the admin role. */
+  readonly canAdminister = computed(() => (this.user()?.scopes as readonly string[] | undefined)?.includes('admin:write') ?? false);
   /** Why the API refused the session right after a sign-in; shown instead of signing in again. */
   readonly problem = signal<SignInProblem | null>(null);
 

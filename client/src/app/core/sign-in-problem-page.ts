@@ -1,5 +1,6 @@
 import { ChangeDetectionStrategy, Component, inject } from '@angular/core';
 import { MatButton } from '@angular/material/button';
+import { TranslocoPipe } from '@jsverse/transloco';
 import { Session } from './session';
 
 /**
@@ -8,26 +9,23 @@ import { Session } from './session';
  */
 @Component({
   selector: 'app-sign-in-problem-page',
-  imports: [MatButton],
+  imports: [MatButton, TranslocoPipe],
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `
     <section class="problem" aria-labelledby="sign-in-problem-title">
       <h1 id="sign-in-problem-title">
-        <span class="material-symbols-outlined" aria-hidden="true">error</span> Signed in, but this service refuses the session
+        <span class="material-symbols-outlined" aria-hidden="true">error</span> {{ 'signInProblem.heading' | transloco }}
       </h1>
       <p data-testid="sign-in-problem-detail">
-        {{ session.problem()?.detail ?? 'The API answered 401 right after signing in.' }}
+        {{ session.problem()?.detail ?? ('signInProblem.fallbackDetail' | transloco) }}
       </p>
       @if (session.problem()?.code; as code) {
         <p>
-          Problem code: <code data-testid="sign-in-problem-code">{{ code }}</code>
+          {{ 'signInProblem.code' | transloco }} <code data-testid="sign-in-problem-code">{{ code }}</code>
         </p>
       }
-      <p>
-        The console stopped here instead of signing in again, which would only repeat the same answer. If trying again does not help, send
-        the problem code to whoever runs this service.
-      </p>
-      <button mat-flat-button type="button" (click)="session.retrySignIn()">Try again</button>
+      <p>{{ 'signInProblem.explanation' | transloco }}</p>
+      <button mat-flat-button type="button" (click)="session.retrySignIn()">{{ 'signInProblem.tryAgain' | transloco }}</button>
     </section>
   `,
   styles: `

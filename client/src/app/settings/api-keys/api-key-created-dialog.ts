@@ -3,6 +3,7 @@ import { ChangeDetectionStrategy, Component, inject, signal } from '@angular/cor
 import { MatButton } from '@angular/material/button';
 import { MAT_DIALOG_DATA, MatDialogActions, MatDialogClose, MatDialogContent, MatDialogTitle } from '@angular/material/dialog';
 import { MatIcon } from '@angular/material/icon';
+import { TranslocoPipe } from '@jsverse/transloco';
 
 export interface ApiKeyCreatedDialogData {
   name: string;
@@ -15,25 +16,25 @@ export interface ApiKeyCreatedDialogData {
  */
 @Component({
   selector: 'app-api-key-created-dialog',
-  imports: [MatDialogTitle, MatDialogContent, MatDialogActions, MatDialogClose, MatButton, MatIcon, CdkCopyToClipboard],
+  imports: [MatDialogTitle, MatDialogContent, MatDialogActions, MatDialogClose, MatButton, MatIcon, CdkCopyToClipboard, TranslocoPipe],
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `
-    <h2 mat-dialog-title>API key created</h2>
+    <h2 mat-dialog-title>{{ 'createdDialog.title' | transloco }}</h2>
     <mat-dialog-content>
       <p class="warning" role="note">
         <mat-icon aria-hidden="true">warning</mat-icon>
-        <span>This is the only time your API key will be displayed. Please copy it now and store it securely.</span>
+        <span>{{ 'createdDialog.warning' | transloco }}</span>
       </p>
       <p class="label" id="new-key-label">{{ data.name }}</p>
       <code class="key" aria-labelledby="new-key-label" data-testid="new-api-key">{{ data.key }}</code>
-      <p class="visually-hidden" aria-live="polite">{{ copied() ? 'API key copied to the clipboard' : '' }}</p>
+      <p class="visually-hidden" aria-live="polite">{{ copied() ? ('createdDialog.copiedAnnouncement' | transloco) : '' }}</p>
     </mat-dialog-content>
     <mat-dialog-actions align="end">
       <button mat-stroked-button type="button" [cdkCopyToClipboard]="data.key" (cdkCopyToClipboardCopied)="copied.set($event)">
         <mat-icon>{{ copied() ? 'check' : 'content_copy' }}</mat-icon>
-        {{ copied() ? 'Copied' : 'Copy' }}
+        {{ (copied() ? 'createdDialog.copied' : 'createdDialog.copy') | transloco }}
       </button>
-      <button mat-flat-button type="button" mat-dialog-close cdkFocusInitial>Close</button>
+      <button mat-flat-button type="button" mat-dialog-close cdkFocusInitial>{{ 'common.close' | transloco }}</button>
     </mat-dialog-actions>
   `,
   styles: `

@@ -11,6 +11,8 @@ import { MatSnackBarHarness } from '@angular/material/snack-bar/testing';
 import { MatTableHarness } from '@angular/material/table/testing';
 import { ApiKey } from './api-keys.api';
 import { ApiKeysPage } from './api-keys-page';
+import { provideI18nTesting } from '../../i18n/testing';
+import { POLICY } from './create-api-key-dialog.spec';
 
 const aKey = (id: number, name: string): ApiKey => ({
   id,
@@ -33,7 +35,7 @@ describe('ApiKeysPage', () => {
   beforeEach(async () => {
     TestBed.configureTestingModule({
       imports: [ApiKeysPage],
-      providers: [provideZonelessChangeDetection(), provideHttpClient(), provideHttpClientTesting()],
+      providers: [provideZonelessChangeDetection(), provideI18nTesting(), provideHttpClient(), provideHttpClientTesting()],
     });
     http = TestBed.inject(HttpTestingController);
     fixture = TestBed.createComponent(ApiKeysPage);
@@ -96,6 +98,7 @@ describe('ApiKeysPage', () => {
     await fixture.whenStable();
     await (await loader.getHarness(MatButtonHarness.with({ text: /Create API key/ }))).click();
     const createDialog = await root.getHarness(MatDialogHarness);
+    http.expectOne('/api/policy').flush(POLICY);
     await (await createDialog.getHarness(MatInputHarness)).setValue('New one');
     await (await createDialog.getHarness(MatButtonHarness.with({ text: /Create/ }))).click();
     http.expectOne({ method: 'POST', url: '/api/keys' }).flush({ ...aKey(2, 'New one'), key: 'sk-oh-THEFULLKEY' });

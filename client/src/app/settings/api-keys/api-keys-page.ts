@@ -15,8 +15,10 @@ import { MatDialog } from '@angular/material/dialog';
 import { MatIcon } from '@angular/material/icon';
 import { MatProgressBar } from '@angular/material/progress-bar';
 import { MatSnackBar } from '@angular/material/snack-bar';
+import { TranslocoPipe } from '@jsverse/transloco';
 import { filter, switchMap } from 'rxjs';
 import { KeyDetailsData, KeyDetailsSheet } from '../../activity/key-details-sheet';
+import { I18n } from '../../i18n/i18n';
 import { ConfirmDialog, ConfirmDialogData } from '../../shared/confirm-dialog/confirm-dialog';
 import { ApiKeyCreatedDialog, ApiKeyCreatedDialogData } from './api-key-created-dialog';
 import { ApiKey, ApiKeysApi, CreatedApiKey, problemOf } from './api-keys.api';
@@ -30,7 +32,7 @@ type LoadState = { kind: 'loading' } | { kind: 'ready' } | { kind: 'error'; mess
 /** Settings → API keys: owns the HTTP calls and the dialogs; the table only displays. */
 @Component({
   selector: 'app-api-keys-page',
-  imports: [ApiKeysTable, LlmKeyCard, MatButton, MatIcon, MatProgressBar],
+  imports: [ApiKeysTable, LlmKeyCard, MatButton, MatIcon, MatProgressBar, TranslocoPipe],
   changeDetection: ChangeDetectionStrategy.OnPush,
   templateUrl: './api-keys-page.html',
   styleUrl: './api-keys-page.scss',
@@ -41,6 +43,7 @@ export class ApiKeysPage {
   private readonly snackBar = inject(MatSnackBar);
   private readonly destroyRef = inject(DestroyRef);
   private readonly injector = inject(Injector);
+  private readonly i18n = inject(I18n);
   /** The header's and the empty state's "Create API key" buttons (one is on screen at a time). */
   private readonly createButtons = viewChildren('createButton', { read: ElementRef });
 
@@ -62,7 +65,8 @@ export class ApiKeysPage {
           this.state.set({ kind: 'ready' });
         },
         // One inline error with a retry, never a toast per failure.
-        error: (error: unknown) => this.state.set({ kind: 'error', message: problemOf(error).detail ?? 'The keys could not be loaded.' }),
+        error: (error: unknown) =>
+          this.state.set({ kind: 'error', message: this.i18n.problem(problemOf(error), this.i18n.t('apiKeys.loadErrorFallback')) }),
       });
   }
 
@@ -125,8 +129,10 @@ export class ApiKeysPage {
       .subscribe({
         next: () => this.focusCreateButton(),
         error: (error: unknown) => {
-          const problem = problemOf(error);
-          this.snackBar.open(`Could not rotate "${key.name}": ${problem.detail ?? problem.title}`, 'Dismiss', { duration: 8000 });
+          const reason = this.i18n.problem(problemOf(error));
+          this.snackBar.open(this.i18n.t('apiKeys.rotateFailed', { name: key.name, reason }), this.i18n.t('common.dismiss'), {
+            duration: 8000,
+          });
         },
       });
   }
@@ -141,7 +147,7 @@ export class ApiKeysPage {
       width: 'min(520px, 100vw)',
       maxWidth: '100vw',
       panelClass: 'side-sheet',
-      ariaLabel: `Usage and events of ${key.name}`,
+      ariaLabel: this.i18n.t('apiKeys.detailsLabel', { name: key.name }),
     });
   }
 
@@ -149,9 +155,9 @@ export class ApiKeysPage {
     this.dialog
       .open<ConfirmDialog, ConfirmDialogData, boolean>(ConfirmDialog, {
         data: {
-          title: 'Delete API key',
-          message: `Are you sure you want to delete the API key "${key.name}"? This action cannot be undone.`,
-          confirmLabel: 'Delete',
+          title: this.i18n.t('apiKeys.deleteTitle'),
+          message: this.i18n.t('apiKeys.deleteMessage', { name: key.name }),
+          confirmLabel: this.i18n.t('common.delete'),
           destructive: true,
         },
         maxWidth: '95vw',
@@ -165,13 +171,16 @@ export class ApiKeysPage {
       .subscribe({
         next: () => {
           this.keys.update((keys) => keys.filter((k) => k.id !== key.id));
-          this.snackBar.open(`API key "${key.name}" deleted`, 'Dismiss', { duration: 5000 });
+          this.snackBar.open(this.i18n.t('apiKeys.deleted', { name: key.name }), this.i18n.t('common.dismiss'), { duration: 5000 });
           this.focusCreateButton();
         },
         error: (error: unknown) => {
           const problem = problemOf(error);
           if (problem.status === 404) this.keys.update((keys) => keys.filter((k) => k.id !== key.id));
-          this.snackBar.open(`Could not delete "${key.name}": ${problem.detail ?? problem.title}`, 'Dismiss', { duration: 8000 });
+          const reason = this.i18n.problem(problem);
+          this.snackBar.open(this.i18n.t('apiKeys.deleteFailed', { name: key.name, reason }), this.i18n.t('common.dismiss'), {
+            duration: 8000,
+          });
         },
       });
   }

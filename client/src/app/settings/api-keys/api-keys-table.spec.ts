@@ -6,6 +6,7 @@ import { MatButtonHarness } from '@angular/material/button/testing';
 import { MatTableHarness } from '@angular/material/table/testing';
 import { ApiKey } from './api-keys.api';
 import { ApiKeysTable } from './api-keys-table';
+import { provideI18nTesting } from '../../i18n/testing';
 
 const key = (over: Partial<ApiKey>): ApiKey => ({
   id: 1,
@@ -25,7 +26,7 @@ describe('ApiKeysTable', () => {
   let loader: HarnessLoader;
 
   beforeEach(async () => {
-    TestBed.configureTestingModule({ imports: [ApiKeysTable], providers: [provideZonelessChangeDetection()] });
+    TestBed.configureTestingModule({ imports: [ApiKeysTable], providers: [provideZonelessChangeDetection(), provideI18nTesting()] });
     fixture = TestBed.createComponent(ApiKeysTable);
     fixture.componentRef.setInput('keys', [
       key({

@@ -5,7 +5,9 @@ import { MatIconButton } from '@angular/material/button';
 import { MatIcon } from '@angular/material/icon';
 import { MatTableModule } from '@angular/material/table';
 import { MatTooltip } from '@angular/material/tooltip';
+import { TranslocoPipe } from '@jsverse/transloco';
 import { map } from 'rxjs';
+import { I18n } from '../../i18n/i18n';
 import { Clock } from '../../shared/time/clock';
 import { exactTime } from '../../shared/time/format-time';
 import { TimeAgo } from '../../shared/time/time-ago';
@@ -18,13 +20,14 @@ const NARROW_COLUMNS = ['name', 'lastUsed', 'status', 'actions'];
 /** Presentation only: shows keys, emits the one the person wants to delete. */
 @Component({
   selector: 'app-api-keys-table',
-  imports: [MatTableModule, MatIconButton, MatIcon, MatTooltip, TimeAgo],
+  imports: [MatTableModule, MatIconButton, MatIcon, MatTooltip, TimeAgo, TranslocoPipe],
   changeDetection: ChangeDetectionStrategy.OnPush,
   templateUrl: './api-keys-table.html',
   styleUrl: './api-keys-table.scss',
 })
 export class ApiKeysTable {
   private readonly clock = inject(Clock);
+  private readonly i18n = inject(I18n);
   private readonly narrow = toSignal(
     inject(BreakpointObserver)
       .observe('(max-width: 700px)')
@@ -40,15 +43,15 @@ export class ApiKeysTable {
   protected readonly columns = computed(() => (this.narrow() ? NARROW_COLUMNS : ALL_COLUMNS));
   protected readonly rows = computed(() => {
     const now = this.clock.now();
-    return this.keys().map((key) => ({ key, status: keyStatus(key, now) }));
+    return this.keys().map((key) => ({ key, status: keyStatus(key, now, this.i18n.t) }));
   });
 
   protected scopeLabels(key: ApiKey): string {
-    if (key.scopes.length === SCOPES.length) return 'All';
-    return key.scopes.length ? key.scopes.join(', ') : 'None';
+    if (key.scopes.length === SCOPES.length) return this.i18n.t('common.all');
+    return key.scopes.length ? key.scopes.join(', ') : this.i18n.t('common.none');
   }
 
   protected exact(iso: string): string {
-    return exactTime(iso);
+    return exactTime(iso, this.i18n.locale());
   }
 }

@@ -17,20 +17,25 @@ export type CreateApiKeyRequest = Schemas['CreateApiKeyRequest'];
 export type LlmKey = Schemas['LlmApiKeyResponse'];
 export type DeletedApiKey = Schemas['MessageResponse'];
 export type RotatedApiKey = Schemas['ApiKeyRotatedResponse'];
+/** The organisation's key policy in effect (GET /api/policy): what the create dialog offers. */
+export type KeyPolicy = Schemas['KeyPolicyResponse'];
 /** An RFC 9457 problem as the API sends it (`application/problem+json`). */
 export type Problem = Schemas['Problem'];
 
-/** Every scope, with the console's words for it: a scope the server adds breaks this build until it has them. */
-const SCOPE_TEXT: Record<Scope, { label: string; description: string }> = {
-  'keys:read': { label: 'Read keys', description: 'List API keys and see which key is calling' },
-  'keys:write': { label: 'Manage keys', description: 'Create and delete API keys' },
-  'llm:read': { label: 'Read LLM key', description: 'Read the BYOR LLM key' },
-  'llm:write': { label: 'Rotate LLM key', description: 'Rotate the BYOR LLM key' },
-  mcp: { label: 'MCP clients', description: 'Authenticate an MCP client through X-Session-API-Key' },
-  'webhooks:read': { label: 'Read webhooks', description: 'List webhook endpoints and their deliveries' },
-  'webhooks:write': { label: 'Manage webhooks', description: 'Add, test and delete webhook endpoints' },
-  'admin:read': { label: 'Admin: read', description: "Read every user's keys, the audit log and the policy (admins and auditors)" },
-  'admin:write': { label: 'Admin: write', description: "Revoke anyone's keys and change the policy (admins)" },
+/**
+ * Every scope, with where the console's words for it are (`scopes.<id>.label|description` in the
+ * translations): a scope the server adds breaks this build until it has them.
+ */
+const SCOPE_TEXT: Record<Scope, string> = {
+  'keys:read': 'keysRead',
+  'keys:write': 'keysWrite',
+  'llm:read': 'llmRead',
+  'llm:write': 'llmWrite',
+  mcp: 'mcp',
+  'webhooks:read': 'webhooksRead',
+  'webhooks:write': 'webhooksWrite',
+  'admin:read': 'adminRead',
+  'admin:write': 'adminWrite',
 };
 
 /** Opt-in scopes: granted only when asked for explicitly, never in a new key by default. */
@@ -38,33 +43,26 @@ export const OPT_IN_SCOPES: ReadonlySet<Scope> = new Set<Scope>(['admin:read', '
 /** Role-bound scopes the create dialog does not offer (admins create such keys through the API). */
 const NOT_OFFERED: ReadonlySet<Scope> = new Set<Scope>(['admin:read', 'admin:write']);
 
-/** The scopes the create dialog offers; `byDefault` ones start ticked. */
-export const SCOPES: ReadonlyArray<{ value: Scope; label: string; description: string; byDefault: boolean }> = (
-  Object.keys(SCOPE_TEXT) as Scope[]
-)
-  .filter((value) => !NOT_OFFERED.has(value))
-  .map((value) => ({ value, ...SCOPE_TEXT[value], byDefault: !OPT_IN_SCOPES.has(value) }));
+/** Every scope with its translation keys (the policy page lists them all). */
+export const ALL_SCOPES: ReadonlyArray<{ value: Scope; label: string; description: string }> = (Object.keys(SCOPE_TEXT) as Scope[]).map(
+  (value) => ({ value, label: `scopes.${SCOPE_TEXT[value]}.label`, description: `scopes.${SCOPE_TEXT[value]}.description` }),
+);
 
-/** The problem inside an HTTP error, or a generic one when the server could not be reached. */
+/** The scopes the create dialog offers (not the role-bound ones); the opt-in ones start unticked. */
+export const SCOPES = ALL_SCOPES.filter((scope) => !NOT_OFFERED.has(scope.value));
+
+/**
+ * The problem inside an HTTP error. Without a problem body it has no `detail`, only the status
+ * (0: the server could not be reached): the console says those in its own words (I18n.problem).
+ */
 export function problemOf(error: unknown): Problem {
   if (error instanceof HttpErrorResponse) {
     const body = error.error as Partial<Problem> | null;
-    if (body && typeof body === 'object' && typeof body.status === 'number') return body as Problem;
-    if (error.status === 0)
-      return {
-        type: 'about:blank',
-        status: 0,
-        title: 'Offline',
-        detail: 'The server could not be reached. Check your connection and try again.',
-      };
-    return {
-      type: 'about:blank',
-      status: error.status,
-      title: error.statusText || 'Error',
-      detail: `The server answered ${error.status}.`,
-    };
+    if (body && typeof body === 'object' && [body.status, body.detail, body.code].some((v) => v !== undefined))
+      return { type: 'about:blank', title: error.statusText || 'Error', status: error.status, ...body } as Problem;
+    return { type: 'about:blank', status: error.status, title: error.statusText || 'Error' };
   }
-  return { type: 'about:blank', status: 0, title: 'Error', detail: 'Something went wrong.' };
+  return { type: 'about:blank', status: 0, title: 'Error' };
 }
 
 /** Every call the console makes about API keys: one typed place. */
@@ -82,6 +80,11 @@ export class ApiKeysApi {
 
   rotate(id: number, gracePeriodSeconds: number): Observable<RotatedApiKey> {
     return this.http.post<RotatedApiKey>(`/api/keys/${id}/rotate`, { grace_period_seconds: gracePeriodSeconds });
+  }
+
+  /** The policy new keys follow (every signed-in user may read it). */
+  policy(): Observable<KeyPolicy> {
+    return this.http.get<KeyPolicy>('/api/policy');
   }
 
   remove(id: number): Observable<DeletedApiKey> {

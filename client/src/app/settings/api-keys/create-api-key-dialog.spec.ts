@@ -13,6 +13,18 @@ import { MatInputHarness } from '@angular/material/input/testing';
 import { MatSelectHarness } from '@angular/material/select/testing';
 import { CreatedApiKey } from './api-keys.api';
 import { CreateApiKeyDialog } from './create-api-key-dialog';
+import { provideI18nTesting } from '../../i18n/testing';
+
+/** The environment's defaults: a year at most, expiry optional, every ordinary scope. */
+export const POLICY = {
+  max_lifetime_days: 365,
+  expiry_required: false,
+  max_keys_per_user: 100,
+  allowed_scopes: ['keys:read', 'keys:write', 'llm:read', 'llm:write', 'mcp'],
+  default_scopes: ['keys:read', 'keys:write', 'llm:read', 'llm:write', 'mcp'],
+  expiry_warning_days: 7,
+  updated_at: null,
+};
 
 /** An empty host: the dialog renders into the overlay container, found from the document root. */
 @Component({ template: '' })
@@ -25,7 +37,7 @@ describe('CreateApiKeyDialog', () => {
 
   beforeEach(async () => {
     TestBed.configureTestingModule({
-      providers: [provideZonelessChangeDetection(), provideHttpClient(), provideHttpClientTesting()],
+      providers: [provideZonelessChangeDetection(), provideI18nTesting(), provideHttpClient(), provideHttpClientTesting()],
     });
     http = TestBed.inject(HttpTestingController);
     closedWith = 'open';
@@ -38,9 +50,15 @@ describe('CreateApiKeyDialog', () => {
     loader = TestbedHarnessEnvironment.documentRootLoader(fixture);
   });
 
+  /** Opens the dialog's policy request and answers it. */
+  function answerPolicy(policy: Partial<typeof POLICY> = {}) {
+    http.expectOne('/api/policy').flush({ ...POLICY, ...policy });
+  }
+
   afterEach(() => http.verify());
 
-  async function parts() {
+  async function parts(policy: Partial<typeof POLICY> = {}) {
+    answerPolicy(policy);
     const dialog = await loader.getHarness(MatDialogHarness);
     const name = await dialog.getHarness(MatInputHarness);
     const create = await dialog.getHarness(MatButtonHarness.with({ text: /Create/ }));
@@ -119,5 +137,38 @@ describe('CreateApiKeyDialog', () => {
     for (const box of await dialog.getAllHarnesses(MatCheckboxHarness)) await box.uncheck();
     expect(await create.isDisabled()).toBe(true);
     expect(await dialog.getText()).toContain('Choose at least one scope.');
+  });
+
+  it("offers only what the organisation's policy allows, and dates up to its maximum", async () => {
+    const { dialog } = await parts({
+      max_lifetime_days: 60,
+      expiry_required: true,
+      allowed_scopes: ['keys:read', 'mcp'],
+      default_scopes: ['keys:read'],
+    });
+    const select = await dialog.getHarness(MatSelectHarness);
+    await select.open();
+    const options = await Promise.all((await select.getOptions()).map((o) => o.getText()));
+    expect(options).toEqual(['30 days', '60 days (the maximum)', 'On a date…']);
+    await select.close();
+    expect(await dialog.getText()).toContain('Your organisation allows keys for at most 60 days.');
+    const boxes = await dialog.getAllHarnesses(MatCheckboxHarness);
+    expect(await Promise.all(boxes.map((b) => b.getLabelText()))).toEqual([
+      expect.stringContaining('Read keys'),
+      expect.stringContaining('MCP clients'),
+    ]);
+    expect(await Promise.all(boxes.map((b) => b.isChecked()))).toEqual([true, false]);
+  });
+
+  it('sends the maximum lifetime when it is chosen', async () => {
+    const { dialog, name, create } = await parts({ max_lifetime_days: 500 });
+    await name.setValue('long');
+    await (await dialog.getHarness(MatSelectHarness)).clickOptions({ text: '500 days (the maximum)' });
+    await create.click();
+    const request = http.expectOne({ method: 'POST', url: '/api/keys' });
+    const days = (Date.parse(request.request.body.expires_at) - Date.now()) / 86400e3;
+    expect(days).toBeGreaterThan(499.9);
+    expect(days).toBeLessThanOrEqual(500);
+    request.flush({ id: 1, name: 'long', key: 'sk-oh-x' });
   });
 });

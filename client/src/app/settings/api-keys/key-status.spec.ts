@@ -1,6 +1,8 @@
-import { keyStatus } from './key-status';
+import { englishTranslate } from '../../i18n/testing';
+import { keyStatus as statusOf } from './key-status';
 import { exactTime, relativeTime } from '../../shared/time/format-time';
 
+const keyStatus = (key: Parameters<typeof statusOf>[0], now: number) => statusOf(key, now, englishTranslate);
 const NOW = Date.parse('2026-11-29T12:00:00Z');
 const inDays = (d: number) => new Date(NOW + d * 86400e3).toISOString();
 

@@ -8,6 +8,7 @@ import { MatButtonHarness } from '@angular/material/button/testing';
 import { MatDialogHarness } from '@angular/material/dialog/testing';
 import { MatSnackBarHarness } from '@angular/material/snack-bar/testing';
 import { LlmKeyCard } from './llm-key-card';
+import { provideI18nTesting } from '../../i18n/testing';
 
 const KEY = 'sk-oh-llm-ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 
@@ -20,7 +21,7 @@ describe('LlmKeyCard', () => {
   beforeEach(async () => {
     TestBed.configureTestingModule({
       imports: [LlmKeyCard],
-      providers: [provideZonelessChangeDetection(), provideHttpClient(), provideHttpClientTesting()],
+      providers: [provideZonelessChangeDetection(), provideI18nTesting(), provideHttpClient(), provideHttpClientTesting()],
     });
     http = TestBed.inject(HttpTestingController);
     fixture = TestBed.createComponent(LlmKeyCard);

@@ -8,7 +8,9 @@ import { MatIcon } from '@angular/material/icon';
 import { MatProgressSpinner } from '@angular/material/progress-spinner';
 import { MatSnackBar } from '@angular/material/snack-bar';
 import { MatTooltip } from '@angular/material/tooltip';
+import { TranslocoPipe } from '@jsverse/transloco';
 import { filter, switchMap, tap } from 'rxjs';
+import { I18n } from '../../i18n/i18n';
 import { ConfirmDialog, ConfirmDialogData } from '../../shared/confirm-dialog/confirm-dialog';
 import { ApiKeysApi, problemOf } from './api-keys.api';
 
@@ -30,6 +32,7 @@ type CardState = { kind: 'loading' } | { kind: 'ready'; key: string } | { kind: 
     MatTooltip,
     MatProgressSpinner,
     CdkCopyToClipboard,
+    TranslocoPipe,
   ],
   changeDetection: ChangeDetectionStrategy.OnPush,
   templateUrl: './llm-key-card.html',
@@ -40,6 +43,7 @@ export class LlmKeyCard {
   private readonly dialog = inject(MatDialog);
   private readonly snackBar = inject(MatSnackBar);
   private readonly destroyRef = inject(DestroyRef);
+  private readonly i18n = inject(I18n);
 
   protected readonly state = signal<CardState>({ kind: 'loading' });
   protected readonly revealed = signal(false);
@@ -74,10 +78,9 @@ export class LlmKeyCard {
     this.dialog
       .open<ConfirmDialog, ConfirmDialogData, boolean>(ConfirmDialog, {
         data: {
-          title: 'Refresh LLM key',
-          message:
-            'A new LLM key will replace this one. The old key stops working immediately: agents and tools using it need the new key.',
-          confirmLabel: 'Refresh key',
+          title: this.i18n.t('llmKey.confirmTitle'),
+          message: this.i18n.t('llmKey.confirmMessage'),
+          confirmLabel: this.i18n.t('llmKey.refresh'),
           destructive: true,
         },
         maxWidth: '95vw',
@@ -94,12 +97,12 @@ export class LlmKeyCard {
           this.refreshing.set(false);
           this.copied.set(false);
           this.state.set({ kind: 'ready', key });
-          this.snackBar.open('LLM key refreshed. The old key no longer works.', 'Dismiss', { duration: 6000 });
+          this.snackBar.open(this.i18n.t('llmKey.refreshed'), this.i18n.t('common.dismiss'), { duration: 6000 });
         },
         error: (error: unknown) => {
           this.refreshing.set(false);
-          const problem = problemOf(error);
-          this.snackBar.open(`Could not refresh the LLM key: ${problem.detail ?? problem.title}`, 'Dismiss', { duration: 8000 });
+          const reason = this.i18n.problem(problemOf(error));
+          this.snackBar.open(this.i18n.t('llmKey.refreshFailed', { reason }), this.i18n.t('common.dismiss'), { duration: 8000 });
         },
       });
   }
@@ -111,8 +114,8 @@ export class LlmKeyCard {
       kind: 'error',
       unavailable,
       message: unavailable
-        ? `The LLM gateway is unavailable right now. ${problem.detail ?? ''}`.trim()
-        : (problem.detail ?? 'The LLM key could not be loaded.'),
+        ? this.i18n.t('llmKey.unavailable', { detail: this.i18n.lang() === 'en' ? (problem.detail ?? '') : '' }).trim()
+        : this.i18n.problem(problem, this.i18n.t('llmKey.loadFailed')),
     };
   }
 }

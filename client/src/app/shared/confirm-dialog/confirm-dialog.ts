@@ -1,6 +1,7 @@
 import { ChangeDetectionStrategy, Component, inject } from '@angular/core';
 import { MatButton } from '@angular/material/button';
 import { MAT_DIALOG_DATA, MatDialogActions, MatDialogClose, MatDialogContent, MatDialogTitle } from '@angular/material/dialog';
+import { TranslocoPipe } from '@jsverse/transloco';
 
 export interface ConfirmDialogData {
   title: string;
@@ -13,7 +14,7 @@ export interface ConfirmDialogData {
 /** One reusable confirmation: closes with `true` on confirm, nothing on cancel. */
 @Component({
   selector: 'app-confirm-dialog',
-  imports: [MatDialogTitle, MatDialogContent, MatDialogActions, MatDialogClose, MatButton],
+  imports: [MatDialogTitle, MatDialogContent, MatDialogActions, MatDialogClose, MatButton, TranslocoPipe],
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `
     <h2 mat-dialog-title>{{ data.title }}</h2>
@@ -21,7 +22,7 @@ export interface ConfirmDialogData {
       ><p>{{ data.message }}</p></mat-dialog-content
     >
     <mat-dialog-actions align="end">
-      <button mat-button mat-dialog-close cdkFocusInitial>Cancel</button>
+      <button mat-button mat-dialog-close cdkFocusInitial>{{ 'common.cancel' | transloco }}</button>
       <button mat-flat-button [class.destructive]="data.destructive" [mat-dialog-close]="true">{{ data.confirmLabel }}</button>
     </mat-dialog-actions>
   `,

@@ -1,5 +1,6 @@
 import { ChangeDetectionStrategy, Component, computed, inject, input } from '@angular/core';
 import { MatTooltip } from '@angular/material/tooltip';
+import { I18n } from '../../i18n/i18n';
 import { Clock } from './clock';
 import { exactTime, relativeTime } from './format-time';
 
@@ -19,7 +20,8 @@ import { exactTime, relativeTime } from './format-time';
 })
 export class TimeAgo {
   private readonly clock = inject(Clock);
+  private readonly i18n = inject(I18n);
   readonly value = input.required<string>();
-  protected readonly relative = computed(() => relativeTime(this.value(), this.clock.now()));
-  protected readonly exact = computed(() => exactTime(this.value()));
+  protected readonly relative = computed(() => relativeTime(this.value(), this.clock.now(), this.i18n.locale()));
+  protected readonly exact = computed(() => exactTime(this.value(), this.i18n.locale()));
 }
