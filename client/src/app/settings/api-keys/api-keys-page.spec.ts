@@ -24,6 +24,7 @@ const aKey = (id: number, name: string): ApiKey => ({
   expires_at: null,
   not_before: null,
   status: 'active',
+  rate_limit_per_minute: null,
 });
 
 describe('ApiKeysPage', () => {

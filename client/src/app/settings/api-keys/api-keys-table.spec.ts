@@ -12,12 +12,13 @@ const key = (over: Partial<ApiKey>): ApiKey => ({
   id: 1,
   name: 'CI',
   key_hint: 'sk-oh-…AbCd',
-  scopes: ['keys:read', 'keys:write', 'llm:read', 'llm:write', 'mcp'],
+  scopes: ['keys:read', 'keys:write', 'llm:read', 'llm:write', 'mcp', 'webhooks:read', 'webhooks:write'],
   created_at: new Date(Date.now() - 3 * 60e3).toISOString(),
   last_used_at: null,
   expires_at: null,
   not_before: null,
   status: 'active',
+  rate_limit_per_minute: null,
   ...over,
 });
 
