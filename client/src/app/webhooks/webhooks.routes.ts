@@ -1,5 +1,6 @@
 import { Routes } from '@angular/router';
+import { materialPageProviders } from '../shared/material-page-providers';
 import { WebhooksPage } from './webhooks-page';
 
-/** Settings → Webhooks: a placeholder until the webhooks page lands. */
-export const webhooksRoutes: Routes = [{ path: '', component: WebhooksPage }];
+/** Settings → Webhooks. */
+export const webhooksRoutes: Routes = [{ path: '', component: WebhooksPage, providers: materialPageProviders() }];
