@@ -116,14 +116,16 @@ interface DeliveryLog {
                     </ng-container>
                     <ng-container matColumnDef="response">
                       <th mat-header-cell *matHeaderCellDef scope="col">{{ 'webhooks.response' | transloco }}</th>
-                      <td mat-cell *matCellDef="let d" class="response">
-                        {{ d.last_status_code ?? '—' }}
-                        @if (d.last_error) {
-                          <span class="error-text">{{ d.last_error }}</span>
-                        }
-                        @if (d.next_attempt_at) {
-                          <span class="retry">{{ 'webhooks.nextRetry' | transloco }} <app-time-ago [value]="d.next_attempt_at" /></span>
-                        }
+                      <td mat-cell *matCellDef="let d">
+                        <div class="response">
+                          {{ d.last_status_code ?? '—' }}
+                          @if (d.last_error) {
+                            <span class="error-text">{{ d.last_error }}</span>
+                          }
+                          @if (d.next_attempt_at) {
+                            <span class="retry">{{ 'webhooks.nextRetry' | transloco }} <app-time-ago [value]="d.next_attempt_at" /></span>
+                          }
+                        </div>
                       </td>
                     </ng-container>
                     <tr mat-header-row *matHeaderRowDef="columns"></tr>
@@ -271,7 +273,7 @@ export class WebhooksPage implements OnInit {
   }
 
   protected eventLabel(type: string): string {
-    return this.i18n.t(`events.types.${type}`);
+    return type === 'webhook.test' ? this.i18n.t('webhooks.testEvent') : this.i18n.t(`events.types.${type}`);
   }
 
   protected reload(): void {
