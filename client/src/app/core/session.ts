@@ -38,9 +38,9 @@ export class Session {
    * only to the admin and auditor roles. The server checks every admin call on its own; this only
    * decides what the console shows.
    */
-  readonly isAdmin = computed(() => (this.user()?.scopes as readonly string[] | undefined)?.includes('admin:read') ?? false);
+  readonly isAdmin = computed(() => this.user()?.scopes?.includes('admin:read') ?? false);
   /** May change things there (revoke keys, edit the policy): `admin:write`, the admin role. */
-  readonly canAdminister = computed(() => (this.user()?.scopes as readonly string[] | undefined)?.includes('admin:write') ?? false);
+  readonly canAdminister = computed(() => this.user()?.scopes?.includes('admin:write') ?? false);
   /** Why the API refused the session right after a sign-in; shown instead of signing in again. */
   readonly problem = signal<SignInProblem | null>(null);
 
