@@ -40,6 +40,7 @@ describe('Administration (e2e)', () => {
     { method: 'GET', path: '/api/admin/audit-events.csv', write: false },
     { method: 'GET', path: '/api/admin/policy', write: false },
     { method: 'GET', path: '/api/admin/overview', write: false },
+    { method: 'GET', path: '/api/admin/keys/2147483000/usage', write: false },
     { method: 'DELETE', path: '/api/admin/keys/2147483000', write: true, body: () => ({ reason: 'role check' }) },
     { method: 'POST', path: '/api/admin/keys/revoke', write: true, body: () => ({ ids: [2147483000], reason: 'role check' }) },
     { method: 'PUT', path: '/api/admin/policy', write: true, body: () => currentPolicy },
@@ -53,6 +54,18 @@ describe('Administration (e2e)', () => {
     beforeAll(async () => {
       const { updated_at: _u, updated_by: _b, source: _s, ...body } = await policyOf();
       currentPolicy = body;
+    });
+
+    it("reads any user's key usage, while the personal route still serves only the owner", async () => {
+      const key = await createKey(app, bob, { name: 'usage-for-admins' });
+      expect((await call(app, '/api/keys/current', { token: key.key })).status).toBe(200);
+      const res = await call(app, `/api/admin/keys/${key.id}/usage?days=30`, { token: admin });
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ key_id: key.id, granularity: 'day' });
+      expect(res.body.buckets).toHaveLength(30);
+      expectProblem(await call(app, `/api/keys/${key.id}/usage`, { token: admin }), 404, 'api_key_not_found');
+      expectProblem(await call(app, `/api/admin/keys/${key.id}/usage`, { token: alice }), 403);
+      expectProblem(await call(app, `/api/admin/keys/${key.id}/usage?days=9`, { token: admin }), 422, 'validation_failed');
     });
 
     it('401 without credentials', async () => {
@@ -75,7 +88,7 @@ describe('Administration (e2e)', () => {
       for (const route of routes()) {
         const res = await send(route, carol);
         if (route.write) expectProblem(res, 403, 'admin_role_required');
-        else expect([route.path, res.status]).toEqual([route.path, 200]);
+        else expect([route.path, res.status]).toEqual([route.path, okStatus(route)]);
       }
       const me = await call(app, '/api/keys/current', { token: carol });
       expect(me.body.scopes).toEqual([...SESSION_SCOPES, 'admin:read']);
@@ -114,7 +127,7 @@ describe('Administration (e2e)', () => {
       for (const route of routes()) {
         const res = await send(route, reader.key);
         if (route.write) expectProblem(res, 403, 'insufficient_scope');
-        else expect(res.status).toBe(200);
+        else expect([route.path, res.status]).toEqual([route.path, okStatus(route)]);
       }
     });
 

@@ -1,9 +1,12 @@
 import { Readable } from 'node:stream';
 import { Body, Controller, Delete, Get, HttpCode, Module, Param, Post, Put, Query, StreamableFile } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiKeysModule } from '../api-keys/api-keys.module';
+import { KeyUsageResponse, KeyUsageService } from '../api-keys/key-usage.service';
 import { CurrentActor, RequireAdmin, RequireScopes } from '../auth/decorators/auth.decorators';
 import { auditEventResponse } from '../audit/audit.controller';
 import { IdPipe } from '../common/id.pipe';
+import { ApiProblem } from '../common/problem';
 import { ApiBodyProblemResponses, ApiProblemResponse } from '../common/problem.dto';
 import { CredentialsModule } from '../credentials/credentials.module';
 import { KeyPolicyService } from '../credentials/key-policy.service';
@@ -68,7 +71,10 @@ const READ_PROBLEMS = 'A filter or the page size is not valid (each field listed
 @ApiTags('Administration')
 @Controller('api/admin')
 export class AdminController {
-  constructor(private readonly admin: AdminService) {}
+  constructor(
+    private readonly admin: AdminService,
+    private readonly usage: KeyUsageService,
+  ) {}
 
   @Get('keys')
   @RequireAdmin('read')
@@ -201,6 +207,21 @@ export class AdminController {
     return this.admin.updatePolicy(body, actor);
   }
 
+  @Get('keys/:id/usage')
+  @RequireAdmin('read')
+  @ApiOperation({ operationId: 'adminGetKeyUsage', summary: "Any user's key: requests and refusals, hourly for 7 days or daily for 30" })
+  @ApiParam({ name: 'id', schema: { type: 'integer', minimum: 1, maximum: 2147483647 }, description: "The key's `id`" })
+  @ApiQuery({ name: 'days', required: false, schema: { type: 'integer', enum: [7, 30], default: 7 } })
+  @ApiOkResponse({ type: KeyUsageResponse })
+  @ApiProblemResponse(400, 'The id is not a positive 32-bit integer.', ['invalid_id'])
+  @ApiProblemResponse(404, 'No such key.', ['api_key_not_found'])
+  @ApiProblemResponse(422, '`days` is neither 7 nor 30.', ['validation_failed'])
+  keyUsage(@Param('id', IdPipe) id: number, @Query('days') days: unknown): Promise<KeyUsageResponse> {
+    if (days !== undefined && days !== '7' && days !== '30')
+      throw ApiProblem.unprocessable('days must be 7 or 30', [{ field: 'days', message: 'must be 7 or 30' }]);
+    return this.usage.usageOf(null, id, days === '30' ? 30 : 7);
+  }
+
   @Get('overview')
   @RequireAdmin('read')
   @ApiOperation({
@@ -232,7 +253,7 @@ export class PolicyController {
 }
 
 @Module({
-  imports: [DatabaseModule, CredentialsModule],
+  imports: [DatabaseModule, CredentialsModule, ApiKeysModule],
   controllers: [AdminController, PolicyController],
   providers: [AdminService],
 })

@@ -9,5 +9,6 @@ import { KeyUsageService } from './key-usage.service';
   imports: [DatabaseModule, CredentialsModule],
   controllers: [ApiKeysController],
   providers: [ApiKeysService, KeyUsageService],
+  exports: [KeyUsageService],
 })
 export class ApiKeysModule {}

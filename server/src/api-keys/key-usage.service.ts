@@ -30,9 +30,10 @@ export class KeyUsageService {
     private readonly lastUsed: LastUsedTracker,
   ) {}
 
-  async usageOf(userId: string, keyId: number, days: 7 | 30, now = Date.now()): Promise<KeyUsageResponse> {
-    // Another user's key and a missing key look the same.
-    if (!(await this.keys.ownedBy(userId, keyId))) throw ApiProblem.notFound('API key not found', 'api_key_not_found');
+  async usageOf(userId: string | null, keyId: number, days: 7 | 30, now = Date.now()): Promise<KeyUsageResponse> {
+    // Another user's key and a missing key look the same; null (an administrator) reads any key.
+    const exists = userId === null ? await this.keys.exists(keyId) : await this.keys.ownedBy(userId, keyId);
+    if (!exists) throw ApiProblem.notFound('API key not found', 'api_key_not_found');
     const granularity = days === 7 ? 'hour' : 'day';
     const size = granularity === 'hour' ? HOUR_MS : DAY_MS;
     const end = now - (now % size) + size;

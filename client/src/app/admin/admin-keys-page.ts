@@ -221,8 +221,8 @@ export class AdminKeysPage {
       key_hint: key.key_hint,
       owner: this.owner(key),
       events: (id) => this.api.audit({ key_id: id, limit: 10 }),
-      // Admins' own keys have their chart; the API gives a key's usage to its owner only.
-      usage: key.user_id === this.session.user()?.user_id ? undefined : null,
+      // Any user's key: the admin usage route (the personal one serves owners only).
+      usage: (id, days) => this.api.usage(id, days),
     };
     this.dialog.open(KeyDetailsSheet, {
       data,

@@ -33,6 +33,11 @@ function params(query: object): HttpParams {
 export class AdminApi {
   private readonly http = inject(HttpClient);
 
+  /** Any user's key usage (admins and auditors). */
+  usage(keyId: number, days: 7 | 30): Observable<Schemas['KeyUsageResponse']> {
+    return this.http.get<Schemas['KeyUsageResponse']>(`/api/admin/keys/${keyId}/usage`, { params: { days: String(days) } });
+  }
+
   overview(): Observable<AdminOverview> {
     return this.http.get<AdminOverview>('/api/admin/overview');
   }

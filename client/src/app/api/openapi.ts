@@ -469,6 +469,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/admin/keys/{id}/usage': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Any user's key: requests and refusals, hourly for 7 days or daily for 30 */
+    get: operations['adminGetKeyUsage'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/admin/overview': {
     parameters: {
       query?: never;
@@ -3633,6 +3650,99 @@ export interface operations {
         };
       };
       /** @description A member is missing or invalid, default_scopes holds an opt-in scope or one not in allowed_scopes, or expiry_warning_days exceeds max_lifetime_days. Codes: `validation_failed`. */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Too many failed authentications, or too many credentials being verified at once, from this address. Codes: `too_many_failed_authentications`, `rate_limited`. */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The database is unavailable. Codes: `database_unavailable`. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  adminGetKeyUsage: {
+    parameters: {
+      query?: {
+        days?: 7 | 30;
+      };
+      header?: never;
+      path: {
+        /** @description The key's `id` */
+        id: number;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['KeyUsageResponse'];
+        };
+      };
+      /** @description The id is not a positive 32-bit integer. Codes: `invalid_id`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No credential, or an invalid one (`code` and `WWW-Authenticate` say why). Codes: `missing_credential`, `malformed_authorization`, `malformed_key`, `unknown_key`, `expired_key`, `rotated_key`, `revoked_key`, `key_not_yet_valid`, `malformed_token`, `invalid_token`, `invalid_issuer`, `expired_token`, `token_not_yet_valid`, `invalid_audience`, `wrong_token_type`, `session_ended`. */
+      401: {
+        headers: {
+          /** @description RFC 6750: `Bearer realm="api"`, with `error` and `error_description` when a credential was refused. */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The caller lacks the role (api-keys-admin or api-keys-auditor; an API key: any admin scope) — `admin_role_required` — or the scope admin:read — `insufficient_scope` — or, for a change with the session cookie, the X-XSRF-TOKEN header. Codes: `admin_role_required`, `insufficient_scope`, `csrf_token_invalid`. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No such key. Codes: `api_key_not_found`. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `days` is neither 7 nor 30. Codes: `validation_failed`. */
       422: {
         headers: {
           [name: string]: unknown;

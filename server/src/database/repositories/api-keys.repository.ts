@@ -238,6 +238,12 @@ export class ApiKeysRepository {
     return row && { id: row.id, userId: row.user_id, name: row.name, keyHint: row.key_hint, keyHash };
   }
 
+  /** Whether key `id` exists, deleted or not (an administrator's usage view). */
+  async exists(id: number): Promise<boolean> {
+    const rows: unknown[] = await this.dataSource.query('SELECT 1 FROM api_keys WHERE id = $1', [id]);
+    return rows.length > 0;
+  }
+
   /** Whether the user owns key `id`, deleted or not (usage stays readable after a delete). */
   async ownedBy(userId: string, id: number): Promise<boolean> {
     const rows: unknown[] = await this.dataSource.query('SELECT 1 FROM api_keys WHERE id = $1 AND user_id = $2', [id, userId]);
