@@ -120,11 +120,11 @@ async function token(url, user = 'alice') {
   });
   return (await res.json()).access_token;
 }
-async function createKey(url, jwt, name) {
+async function createKey(url, jwt, name, extra = {}) {
   const res = await fetch(`${url}/api/keys`, {
     method: 'POST',
     headers: { authorization: `Bearer ${jwt}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ name }),
+    body: JSON.stringify({ name, ...extra }),
   });
   if (res.status !== 201) throw new Error(`create: ${res.status}`);
   return res.json();
@@ -239,6 +239,15 @@ async function main() {
       await load('Keycloak-style JWT, Bearer', `${A.url}/api/keys/current`, { headers: { authorization: `Bearer ${jwt}` } }),
     );
     authenticated.push(await load('X-Session-API-Key (MCP)', `${A.url}/api/keys/current`, { headers: { 'x-session-api-key': hot } }));
+    {
+      // A per-key limit (high enough never to refuse): its in-memory count and RateLimit headers on the hot path.
+      const limited = (await createKey(A.url, jwt, 'bench-limited', { rate_limit_per_minute: 1_000_000 })).key;
+      authenticated.push(
+        await load('API key with rate_limit_per_minute (cache hit)', `${A.url}/api/keys/current`, {
+          headers: { authorization: `Bearer ${limited}` },
+        }),
+      );
+    }
     {
       // The access log's own cost: the same path on an instance that logs warnings only.
       const quiet = await startApp(db0.url, { LOG_LEVEL: 'warn' });
