@@ -36,7 +36,14 @@ import { COOKIE_STRATEGY, JWT_STRATEGY, KeycloakCookieStrategy, KeycloakJwtStrat
 import { MCP_STRATEGY, McpHeaderStrategy } from './strategies/mcp-header.strategy';
 
 type Request = FastifyRequest & { user?: Principal };
-type Targets = Parameters<Reflector['getAllAndOverride']>[1];
+/** What a route asks of its caller, read once from its decorators (not per request). */
+interface RouteRules {
+  isPublic: boolean;
+  admin?: 'read' | 'write';
+  /** The route's scopes, and for MCP clients the same plus `mcp`. */
+  scopes: readonly Scope[];
+  mcpScopes: readonly Scope[];
+}
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** The `method` label of the authentication metrics, by credential kind. */
@@ -100,6 +107,8 @@ export class CompositeAuthGuard implements CanActivate {
    * where a second app in the same process (tests, the bench) would replace them.
    */
   private readonly passport = new Passport();
+  /** Per handler: decorators do not change at run time, so the reflector runs once per route. */
+  private readonly routeRules = new WeakMap<object, RouteRules>();
 
   constructor(
     private readonly reflector: Reflector,
@@ -125,9 +134,26 @@ export class CompositeAuthGuard implements CanActivate {
     this.passport.use(MCP_STRATEGY, mcp);
   }
 
+  private rulesOf(context: ExecutionContext): RouteRules {
+    const handler = context.getHandler();
+    let rules = this.routeRules.get(handler);
+    if (!rules) {
+      const targets = [handler, context.getClass()];
+      const scopes = this.reflector.getAllAndOverride<Scope[] | undefined>(REQUIRED_SCOPES, targets) ?? [];
+      rules = {
+        isPublic: this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets) === true,
+        admin: this.reflector.getAllAndOverride<'read' | 'write' | undefined>(REQUIRED_ADMIN_ACCESS, targets),
+        scopes,
+        mcpScopes: ['mcp', ...scopes],
+      };
+      this.routeRules.set(handler, rules);
+    }
+    return rules;
+  }
+
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
-    const targets: Targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
+    const rules = this.rulesOf(context);
+    if (rules.isPublic) return true;
 
     const request = context.switchToHttp().getRequest<Request>();
     const credential = extractCredential(request, this.config.apiKeys.prefix);
@@ -144,10 +170,10 @@ export class CompositeAuthGuard implements CanActivate {
       if (known) {
         this.metrics.authenticated(METHOD[credential.kind] as AuthMethod);
         if (known.apiKey) this.keyUsed(known.apiKey, request, context.switchToHttp().getResponse<FastifyReply>());
-        return this.admit(known, targets, request);
+        return this.admit(known, rules, request);
       }
     }
-    return this.verify(context, credential, targets, request);
+    return this.verify(context, credential, rules, request);
   }
 
   private fromCache(credential: Credential): Principal | undefined {
@@ -193,18 +219,16 @@ export class CompositeAuthGuard implements CanActivate {
     }
   }
 
-  private admit(principal: Principal, targets: Targets, request: Request): true {
-    const admin = this.reflector.getAllAndOverride<'read' | 'write' | undefined>(REQUIRED_ADMIN_ACCESS, targets);
-    if (admin !== undefined && !hasAdminRole(principal, admin)) throw adminRoleRequired(ADMIN_ROUTE_ROLES[admin]);
-    const required = this.reflector.getAllAndOverride<Scope[] | undefined>(REQUIRED_SCOPES, targets) ?? [];
-    const needed: Scope[] = principal.authType === 'mcp' ? ['mcp', ...required] : required;
+  private admit(principal: Principal, rules: RouteRules, request: Request): true {
+    if (rules.admin !== undefined && !hasAdminRole(principal, rules.admin)) throw adminRoleRequired(ADMIN_ROUTE_ROLES[rules.admin]);
+    const needed = principal.authType === 'mcp' ? rules.mcpScopes : rules.scopes;
     const missing = needed.filter((s) => !principal.scopes.includes(s));
     if (missing.length > 0) throw insufficientScope(missing);
     request.user = principal;
     return true;
   }
 
-  private async verify(context: ExecutionContext, credential: Credential, targets: Targets, request: Request): Promise<boolean> {
+  private async verify(context: ExecutionContext, credential: Credential, rules: RouteRules, request: Request): Promise<boolean> {
     const reply = context.switchToHttp().getResponse<FastifyReply>();
     const retryAfter = await this.limiter.retryAfter(request.ip);
     if (retryAfter > 0) {
@@ -247,7 +271,7 @@ export class CompositeAuthGuard implements CanActivate {
       this.sessions.ensureCsrfCookie(request, reply, sessionId);
     }
 
-    return this.admit(principal, targets, request);
+    return this.admit(principal, rules, request);
   }
 
   /**
