@@ -73,6 +73,28 @@ describe('key lifecycle and webhooks with two instances on one PostgreSQL', () =
     expect(about.sort()).toEqual(['api_key.created', 'api_key.expired', 'api_key.expiring']);
   });
 
+  it('rotates with a grace period on one instance: the other says so in headers, then refuses the old key', async () => {
+    const old = await createKey(a, token, { name: 'rotated-with-grace' });
+    expect((await call(b, '/api/keys/current', { token: old.key })).status).toBe(200); // cached on B
+    const rotated = await call(a, `/api/keys/${old.id}/rotate`, { method: 'POST', token, body: { grace_period_seconds: 2 } });
+    expect(rotated.status).toBe(201);
+    const deadline = Date.now() + 1000;
+    let during = await call(b, '/api/keys/current', { token: old.key });
+    while (!during.headers.get('deprecation') && Date.now() < deadline) {
+      await sleep(20);
+      during = await call(b, '/api/keys/current', { token: old.key });
+    }
+    expect(during.status).toBe(200);
+    expect(during.headers.get('deprecation')).toMatch(/^@\d+$/);
+    expect(during.headers.get('sunset')).toBeTruthy();
+    expect((await call(b, '/api/keys/current', { token: rotated.body.key })).status).toBe(200);
+    await sleep(2200);
+    for (const app of [a, b]) {
+      const after = await call(app, '/api/keys/current', { token: old.key });
+      expect([after.status, after.body.code]).toEqual([401, 'rotated_key']);
+    }
+  });
+
   it('records the late use of a replaced key once an hour, whichever instances see it', async () => {
     const old = await createKey(a, token, { name: 'rotated-two-instances' });
     expect((await call(a, `/api/keys/${old.id}/rotate`, { method: 'POST', token, body: {} })).status).toBe(201);
