@@ -10,6 +10,28 @@ const NON_ADMIN_SCOPES = ['keys:read', 'keys:write', 'llm:read', 'llm:write', 'm
 /** What a session holds without a role: the default scopes and the opt-in webhook scopes. */
 const SESSION_SCOPES = [...NON_ADMIN_SCOPES, 'webhooks:read', 'webhooks:write'];
 
+/** One CSV line's cells (RFC 4180: quoted cells, "" inside quotes). */
+function csvCells(line: string): string[] {
+  const cells: string[] = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (quoted) {
+      if (c === '"' && line[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else cell += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      cells.push(cell);
+      cell = '';
+    } else cell += c;
+  }
+  return [...cells, cell];
+}
+
 interface Route {
   method: 'GET' | 'PUT' | 'POST' | 'DELETE';
   path: string;
@@ -345,15 +367,15 @@ describe('Administration (e2e)', () => {
       );
       expect(lines[lines.length - 1]).toBe('');
       const rows = lines.slice(1, -1);
-      const byKey = (id: number) => rows.find((r) => r.split(',')[7] === String(id))!;
+      const byKey = (id: number) => rows.find((r) => csvCells(r)[7] === String(id))!;
       expect(byKey(keys[0].id)).toContain(`,"'=HYPERLINK(""http://evil.example"",""x"")",`);
-      expect(byKey(keys[1].id)).toContain(",'+1 cmd,");
-      expect(byKey(keys[2].id)).toContain(",'-2,");
-      expect(byKey(keys[3].id)).toContain(",'@SUM(A1),");
+      expect(byKey(keys[1].id)).toContain(`,"'+1 cmd",`);
+      expect(byKey(keys[2].id)).toContain(`,"'-2",`);
+      expect(byKey(keys[3].id)).toContain(`,"'@SUM(A1)",`);
       expect(byKey(keys[4].id)).toContain(',"plain, with ""quotes""",');
       // details as JSON, quoted
       expect(byKey(keys[4].id)).toMatch(/,"\{""scopes"":\[.*\],""expires_at"":null\}"$/);
-      expect(rows.every((r) => r.split(',')[2] === 'api_key.created')).toBe(true);
+      expect(rows.every((r) => csvCells(r)[2] === 'api_key.created')).toBe(true);
       const count = await call(app, '/api/admin/audit-events?user=bob&type=api_key.created&limit=200', { token: admin });
       expect(rows).toHaveLength(count.body.items.length);
       expect(text).not.toMatch(/sk-oh-[0-9A-Za-z]{36}/);
@@ -370,7 +392,7 @@ describe('Administration (e2e)', () => {
       expect(res.status).toBe(200);
       const rows = (await res.text()).split('\r\n').slice(1, -1);
       expect(rows).toHaveLength(1234);
-      const ids = rows.map((r) => Number(r.split(',')[0]));
+      const ids = rows.map((r) => Number(csvCells(r)[0]));
       expect(ids.every((id, i) => i === 0 || id < ids[i - 1])).toBe(true);
     });
   });

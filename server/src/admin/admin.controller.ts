@@ -58,7 +58,9 @@ export function csvCell(value: unknown): string {
   if (value === null || value === undefined) return '';
   let text = typeof value === 'object' ? JSON.stringify(value) : String(value);
   if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  // Every non-empty cell quoted: a spreadsheet that splits on ";" (de, fr locales) must not
+  // turn "name;=cmd" into a cell of its own that starts with "=".
+  return text === '' ? '' : `"${text.replace(/"/g, '""')}"`;
 }
 
 function csvRow(row: AuditEventRow): string {

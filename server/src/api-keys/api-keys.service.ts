@@ -101,12 +101,14 @@ export class ApiKeysService {
         const retired = await this.keys.retireExpiredNamed(tx, principal.userId, request.name);
         if (retired) {
           await this.invalidation.publish(tx, [retired.keyHash]);
-          await this.audit.record(tx, {
-            type: 'api_key.expired',
-            actor,
-            subject: { userId: principal.userId, keyId: retired.id, keyName: retired.name, keyHint: retired.keyHint },
-            details: { reason: 'name_reused' },
-          });
+          // Once per key: the hourly job may already have announced this expiry.
+          if (await this.keys.claimExpiryNotice(tx, retired.id, 'expired'))
+            await this.audit.record(tx, {
+              type: 'api_key.expired',
+              actor,
+              subject: { userId: principal.userId, keyId: retired.id, keyName: retired.name, keyHint: retired.keyHint },
+              details: { reason: 'name_reused' },
+            });
         }
         const inserted = await this.keys.insert(tx, {
           userId: principal.userId,

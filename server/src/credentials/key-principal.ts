@@ -11,14 +11,18 @@ const REASONS: Record<Exclude<VerificationCode, 'VALID'>, RejectionReason> = {
   NOT_YET_VALID: 'key_not_yet_valid',
 };
 
+/** What a replaced key in its grace period may no longer do: manage keys, administer, touch webhooks. */
+const REPLACED_KEY_LOSES: ReadonlySet<string> = new Set(['keys:write', 'admin:write', 'webhooks:read', 'webhooks:write']);
+
 /** The principal an API key stands for, however it was presented. */
 export function keyPrincipal(key: VerifiedKey, authType: Extract<AuthType, 'api_key' | 'mcp'>): Principal {
   return {
     userId: key.userId,
     authType,
     // A replaced key, in its grace period, may still be used but no longer manage keys: its
-    // holder could otherwise rotate (or, with admin:write, revoke) the successor away from the owner.
-    scopes: key.rotatedAt !== null ? key.scopes.filter((scope) => scope !== 'keys:write' && scope !== 'admin:write') : key.scopes,
+    // holder could otherwise rotate (or, with admin:write, revoke) the successor away from the
+    // owner, or (webhooks) silence or follow the notices about the successor and its own late use.
+    scopes: key.rotatedAt !== null ? key.scopes.filter((scope) => !REPLACED_KEY_LOSES.has(scope)) : key.scopes,
     apiKey: {
       id: key.id,
       name: key.name,

@@ -4,6 +4,7 @@ import { IsOptional, IsString, MaxLength } from 'class-validator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createHash, type KeyObject, verify as cryptoVerify } from 'node:crypto';
 import { parseScanningKeys } from '../config/scanning-keys';
+import { storableText } from '../common/validation';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { DataSource } from 'typeorm';
 import { actorOf, Public } from '../auth/decorators/auth.decorators';
@@ -106,7 +107,12 @@ export class LeakedKeys {
               actor: { ...actorOf(request, undefined), authType: 'secret_scanning' },
               subject: { userId: key.userId, keyId: key.id, keyName: key.name, keyHint: key.keyHint },
               details: trusted
-                ? { url: report.url?.slice(0, 2048), source: report.source?.slice(0, 200), reason: 'leak', signed: signed === true }
+                ? {
+                    url: storableText(report.url, 2048),
+                    source: storableText(report.source, 200),
+                    reason: 'leak',
+                    signed: signed === true,
+                  }
                 : { reason: 'leak', signed: false },
             });
           }

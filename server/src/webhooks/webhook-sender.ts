@@ -71,28 +71,27 @@ export class WebhookSender {
       };
       const req = request(url, { method: 'POST', headers, lookup: publicOnlyLookup(allowPrivate), agent: false }, (res) => {
         const status = res.statusCode ?? 0;
-        // Drain (bounded) so the socket closes; the body is never stored.
-        let seen = 0;
-        res.on('data', (chunk: Buffer) => {
-          seen += chunk.length;
-          if (seen > 65_536) res.destroy();
-        });
+        // The status is all we need: close the connection now. A receiver trickling its body
+        // must not hold a socket (and a file descriptor) of ours open past the deadline.
         res.on('error', () => undefined);
-        res.on('close', () => undefined);
+        req.destroy();
         const ok = status >= 200 && status < 300;
         finish({
           ok,
           statusCode: status,
           error: ok ? '' : status >= 300 && status < 400 ? `redirect ${status} not followed` : `receiver answered ${status}`,
         });
-        res.resume();
       });
       const deadline = setTimeout(() => {
         req.destroy(new Error(`no answer within ${this.config.webhooks.timeoutMs} ms`));
       }, this.config.webhooks.timeoutMs);
-      req.on('error', (error: Error) => {
+      req.on('error', (error: Error & { code?: string }) => {
         const refused = error instanceof TargetRefused;
-        finish({ ok: false, statusCode: null, error: refused ? error.message : describe(error), refused });
+        // Without private targets, a name that does not resolve and one that resolves only to
+        // private addresses look the same: the delivery log must not map the internal DNS.
+        const unresolvable = refused || (!allowPrivate && (error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN'));
+        const message = unresolvable && !allowPrivate ? `${url.hostname} has no public address` : describe(error);
+        finish({ ok: false, statusCode: null, error: message, refused });
       });
       req.end(message.body);
     });

@@ -6,12 +6,14 @@ import { ClaimedDelivery, WebhooksRepository } from '../database/repositories/we
 import { Metrics } from '../metrics/metrics';
 import { WebhookSender } from './webhook-sender';
 
-/** Rows one poll claims; each is sent concurrently. */
-const BATCH = 10;
+/** Deliveries one instance sends at once (each to a different endpoint). */
+const MAX_IN_FLIGHT = 32;
 
 /**
  * Delivers the outbox. Every instance runs one; `SKIP LOCKED` lets them share the rows and the
- * lease hands a row to another worker if its claimer dies mid-send. A failed attempt is retried
+ * lease hands a row to another worker if its claimer dies mid-send. Sends run concurrently, at
+ * most one per endpoint per instance, and each poll tops the pool up: a receiver that answers
+ * slowly (or never, until the timeout) delays only its own messages. A failed attempt is retried
  * on the configured schedule (Standard Webhooks' 5 s … 10 h, about 27 hours in all) with ±10 %
  * jitter, under the same `webhook-id`; when the schedule runs out the endpoint is disabled and
  * `webhook.disabled` is recorded.
@@ -20,7 +22,9 @@ const BATCH = 10;
 export class WebhookWorker implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(WebhookWorker.name);
   private timer?: NodeJS.Timeout;
-  private running?: Promise<number>;
+  private claiming?: Promise<number>;
+  /** Endpoint id → the send in flight to it. */
+  private readonly inFlight = new Map<number, Promise<void>>();
   private stopped = false;
 
   constructor(
@@ -40,26 +44,42 @@ export class WebhookWorker implements OnApplicationBootstrap, OnApplicationShutd
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
-    await this.running;
+    await this.claiming;
+    await Promise.all(this.inFlight.values());
   }
 
-  /** One round: claims and sends what is due. Returns how many were attempted. */
+  /** Claims what is due (up to the pool's free room) and starts sending it. Returns how many it started. */
   poll(): Promise<number> {
-    if (this.running || this.stopped) return this.running ?? Promise.resolve(0);
-    this.running = this.round()
+    if (this.claiming || this.stopped) return this.claiming ?? Promise.resolve(0);
+    this.claiming = this.claim()
       .catch((error: unknown) => {
         this.logger.warn({ err: error }, 'webhook delivery round failed; the next one retries');
         return 0;
       })
-      .finally(() => (this.running = undefined));
-    return this.running;
+      .finally(() => (this.claiming = undefined));
+    return this.claiming;
   }
 
-  private async round(): Promise<number> {
+  /** Resolves when every send started so far has finished (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.inFlight.size > 0 || this.claiming) {
+      await this.claiming;
+      await Promise.all(this.inFlight.values());
+    }
+  }
+
+  private async claim(): Promise<number> {
+    const room = MAX_IN_FLIGHT - this.inFlight.size;
+    if (room <= 0) return 0;
     // The lease outlasts one attempt comfortably, so a live worker never loses its row.
     const lease = Math.ceil(this.config.webhooks.timeoutMs / 1000) * 3 + 5;
-    const due = await this.webhooks.claimDue(BATCH, lease);
-    await Promise.all(due.map((delivery) => this.attempt(delivery)));
+    const due = await this.webhooks.claimDue(room, lease, [...this.inFlight.keys()]);
+    for (const delivery of due) {
+      const send = this.attempt(delivery)
+        .catch((error: unknown) => this.logger.warn({ err: error }, `webhook delivery ${delivery.id} failed to record`))
+        .finally(() => this.inFlight.delete(delivery.endpoint_id));
+      this.inFlight.set(delivery.endpoint_id, send);
+    }
     return due.length;
   }
 

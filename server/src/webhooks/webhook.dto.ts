@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { ArrayMinSize, ArrayUnique, IsArray, IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsStorableText } from '../common/validation';
 import { WEBHOOK_EVENTS, type WebhookEvent } from './webhook-events';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
@@ -10,6 +11,7 @@ export class CreateWebhookRequest {
   @Transform(trim)
   @IsString({ message: 'url must be a string' })
   @MaxLength(2048, { message: 'url must be at most 2048 characters' })
+  @IsStorableText()
   url: string;
 
   @ApiProperty({ enum: WEBHOOK_EVENTS, enumName: 'WebhookEvent', isArray: true, uniqueItems: true, minItems: 1 })
@@ -24,6 +26,7 @@ export class CreateWebhookRequest {
   @Transform(trim)
   @IsString({ message: 'description must be a string' })
   @MaxLength(200, { message: 'description must be at most 200 characters' })
+  @IsStorableText()
   description?: string;
 }
 

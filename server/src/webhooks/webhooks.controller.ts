@@ -14,7 +14,7 @@ import { DataSource } from 'typeorm';
 import { CurrentActor, CurrentPrincipal, RequireScopes } from '../auth/decorators/auth.decorators';
 import { IdPipe } from '../common/id.pipe';
 import { ApiProblem } from '../common/problem';
-import { ApiBodyProblemResponses, ApiProblemResponse } from '../common/problem.dto';
+import { ApiBodyProblemResponses, ApiProblemResponse, RETRY_AFTER } from '../common/problem.dto';
 import { AppConfig } from '../config/app-config';
 import type { Principal } from '../credentials/principal';
 import { lockUntilCommit } from '../database/advisory-lock';
@@ -122,6 +122,15 @@ export class WebhooksService {
     if (endpoint.disabled_at) {
       throw ApiProblem.conflict('This webhook is disabled; enable it before sending a test.', 'webhook_disabled');
     }
+    // One test at a time per endpoint: tests must not pile up in the queue (each is retried for a day).
+    if (await this.webhooks.hasPendingTest(endpoint.id)) {
+      throw new ApiProblem({
+        status: 429,
+        code: 'rate_limited',
+        detail: 'A test message for this webhook is still waiting to be delivered; see its delivery log.',
+        headers: { 'Retry-After': '10' },
+      });
+    }
     const messageId = `msg_test${randomBytes(9).toString('hex')}`;
     const row = await this.webhooks.enqueue(endpoint.id, messageId, TEST_EVENT, {
       type: TEST_EVENT,
@@ -210,6 +219,7 @@ export class WebhooksController {
   @ApiProblemResponse(400, 'The id is not a positive 32-bit integer.', ['invalid_id'])
   @ApiProblemResponse(404, 'No such webhook of yours.', ['webhook_not_found'])
   @ApiProblemResponse(409, 'The webhook is disabled.', ['webhook_disabled'])
+  @ApiProblemResponse(429, 'A test message for this webhook is still waiting.', ['rate_limited'], RETRY_AFTER)
   test(@CurrentPrincipal() principal: Principal, @Param('id', IdPipe) id: number): Promise<WebhookDeliveryResponse> {
     return this.service.test(principal.userId, id);
   }

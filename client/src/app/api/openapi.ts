@@ -2931,7 +2931,11 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description Too many failed authentications, or too many credentials being verified at once, from this address. Codes: `too_many_failed_authentications`, `rate_limited`. */
+      /**
+       * @description A test message for this webhook is still waiting. Codes: `rate_limited`.
+       *
+       *     Too many failed authentications, or too many credentials being verified at once, from this address. Codes: `too_many_failed_authentications`, `rate_limited`.
+       */
       429: {
         headers: {
           /** @description Seconds to wait before trying again. */

@@ -1,3 +1,4 @@
+import { IsStorableText } from '../../common/validation';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import {
@@ -17,6 +18,7 @@ import {
   MaxLength,
   Min,
   MinLength,
+  ValidateBy,
 } from 'class-validator';
 import { KEY_STATUSES, type ApiKeyStatus } from '../../api-keys/dto/api-key.dto';
 import { AuditEventResponse } from '../../audit/audit.controller';
@@ -36,6 +38,7 @@ export class AdminKeysQuery {
   @IsString({ message: 'user must be given once' })
   @MinLength(1, { message: 'user must not be empty' })
   @MaxLength(255, { message: 'user must be at most 255 characters' })
+  @IsStorableText()
   user?: string;
 
   @ApiPropertyOptional({ description: "Text in the key's name, its hint or the owner's username", maxLength: 200 })
@@ -43,6 +46,7 @@ export class AdminKeysQuery {
   @Transform(trimmed)
   @IsString({ message: 'q must be given once' })
   @MaxLength(200, { message: 'q must be at most 200 characters' })
+  @IsStorableText()
   q?: string;
 
   @ApiPropertyOptional({ enum: KEY_STATUSES, enumName: 'ApiKeyStatus' })
@@ -112,6 +116,7 @@ export class RevokeReason {
   @IsString({ message: 'reason must be a string' })
   @MinLength(1, { message: 'reason must not be empty' })
   @MaxLength(500, { message: 'reason must be at most 500 characters' })
+  @IsStorableText()
   reason: string;
 }
 
@@ -146,6 +151,7 @@ export class AdminAuditQuery {
   @IsString({ message: 'user must be given once' })
   @MinLength(1, { message: 'user must not be empty' })
   @MaxLength(255, { message: 'user must be at most 255 characters' })
+  @IsStorableText()
   user?: string;
 
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 2147483647 })
@@ -184,6 +190,13 @@ export class AdminAuditPageQuery extends AdminAuditQuery {
   @ApiPropertyOptional({ description: "The previous page's `next_cursor`", maxLength: 19 })
   @IsOptional()
   @Matches(/^[1-9]\d{0,18}$/, { message: 'after must be a next_cursor from a previous page' })
+  @ValidateBy({
+    name: 'isBigintCursor',
+    validator: {
+      validate: (v: unknown) => typeof v !== 'string' || BigInt(v) <= 9223372036854775807n,
+      defaultMessage: () => 'after must be a next_cursor from a previous page',
+    },
+  })
   after?: string;
 }
 

@@ -238,6 +238,15 @@ export class ApiKeysRepository {
     return row && { id: row.id, userId: row.user_id, name: row.name, keyHint: row.key_hint, keyHash };
   }
 
+  /** Takes the key's notice for `threshold` (see api_key_expiry_notices); false when it was already taken. */
+  async claimExpiryNotice(tx: EntityManager, keyId: number, threshold: 'warning' | 'final' | 'expired'): Promise<boolean> {
+    const rows: unknown[] = await tx.query(
+      `INSERT INTO api_key_expiry_notices (key_id, threshold) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING key_id`,
+      [keyId, threshold],
+    );
+    return rows.length > 0;
+  }
+
   /** Whether key `id` exists, deleted or not (an administrator's usage view). */
   async exists(id: number): Promise<boolean> {
     const rows: unknown[] = await this.dataSource.query('SELECT 1 FROM api_keys WHERE id = $1', [id]);

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
+import { storableText } from '../../common/validation';
 
 export const AUDIT_EVENT_TYPES = [
   'api_key.created',
@@ -92,7 +93,8 @@ export class AuditEventsRepository {
         clip(event.actor.address, 64),
         clip(event.actor.userAgent, 256),
         clip(event.actor.requestId, 64),
-        JSON.stringify(event.details ?? {}),
+        // Whatever a caller put in, the event is written: text jsonb cannot hold is made storable.
+        JSON.stringify(event.details ?? {}, (_key, value: unknown) => (typeof value === 'string' ? storableText(value, 10_000) : value)),
       ],
     );
   }

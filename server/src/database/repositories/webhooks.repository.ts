@@ -115,19 +115,42 @@ export class WebhooksRepository {
    * take different rows, and a lease (`next_attempt_at` moved ahead) so a row claimed by a
    * worker that dies is retried by another once the lease ends, with the same `message_id`.
    */
-  async claimDue(limit: number, leaseSeconds: number): Promise<ClaimedDelivery[]> {
-    const [rows] = (await this.dataSource.query(
-      `UPDATE webhook_deliveries d
-          SET next_attempt_at = now() + make_interval(secs => $2), attempts = d.attempts + 1, last_attempt_at = now()
-         FROM webhook_endpoints w
-        WHERE w.id = d.endpoint_id
-          AND d.id IN (SELECT id FROM webhook_deliveries
-                        WHERE status = 'pending' AND next_attempt_at <= now()
-                        ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-        RETURNING d.*, w.url, w.secret_sealed, w.disabled_at`,
-      [limit, leaseSeconds],
-    )) as [Array<ClaimedDelivery & { disabled_at: Date | null }>, number];
-    return rows;
+  async claimDue(limit: number, leaseSeconds: number, busyEndpoints: readonly number[]): Promise<ClaimedDelivery[]> {
+    return this.dataSource.transaction(async (tx) => {
+      // The oldest due rows no other worker holds, skipping endpoints this worker is already
+      // sending to; then at most one row per endpoint, so one slow or flooded receiver cannot
+      // hold the queue of everyone else. The rows not taken stay free for the next round.
+      const due = (await tx.query(
+        `SELECT id, endpoint_id FROM webhook_deliveries
+          WHERE status = 'pending' AND next_attempt_at <= now() AND NOT (endpoint_id = ANY($2::int[]))
+          ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        [limit * 10, busyEndpoints],
+      )) as Array<{ id: string; endpoint_id: number }>;
+      const seen = new Set<number>();
+      const ids = due
+        .filter((row) => !seen.has(row.endpoint_id) && seen.add(row.endpoint_id))
+        .slice(0, limit)
+        .map((row) => row.id);
+      if (ids.length === 0) return [];
+      const [rows] = (await tx.query(
+        `UPDATE webhook_deliveries d
+            SET next_attempt_at = now() + make_interval(secs => $2), attempts = d.attempts + 1, last_attempt_at = now()
+           FROM webhook_endpoints w
+          WHERE w.id = d.endpoint_id AND d.id = ANY($1::bigint[])
+          RETURNING d.*, w.url, w.secret_sealed, w.disabled_at`,
+        [ids, leaseSeconds],
+      )) as [Array<ClaimedDelivery & { disabled_at: Date | null }>, number];
+      return rows;
+    });
+  }
+
+  /** Whether the endpoint already has a test message waiting (one at a time). */
+  async hasPendingTest(endpointId: number): Promise<boolean> {
+    const rows: unknown[] = await this.dataSource.query(
+      `SELECT 1 FROM webhook_deliveries WHERE endpoint_id = $1 AND event_type = 'webhook.test' AND status = 'pending' LIMIT 1`,
+      [endpointId],
+    );
+    return rows.length > 0;
   }
 
   /** Records a successful attempt; the endpoint's failure streak ends. */
