@@ -30,6 +30,7 @@ export function createValidationPipe(): ValidationPipe {
 }
 
 /** A NUL character or a UTF-16 surrogate without its pair: PostgreSQL's text and jsonb cannot store either. */
+// eslint-disable-next-line no-control-regex -- NUL is exactly what this looks for
 const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 export function isStorableText(value: unknown): boolean {
@@ -54,6 +55,7 @@ export function IsStorableText() {
 export function storableText(value: string | undefined, max: number): string | undefined {
   if (value === undefined) return undefined;
   const cut = Array.from(value).slice(0, max).join('');
+  // eslint-disable-next-line no-control-regex -- NUL is exactly what this removes
   return cut.replace(/\u0000/g, '').replace(/[\uD800-\uDFFF]/g, (c, i: number, s: string) => {
     const code = c.charCodeAt(0);
     const paired = code < 0xdc00 ? /[\uDC00-\uDFFF]/.test(s[i + 1] ?? '') : /[\uD800-\uDBFF]/.test(s[i - 1] ?? '');
