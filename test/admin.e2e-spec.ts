@@ -236,11 +236,13 @@ describe('Administration (e2e)', () => {
   describe("every user's keys", () => {
     it('lists keys of every user with owners, filters, sorts and pages with a total', async () => {
       const tag = `list-${Date.now()}`;
-      const mine = await Promise.all([
-        createKey(app, alice, { name: `${tag} alice one` }),
-        createKey(app, alice, { name: `${tag} alice two`, expires_at: new Date(Date.now() + 2 * 86_400_000).toISOString() }),
-        createKey(app, bob, { name: `${tag} bob 100%` }),
-      ]);
+      // One after the other: the expected order is the order of creation (concurrent creates of one
+      // user take the per-user lock in any order; CI on PostgreSQL once saw them swapped).
+      const mine = [
+        await createKey(app, alice, { name: `${tag} alice one` }),
+        await createKey(app, alice, { name: `${tag} alice two`, expires_at: new Date(Date.now() + 2 * 86_400_000).toISOString() }),
+        await createKey(app, bob, { name: `${tag} bob 100%` }),
+      ];
       // The bob key is used, so it sorts first by last use.
       expect((await call(app, '/api/keys/current', { token: mine[2].key })).status).toBe(200);
 
