@@ -99,6 +99,28 @@ describe('per-key rate limits (rate_limit_per_minute)', () => {
     expect(listed.rate_limit_per_minute).toBeNull();
   });
 
+  it("counts a gateway's verifications against the key's limit, in one budget with its own requests", async () => {
+    const key = await createKey(app, alice, { name: 'gateway-limited', rate_limit_per_minute: 3 });
+    const verify = () =>
+      call(app, '/api/keys/verify', { method: 'POST', token: app.config.verification.serviceToken, body: { key: key.key } });
+    const first = (await verify()).body;
+    expect(first).toMatchObject({ valid: true, code: 'VALID', ratelimit: { limit: 3, remaining: 2 } });
+    expect(first.ratelimit.reset).toBeGreaterThanOrEqual(1);
+    expect((await call(app, '/api/keys/current', { token: key.key })).status).toBe(200);
+    expect((await verify()).body).toMatchObject({ valid: true, ratelimit: { remaining: 0 } });
+    expect((await verify()).body).toMatchObject({ valid: false, code: 'RATE_LIMITED', key_id: key.id, ratelimit: { remaining: 0 } });
+    expectProblem(await call(app, '/api/keys/current', { token: key.key }), 429, 'rate_limited');
+    // An unlimited key's verification carries no budget.
+    const free = await createKey(app, alice, { name: 'gateway-free' });
+    const res = await call(app, '/api/keys/verify', {
+      method: 'POST',
+      token: app.config.verification.serviceToken,
+      body: { key: free.key },
+    });
+    expect(res.body.valid).toBe(true);
+    expect(res.body).not.toHaveProperty('ratelimit');
+  });
+
   it('refuses limits that are not positive integers', async () => {
     for (const value of [0, -1, 1.5, '10', 1_000_001]) {
       const res = await call(app, '/api/keys', {

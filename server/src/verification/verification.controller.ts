@@ -2,6 +2,7 @@ import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from '../auth/decorators/auth.decorators';
 import { ApiBodyProblemResponses, ApiProblemResponse, RETRY_AFTER, WWW_AUTHENTICATE } from '../common/problem.dto';
+import { KeyRateLimiter } from '../credentials/key-rate-limiter';
 import { KeyVerifier } from '../credentials/key-verifier.service';
 import { ServiceTokenGuard } from './service-token.guard';
 import { VerifyKeyRequest, VerifyKeyResponse } from './verification.dto';
@@ -10,7 +11,10 @@ import { VerifyKeyRequest, VerifyKeyResponse } from './verification.dto';
 @ApiTags('Verification (for gateways)')
 @Controller('api/keys/verify')
 export class VerificationController {
-  constructor(private readonly keys: KeyVerifier) {}
+  constructor(
+    private readonly keys: KeyVerifier,
+    private readonly rateLimiter: KeyRateLimiter,
+  ) {}
 
   @Post()
   @HttpCode(200)
@@ -21,7 +25,9 @@ export class VerificationController {
   @ApiOperation({
     operationId: 'verifyKey',
     summary: 'Verify an API key or an LLM key (for LLM and API gateways); authenticate with VERIFY_SERVICE_TOKEN',
-    description: 'An unknown, expired, revoked or malformed key is a 200 with `valid: false` and a `code` saying why, not an error.',
+    description:
+      'An unknown, expired, revoked or malformed key is a 200 with `valid: false` and a `code` saying why, not an error. ' +
+      'A key with `rate_limit_per_minute` has each verification counted against it (`ratelimit`); past it, `RATE_LIMITED`.',
   })
   @ApiOkResponse({ type: VerifyKeyResponse })
   @ApiBodyProblemResponses()
@@ -50,9 +56,16 @@ export class VerificationController {
       };
     }
     const found = result.kind === 'api_key' ? result.key : undefined;
+    // A gateway's verification counts against the key's limit, like a request the key makes here.
+    const decision =
+      found && result.code === 'VALID' && found.rateLimitPerMinute
+        ? this.rateLimiter.consume(found.id, found.rateLimitPerMinute)
+        : undefined;
+    const limited = decision !== undefined && !decision.allowed;
     return {
-      valid: result.code === 'VALID',
-      code: result.code,
+      valid: result.code === 'VALID' && !limited,
+      code: limited ? 'RATE_LIMITED' : result.code,
+      ...(decision ? { ratelimit: { limit: decision.limit, remaining: decision.remaining, reset: decision.resetSeconds } } : {}),
       user_id: found?.userId ?? null,
       key_id: found?.id ?? null,
       kind: found ? 'api_key' : null,

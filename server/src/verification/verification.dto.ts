@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsDefined, IsString, MaxLength } from 'class-validator';
 import { ALL_SCOPES, type Scope, SCOPE_SCHEMA } from '../credentials/scopes';
 
@@ -10,10 +10,26 @@ export class VerifyKeyRequest {
   key: string;
 }
 
-export const VERIFICATION_CODES = ['VALID', 'NOT_FOUND', 'EXPIRED', 'ROTATED', 'REVOKED', 'NOT_YET_VALID', 'MALFORMED'] as const;
+export const VERIFICATION_CODES = [
+  'VALID',
+  'NOT_FOUND',
+  'EXPIRED',
+  'ROTATED',
+  'REVOKED',
+  'NOT_YET_VALID',
+  'MALFORMED',
+  'RATE_LIMITED',
+] as const;
 export type VerifyCode = (typeof VERIFICATION_CODES)[number];
 
 export const KEY_KINDS = ['api_key', 'llm_key'] as const;
+
+/** A limited key's budget after this verification, counted with the key's own requests here. */
+export class VerifyRateLimit {
+  @ApiProperty({ type: 'integer', example: 100, description: 'rate_limit_per_minute' }) limit: number;
+  @ApiProperty({ type: 'integer', example: 42 }) remaining: number;
+  @ApiProperty({ type: 'integer', example: 17, description: 'Seconds until the window ends' }) reset: number;
+}
 
 export class VerifyKeyResponse {
   @ApiProperty({ description: 'True only when the key may be used now (`code` is VALID).' }) valid: boolean;
@@ -45,4 +61,10 @@ export class VerifyKeyResponse {
     description: 'Null: never expires.',
   })
   expires_at: string | null;
+  @ApiPropertyOptional({
+    type: VerifyRateLimit,
+    description:
+      'Only for a key with rate_limit_per_minute: each verification counts against it (as its own requests here do); past it, `valid: false` and `code: RATE_LIMITED`.',
+  })
+  ratelimit?: VerifyRateLimit;
 }

@@ -179,7 +179,7 @@ export interface paths {
     put?: never;
     /**
      * Verify an API key or an LLM key (for LLM and API gateways); authenticate with VERIFY_SERVICE_TOKEN
-     * @description An unknown, expired, revoked or malformed key is a 200 with `valid: false` and a `code` saying why, not an error.
+     * @description An unknown, expired, revoked or malformed key is a 200 with `valid: false` and a `code` saying why, not an error. A key with `rate_limit_per_minute` has each verification counted against it (`ratelimit`); past it, `RATE_LIMITED`.
      */
     post: operations['verifyKey'];
     delete?: never;
@@ -888,7 +888,21 @@ export interface components {
      * @description Why the key is or is not valid.
      * @enum {string}
      */
-    VerificationCode: 'VALID' | 'NOT_FOUND' | 'EXPIRED' | 'ROTATED' | 'REVOKED' | 'NOT_YET_VALID' | 'MALFORMED';
+    VerificationCode: 'VALID' | 'NOT_FOUND' | 'EXPIRED' | 'ROTATED' | 'REVOKED' | 'NOT_YET_VALID' | 'MALFORMED' | 'RATE_LIMITED';
+    VerifyRateLimit: {
+      /**
+       * @description rate_limit_per_minute
+       * @example 100
+       */
+      limit: number;
+      /** @example 42 */
+      remaining: number;
+      /**
+       * @description Seconds until the window ends
+       * @example 17
+       */
+      reset: number;
+    };
     VerifyKeyResponse: {
       /** @description True only when the key may be used now (`code` is VALID). */
       valid: boolean;
@@ -918,6 +932,8 @@ export interface components {
        * @example 2027-01-01T00:00:00.000Z
        */
       expires_at: string | null;
+      /** @description Only for a key with rate_limit_per_minute: each verification counts against it (as its own requests here do); past it, `valid: false` and `code: RATE_LIMITED`. */
+      ratelimit?: components['schemas']['VerifyRateLimit'];
     };
     LivenessResponse: {
       /** @enum {string} */
