@@ -164,11 +164,25 @@ describe('The app killed and stopped (production build as a process)', () => {
     const app = new SpawnedApp({ DATABASE_URL: url, LOG_LEVEL: 'info' });
     await app.start();
     const marker = `log-marker-${Date.now()}`;
-    // Fewer than the 4 kB buffer holds: without a flush at shutdown these lines would be lost.
+    // Fewer than the 12 kB buffer holds: without a flush at shutdown these lines would be lost.
     for (let i = 0; i < 5; i++) await call({ url: app.url } as TestApp, `/api/${marker}-${i}`);
     expect(await app.kill('SIGTERM')).toBe(0);
     const lines = app.output.split('\n').filter((line) => line.includes(marker));
     expect(lines).toHaveLength(5);
     for (const line of lines) expect(JSON.parse(line)).toMatchObject({ msg: 'request completed', res: { statusCode: 404 } });
+  });
+
+  it("a quiet instance's access line shows up within seconds, not when the buffer fills", async () => {
+    const app = new SpawnedApp({ DATABASE_URL: url, LOG_LEVEL: 'info' });
+    await app.start();
+    try {
+      const marker = `quiet-marker-${Date.now()}`;
+      await call({ url: app.url } as TestApp, `/api/${marker}`);
+      const deadline = Date.now() + 5000;
+      while (!app.output.includes(marker) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(app.output).toContain(marker);
+    } finally {
+      await app.kill('SIGTERM');
+    }
   });
 });

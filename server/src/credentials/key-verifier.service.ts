@@ -73,7 +73,8 @@ export class KeyVerifier {
         return this.loadApiKey(stored);
       },
     );
-    (loaded ? this.metrics.cacheMiss : this.metrics.cacheHit).inc();
+    if (loaded) this.metrics.cacheMiss.inc();
+    else this.metrics.cacheHit();
     const verification = this.judge(key, now);
     // Refusals of a known key count against it here only: the cached path falls through to this one.
     if (verification.code !== 'VALID' && verification.key) this.lastUsed.countFailure(verification.key.id, now);
@@ -83,12 +84,13 @@ export class KeyVerifier {
   /**
    * The answer from the cache alone, synchronously, or undefined when the database must be
    * asked. The guard's fast path: a key seen recently costs a checksum, a SHA-256 and a lookup.
+   * (The checksum check stays first: the cache also holds LLM keys, which must never answer here.)
    */
   verifyCached(candidate: string, now = Date.now()): Verification | undefined {
     if (!parseKey(candidate, this.config.apiKeys.prefix).ok) return { code: 'MALFORMED' };
     const hit = this.cache.peek<VerifiedKey>(candidate, now);
     if (!hit) return undefined;
-    this.metrics.cacheHit.inc();
+    this.metrics.cacheHit();
     return this.judge(hit.value, now);
   }
 

@@ -1,5 +1,6 @@
 import { Global, Injectable, Module } from '@nestjs/common';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { RequestDurations } from './request-durations';
 
 /** How a request authenticated (the label `method` of api_key_authentications_total). */
 export type AuthMethod = 'api_key' | 'mcp' | 'jwt' | 'cookie';
@@ -7,8 +8,9 @@ export type AuthMethod = 'api_key' | 'mcp' | 'jwt' | 'cookie';
 /**
  * The service's Prometheus metrics, in a registry of this app's own (tests and the benchmark run
  * several apps in one process). Label values are bounded sets: methods, result codes, reasons,
- * route templates and status classes — never user ids, key ids or raw paths. Counters on the hot
- * path are pre-bound children, so recording one is an addition, not a label lookup.
+ * route templates and status classes — never user ids, key ids or raw paths. What every request
+ * records is a plain addition: the hot counters are summed here and handed to prom-client when
+ * it collects (a scrape), and the request histogram is a collector of our own (RequestDurations).
  */
 @Injectable()
 export class Metrics {
@@ -21,24 +23,24 @@ export class Metrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  /** Successful authentications and cache hits since the last collection (see `collectHot`). */
+  private readonly pendingSuccess: Record<AuthMethod, number> = { api_key: 0, mcp: 0, jwt: 0, cookie: 0 };
+  private pendingCacheHits = 0;
+
   readonly authentications = new Counter({
     name: 'api_key_authentications_total',
     help: 'Authentications by credential type (api_key, mcp, jwt, cookie) and result (success or the problem code)',
     labelNames: ['method', 'result'] as const,
     registers: [this.registry],
+    collect: () => this.collectHot(),
   });
-  readonly httpDuration = new Histogram({
-    name: 'http_request_duration_seconds',
-    help: 'HTTP requests by method, route template and status class',
-    labelNames: ['method', 'route', 'status_class'] as const,
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-    registers: [this.registry],
-  });
+  readonly requestDurations = new RequestDurations([0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], this.registry);
   readonly cacheLookups = new Counter({
     name: 'key_verification_cache_lookups_total',
     help: 'Verification cache lookups of API and LLM keys (hit, miss)',
     labelNames: ['result'] as const,
     registers: [this.registry],
+    collect: () => this.collectHot(),
   });
   readonly lastUsedWrites = new Counter({
     name: 'api_key_last_used_writes_total',
@@ -80,8 +82,8 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  readonly cacheHit = this.cacheLookups.labels('hit');
   readonly cacheMiss = this.cacheLookups.labels('miss');
+  private readonly cacheHits = this.cacheLookups.labels('hit');
   private readonly authSuccess: Record<AuthMethod, Counter.Internal> = {
     api_key: this.authentications.labels('api_key', 'success'),
     mcp: this.authentications.labels('mcp', 'success'),
@@ -99,7 +101,21 @@ export class Metrics {
   }
 
   authenticated(method: AuthMethod): void {
-    this.authSuccess[method].inc();
+    this.pendingSuccess[method]++;
+  }
+
+  cacheHit(): void {
+    this.pendingCacheHits++;
+  }
+
+  /** Hands the hot counters' sums to prom-client; runs when either counter is collected. */
+  private collectHot(): void {
+    for (const method of Object.keys(this.pendingSuccess) as AuthMethod[]) {
+      if (this.pendingSuccess[method] > 0) this.authSuccess[method].inc(this.pendingSuccess[method]);
+      this.pendingSuccess[method] = 0;
+    }
+    if (this.pendingCacheHits > 0) this.cacheHits.inc(this.pendingCacheHits);
+    this.pendingCacheHits = 0;
   }
 
   refused(method: AuthMethod | 'malformed' | 'none', code: string): void {

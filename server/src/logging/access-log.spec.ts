@@ -1,0 +1,69 @@
+import pino from 'pino';
+import { generateKey } from '../credentials/key-format';
+import { AccessLog, type AccessRecord } from './access-log';
+import { secretScrubber } from './logging';
+
+describe('AccessLog', () => {
+  const setUp = (level = 'info') => {
+    const lines: string[] = [];
+    const destination = { write: (line: string) => void lines.push(line) };
+    const logger = pino({ level }, destination);
+    const scrub = jest.fn(secretScrubber('sk-oh-'));
+    return { lines, logger, scrub, log: new AccessLog(logger, destination, scrub) };
+  };
+  const record = (over: Partial<AccessRecord> = {}): AccessRecord => ({
+    id: 'req-1',
+    method: 'GET',
+    url: '/api/keys?state=abc',
+    remoteAddress: '203.0.113.9',
+    statusCode: 200,
+    responseTimeMs: 1.23456,
+    ...over,
+  });
+
+  it("writes pino's line for the request, with the same fields and levels as a pino call would", () => {
+    const { lines, logger, log } = setUp();
+    log.write(record());
+    logger.info(
+      { req: { id: 'req-1', method: 'GET', url: '/api/keys', remoteAddress: '203.0.113.9' }, res: { statusCode: 200 }, responseTime: 1.23 },
+      'request completed',
+    );
+    const [ours, theirs] = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines[0].endsWith('\n')).toBe(true);
+    expect({ ...ours, time: 0 }).toEqual({ ...theirs, time: 0 });
+    expect(Object.keys(ours)).toEqual(Object.keys(theirs));
+    log.write(record({ statusCode: 404 }));
+    log.write(record({ statusCode: 503 }));
+    expect(lines.slice(2).map((line) => (JSON.parse(line) as { level: number }).level)).toEqual([40, 50]);
+  });
+
+  it('writes nothing below its level', () => {
+    const { lines, log } = setUp('warn');
+    log.write(record());
+    expect(lines).toHaveLength(0);
+    log.write(record({ statusCode: 401 }));
+    expect(lines).toHaveLength(1);
+  });
+
+  it('escapes what the client controls and masks secrets in the path, however encoded', () => {
+    const { lines, log } = setUp();
+    const key = generateKey('sk-oh-');
+    log.write(record({ url: `/api/keys/${encodeURIComponent(key).replace(/-/g, '%2D')}`, remoteAddress: '"}\n{"x":1' }));
+    log.write(record({ url: `/api/keys/${key}`, remoteAddress: '"}\n{"x":1' }));
+    for (const line of lines) {
+      expect(line).not.toContain(key);
+      const parsed = JSON.parse(line) as { req: { url: string; remoteAddress: string } };
+      expect(parsed.req.url).toBe('/api/keys/sk-oh-[REDACTED]');
+      expect(parsed.req.remoteAddress).toBe('"}\n{"x":1');
+    }
+  });
+
+  it('scrubs a clean path once, and a path that held a secret every time (never remembered)', () => {
+    const { log, scrub } = setUp();
+    const key = generateKey('sk-oh-');
+    for (let i = 0; i < 3; i++) log.write(record({ url: `/api/keys/current?i=${i}` }));
+    expect(scrub).toHaveBeenCalledTimes(1);
+    for (let i = 0; i < 3; i++) log.write(record({ url: `/api/x/${key}` }));
+    expect(scrub).toHaveBeenCalledTimes(4);
+  });
+});
