@@ -27,4 +27,22 @@ describe('KeyRateLimiter (one instance)', () => {
     expect(l.consume(9, 5, minute(3)).allowed).toBe(false);
     expect(l.consume(9, 10, minute(3)).allowed).toBe(true);
   });
+
+  it('forgets past windows on the embedded database too, on its own timer', () => {
+    jest.useFakeTimers({ now: minute(5, 30) });
+    try {
+      const l = limiter();
+      l.onModuleInit();
+      for (let key = 1; key <= 100; key++) l.consume(key, 10);
+      expect(l.trackedKeys).toBe(100);
+      jest.advanceTimersByTime(60_000); // a sweep in minute 6: minute 5's windows go
+      expect(l.trackedKeys).toBe(0);
+      l.consume(1, 10);
+      jest.advanceTimersByTime(20_000); // no sweep yet, and minute 6 still counts its request
+      expect(l.consume(1, 2)).toMatchObject({ allowed: true, remaining: 0 });
+      void l.onApplicationShutdown();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
 });

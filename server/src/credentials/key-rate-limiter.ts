@@ -51,9 +51,21 @@ export class KeyRateLimiter implements OnModuleInit, OnApplicationShutdown {
   }
 
   onModuleInit(): void {
-    if (!this.shared) return;
-    this.timer = setInterval(() => void this.sync(), RATE_SYNC_INTERVAL_MS);
+    // Shared: the sync drops past windows as it goes. Embedded: nothing else would, so a key
+    // used once and never again would keep its window for the life of the process.
+    this.timer = this.shared ? setInterval(() => void this.sync(), RATE_SYNC_INTERVAL_MS) : setInterval(() => this.sweep(), WINDOW_MS);
     this.timer.unref();
+  }
+
+  /** Keys with a window in memory (for tests and the curious). */
+  get trackedKeys(): number {
+    return this.windows.size;
+  }
+
+  /** Forgets windows of past minutes (their counts no longer decide anything). */
+  sweep(now = Date.now()): void {
+    const current = now - (now % WINDOW_MS);
+    for (const [id, window] of this.windows) if (window.start < current) this.windows.delete(id);
   }
 
   async onApplicationShutdown(): Promise<void> {
