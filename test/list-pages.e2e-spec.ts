@@ -1,3 +1,5 @@
+import { DataSource } from 'typeorm';
+import { LastUsedTracker } from '../server/src/credentials/last-used.tracker';
 import { call, type CallResult, createKey, expectProblem, passwordToken } from './support/http';
 import { startTestApp, type TestApp } from './support/test-app';
 
@@ -45,6 +47,57 @@ describe('GET /api/keys in pages (e2e)', () => {
     const ids = [...seen, ...rest.flat().map((k) => k.id)];
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids).toEqual(whole.map((k) => k.id).filter((id) => id !== deleted));
+  });
+
+  it('answers the whole list (JSON built by PostgreSQL) exactly as the pages (built by the service) do, keys in every state', async () => {
+    const carol = await passwordToken(app, 'bob');
+    const day = 86_400_000;
+    const at = (ms: number) => new Date(Date.now() + ms).toISOString();
+    await createKey(app, carol, { name: 'plain "quoted" \\ 名前' });
+    await createKey(app, carol, { name: 'far', expires_at: at(300 * day), scopes: ['keys:read'] });
+    await createKey(app, carol, { name: 'expiring', expires_at: at(2 * day), rate_limit_per_minute: 60 });
+    await createKey(app, carol, { name: 'later', not_before: at(day), expires_at: at(30 * day) });
+    const expired = await createKey(app, carol, { name: 'expired', expires_at: at(30 * day) });
+    await app.running.app.get(DataSource).query(`UPDATE api_keys SET expires_at = now() - interval '1 hour' WHERE id = $1`, [expired.id]);
+    const replaced = await createKey(app, carol, { name: 'replaced' });
+    const rotate = await call(app, `/api/keys/${replaced.id}/rotate`, {
+      method: 'POST',
+      token: carol,
+      body: { grace_period_seconds: 3600 },
+    });
+    expect(rotate.status).toBe(201);
+    // One key's use written to the database, another's only in this instance's memory (pending).
+    const written = await createKey(app, carol, { name: 'used, written' });
+    expect((await call(app, '/api/keys/current', { token: written.key })).status).toBe(200);
+    const tracker = app.running.app.get(LastUsedTracker);
+    await tracker.flush(true);
+    await tracker.flush(true);
+    const pending = await createKey(app, carol, { name: 'used, pending' });
+    expect((await call(app, '/api/keys/current', { token: pending.key })).status).toBe(200);
+    expect(tracker.pendingUse(pending.id)).toBeDefined();
+
+    const whole = await call(app, '/api/keys', { token: carol });
+    expect(whole.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    const paged = (await allPages(app, carol, '/api/keys?limit=3')).flat();
+    expect(whole.body).toEqual(paged);
+    const byName = Object.fromEntries(
+      (whole.body as Array<{ name: string; status: string; last_used_at: string | null }>).map((k) => [k.name, k]),
+    );
+    expect(Object.fromEntries(['far', 'expiring', 'later', 'expired', 'replaced'].map((name) => [name, byName[name].status]))).toEqual({
+      far: 'active',
+      expiring: 'expiring',
+      later: 'active',
+      expired: 'expired',
+      replaced: 'rotated',
+    });
+    expect(byName['used, pending'].last_used_at).not.toBeNull();
+    expect(byName['used, written'].last_used_at).not.toBeNull();
+    for (const status of ['active', 'expiring', 'expired', 'rotated']) {
+      const filtered = await call(app, `/api/keys?status=${status}`, { token: carol });
+      expect(filtered.body).toEqual((await allPages(app, carol, `/api/keys?limit=2&status=${status}`)).flat());
+      expect((filtered.body as unknown[]).length).toBeGreaterThan(0);
+    }
+    expect((await call(app, '/api/keys', { token: await passwordToken(app, 'admin') })).body).toEqual([]);
   });
 
   it('refuses a limit out of range and a cursor it did not issue, and ignores other parameters', async () => {

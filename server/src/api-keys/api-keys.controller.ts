@@ -100,7 +100,11 @@ export class ApiKeysController {
     }
     const state = status as ApiKeyStatus | undefined;
     // Other query parameters (cache busters) are ignored, as before pagination existed.
-    if (limit === undefined && after === undefined) return this.apiKeys.list(principal.userId, state);
+    if (limit === undefined && after === undefined) {
+      // The seed's whole list, as JSON text PostgreSQL built (a user may hold a thousand keys).
+      reply.type('application/json; charset=utf-8');
+      return (await this.apiKeys.listJson(principal.userId, state)) as unknown as ApiKeyResponse[];
+    }
     const size = pageSize(limit);
     if (after !== undefined && typeof after !== 'string') throw invalidPage('after', 'must be a cursor from a Link header');
     const page = await this.apiKeys.listPage(principal.userId, size, after, state);

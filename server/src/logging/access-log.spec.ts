@@ -67,3 +67,42 @@ describe('AccessLog', () => {
     expect(scrub).toHaveBeenCalledTimes(4);
   });
 });
+
+describe('AccessLog, batched', () => {
+  const record: AccessRecord = { id: 'req-1', method: 'GET', url: '/api/keys', remoteAddress: '::1', statusCode: 200, responseTimeMs: 1 };
+  const setUp = () => {
+    const writes: string[] = [];
+    const destination = { write: (text: string) => void writes.push(text) };
+    return { writes, log: new AccessLog(pino({ level: 'info' }, destination), destination, (s) => s, true) };
+  };
+  afterEach(() => jest.useRealTimers());
+
+  it('hands lines on together: within half a second, at 14 kB at once, and on flush', () => {
+    jest.useFakeTimers();
+    const { writes, log } = setUp();
+    for (let i = 0; i < 3; i++) log.write(record);
+    expect(writes).toHaveLength(0);
+    jest.advanceTimersByTime(500);
+    expect(writes).toHaveLength(1);
+    expect(
+      writes[0]
+        .trim()
+        .split('\n')
+        .map((line) => (JSON.parse(line) as { msg: string }).msg),
+    ).toEqual(Array(3).fill('request completed'));
+
+    let lines = 0;
+    while (writes.length === 1) {
+      log.write(record);
+      lines++;
+    }
+    expect(writes[1].length).toBeGreaterThanOrEqual(14 * 1024);
+    expect(writes[1].split('\n').length - 1).toBe(lines);
+
+    log.write(record);
+    log.flush();
+    expect(writes).toHaveLength(3);
+    jest.advanceTimersByTime(1000);
+    expect(writes).toHaveLength(3);
+  });
+});

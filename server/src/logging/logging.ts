@@ -86,17 +86,20 @@ export function createLogger(level: string, scrub: (text: string) => string, str
   // Written out at 12 kB (about fifty access lines) or after a second, whichever comes first: a
   // quiet instance's lines still show up at once, a busy one makes one write per ~50 requests.
   const destination = stream ?? pino.destination({ dest: 1, sync: false, minLength: 12 * 1024, periodicFlush: 1000 });
+  const logger = pino(options, destination);
+  // Batched only towards the real destination: tests read their captured lines at once.
+  const access = new AccessLog(logger, destination, scrub, !stream);
   const flushSync = stream
     ? () => undefined
     : () => {
+        access.flush();
         try {
           (destination as ReturnType<typeof pino.destination>).flushSync();
         } catch {
           // Not ready yet (nothing written) or stdout already closed: nothing to save.
         }
       };
-  const logger = pino(options, destination);
-  return Object.assign(logger, { flushSync, access: new AccessLog(logger, destination, scrub), scrub });
+  return Object.assign(logger, { flushSync, access, scrub });
 }
 
 type Level = 'info' | 'error' | 'warn' | 'debug' | 'trace' | 'fatal';
