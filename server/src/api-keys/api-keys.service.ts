@@ -51,22 +51,20 @@ export class ApiKeysService {
 
   /**
    * The same list as `list`, as the JSON text to send: built by PostgreSQL (see
-   * ApiKeysRepository.listActiveJson), then, only if this instance holds uses not yet written,
-   * parsed once to bring those keys' `last_used_at` up to date, as `toResponse` does.
+   * ApiKeysRepository.listActiveJson), then, only if this instance holds uses of the listed keys
+   * not yet written, parsed once to bring their `last_used_at` up to date, as `toResponse` does.
    */
   async listJson(userId: string, status?: ApiKeyStatus): Promise<string> {
-    const body = await this.keys.listActiveJson(userId, this.policy.current().expiryWarningDays, status ? { status } : undefined);
-    if (!this.lastUsed.hasPendingUses) return body;
+    const { body, ids } = await this.keys.listActiveJson(userId, this.policy.current().expiryWarningDays, status ? { status } : undefined);
+    if (!this.lastUsed.hasPendingUses || !ids.some((id) => this.lastUsed.pendingUse(id) !== undefined)) return body;
     const items = JSON.parse(body) as ApiKeyResponse[];
-    let changed = false;
     for (const item of items) {
       const pending = this.lastUsed.pendingUse(item.id);
       if (pending && (item.last_used_at === null || pending.getTime() > Date.parse(item.last_used_at))) {
         item.last_used_at = pending.toISOString();
-        changed = true;
       }
     }
-    return changed ? JSON.stringify(items) : body;
+    return JSON.stringify(items);
   }
 
   private statusFilter(status: ApiKeyStatus | undefined) {

@@ -125,12 +125,18 @@ export class ApiKeysRepository {
    * ApiKeyResponse[] (the fields of ApiKeysService.toResponse, in its order; `status` as its
    * statusOf decides, with a warning window of `warningDays`). A thousand keys then cost Node one
    * string instead of parsing 11,000 values, allocating 1,000 records and serialising them back.
-   * `last_used_at` is the database's: the caller adds what this instance has not written yet.
+   * `last_used_at` is the database's: the caller adds what this instance has not written yet,
+   * for which `ids` names the keys listed.
    */
-  async listActiveJson(userId: string, warningDays: number, filter?: { status: KeyStatusFilter }): Promise<string> {
+  async listActiveJson(
+    userId: string,
+    warningDays: number,
+    filter?: { status: KeyStatusFilter },
+  ): Promise<{ body: string; ids: number[] }> {
     const status = filter ? statusCondition({ status: filter.status, warningDays }, 3, 'a.') : { sql: '', params: [] };
-    const [row]: Array<{ body: string }> = await this.dataSource.query(
-      `SELECT '[' || coalesce(string_agg(row_to_json(r)::text, ',' ORDER BY a.created_at DESC, a.id DESC), '') || ']' AS body
+    const [row]: Array<{ body: string; ids: string | null }> = await this.dataSource.query(
+      `SELECT '[' || coalesce(string_agg(row_to_json(r)::text, ',' ORDER BY a.created_at DESC, a.id DESC), '') || ']' AS body,
+              string_agg(a.id::text, ',') AS ids
          FROM api_keys a CROSS JOIN LATERAL (SELECT a.id, a.name, a.key_hint, a.scopes,
                 ${iso('a.created_at')} AS created_at, ${iso('a.last_used_at')} AS last_used_at,
                 ${iso('a.expires_at')} AS expires_at, ${iso('a.not_before')} AS not_before,
@@ -142,7 +148,7 @@ export class ApiKeysRepository {
         WHERE a.user_id = $1 AND a.revoked_at IS NULL ${status.sql}`,
       [userId, warningDays, ...status.params],
     );
-    return row.body;
+    return { body: row.body, ids: row.ids ? row.ids.split(',').map(Number) : [] };
   }
 
   /**
