@@ -80,6 +80,8 @@ describe('GET /api/keys in pages (e2e)', () => {
     expect(whole.headers.get('content-type')).toBe('application/json; charset=utf-8');
     const paged = (await allPages(app, carol, '/api/keys?limit=3')).flat();
     expect(whole.body).toEqual(paged);
+    // Byte for byte: the same key order, number formats and escapes as JSON.stringify.
+    expect(whole.text).toBe(JSON.stringify(paged));
     const byName = Object.fromEntries(
       (whole.body as Array<{ name: string; status: string; last_used_at: string | null }>).map((k) => [k.name, k]),
     );
