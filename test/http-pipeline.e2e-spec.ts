@@ -22,7 +22,10 @@ describe('HTTP pipeline: security headers, caching, access log (e2e)', () => {
 
   it('sends the security headers and no-store on API answers, errors included', async () => {
     const token = await passwordToken(app, 'alice');
-    for (const res of [await call(app, '/api/keys', { token }), await call(app, '/api/keys')]) {
+    // The last: a URL Fastify's router refuses before any hook runs.
+    const malformed = await call(app, '/api/%E0%A4%A');
+    expect(malformed.status).toBe(400);
+    for (const res of [await call(app, '/api/keys', { token }), await call(app, '/api/keys'), malformed]) {
       expect(res.headers.get('cache-control')).toBe('no-store');
       expect(res.headers.get('x-content-type-options')).toBe('nosniff');
       expect(res.headers.get('x-frame-options')).toBe('DENY');

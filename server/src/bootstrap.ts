@@ -12,6 +12,7 @@ import { databaseConnection } from './database/data-source-options';
 import { EmbeddedPostgres, startEmbeddedPostgres } from './database/embedded-postgres';
 import { type AppLogger, createLogger, PinoNestLogger, secretScrubber } from './logging/logging';
 import { createOpenApiDocument } from './openapi/openapi-document';
+import { securityHeaders } from './http/http-pipeline.module';
 
 export interface RunningApp {
   app: NestFastifyApplication;
@@ -59,6 +60,7 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
   const database = databaseConnection(config.database, embedded?.url, longestTransactionMs);
 
   try {
+    const headers = securityHeaders(config);
     const adapter = new FastifyAdapter({
       bodyLimit: config.bodyLimitBytes,
       // A hop count trusts that many proxies nearest to us; a list trusts those peers only.
@@ -69,7 +71,9 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
       return503OnClosing: true,
       // Errors Fastify's router raises before any hook (malformed URL, oversized path segment)
       // become problems too.
-      frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => sendProblem(reply, request, problemFromError(error)),
+      // No hook has run yet: the security headers go on here.
+      frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) =>
+        sendProblem(reply.headers(headers), request, problemFromError(error)),
     });
     const logger = createLogger(config.logLevel, secretScrubber(config.apiKeys.prefix, config.secrets), options.logStream);
     const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, database, logger), adapter, {
@@ -87,8 +91,11 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
       url: `http://127.0.0.1:${port}`,
       logger,
       async close() {
-        await app.close();
-        logger.flushSync();
+        try {
+          await app.close();
+        } finally {
+          logger.flushSync();
+        }
         await embedded?.stop();
       },
     };

@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { connect } from 'node:net';
+import { join } from 'node:path';
 import { Client } from 'pg';
 import { call, createKey, passwordToken } from '../support/http';
 import { PostgresServer } from '../support/postgres-server';
@@ -170,6 +172,23 @@ describe('The app killed and stopped (production build as a process)', () => {
     const lines = app.output.split('\n').filter((line) => line.includes(marker));
     expect(lines).toHaveLength(5);
     for (const line of lines) expect(JSON.parse(line)).toMatchObject({ msg: 'request completed', res: { statusCode: 404 } });
+  });
+
+  it('an exit without the shutdown path (a failed close, say) still writes the batched access lines', () => {
+    const logging = join(__dirname, '../../dist/server/src/logging/logging.js');
+    const script = `
+      const { createLogger, secretScrubber } = require(${JSON.stringify(logging)});
+      const logger = createLogger('info', secretScrubber('sk-oh-'));
+      for (let i = 0; i < 5; i++)
+        logger.access.write({ id: 'exit-' + i, method: 'GET', url: '/x', remoteAddress: '::1', statusCode: 200, responseTimeMs: 1 });
+      process.exit(1);`;
+    let output = '';
+    try {
+      execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+    } catch (error) {
+      output = (error as { stdout: string }).stdout;
+    }
+    expect(output.split('\n').filter((line) => line.includes('"exit-'))).toHaveLength(5);
   });
 
   it("a quiet instance's access line shows up within seconds, not when the buffer fills", async () => {

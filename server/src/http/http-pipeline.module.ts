@@ -60,16 +60,7 @@ class HttpPipeline implements OnModuleInit {
   }
 
   private securityHeaders(fastify: FastifyInstance): void {
-    const https = this.config.publicUrl.startsWith('https://');
-    const headers = helmetHeaders({
-      // Set per response below: only HTML pages need a policy, and Swagger UI brings its own.
-      contentSecurityPolicy: false,
-      frameguard: { action: 'deny' },
-      referrerPolicy: { policy: 'no-referrer' },
-      // Over plain HTTP (development on localhost) HSTS would be ignored at best.
-      strictTransportSecurity: https ? { maxAge: 31_536_000, includeSubDomains: true } : false,
-      crossOriginEmbedderPolicy: false,
-    });
+    const headers = securityHeaders(this.config);
     // First thing, so every answer has them (404s and errors too) and a route may still override one.
     fastify.addHook('onRequest', (_request, reply, done) => {
       reply.headers(headers);
@@ -144,6 +135,19 @@ class HttpPipeline implements OnModuleInit {
       done();
     });
   }
+}
+
+/** The security headers of every answer (helmet's, for this deployment), computed once. */
+export function securityHeaders(config: AppConfig): Record<string, string> {
+  return helmetHeaders({
+    // Set per response: only HTML pages need a policy, and Swagger UI brings its own.
+    contentSecurityPolicy: false,
+    frameguard: { action: 'deny' },
+    referrerPolicy: { policy: 'no-referrer' },
+    // Over plain HTTP (development on localhost) HSTS would be ignored at best.
+    strictTransportSecurity: config.publicUrl.startsWith('https://') ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+    crossOriginEmbedderPolicy: false,
+  });
 }
 
 /**

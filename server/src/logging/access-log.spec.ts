@@ -58,13 +58,40 @@ describe('AccessLog', () => {
     }
   });
 
-  it('scrubs a clean path once, and a path that held a secret every time (never remembered)', () => {
+  it('scrubs a clean path once; never remembers a path that held a secret, nor a URL with a query (it would keep the query)', () => {
     const { log, scrub } = setUp();
     const key = generateKey('sk-oh-');
-    for (let i = 0; i < 3; i++) log.write(record({ url: `/api/keys/current?i=${i}` }));
+    for (let i = 0; i < 3; i++) log.write(record({ url: '/api/keys/current' }));
     expect(scrub).toHaveBeenCalledTimes(1);
     for (let i = 0; i < 3; i++) log.write(record({ url: `/api/x/${key}` }));
     expect(scrub).toHaveBeenCalledTimes(4);
+    for (let i = 0; i < 3; i++) log.write(record({ url: `/api/keys/current?api_key=${key}` }));
+    expect(scrub).toHaveBeenCalledTimes(7);
+    for (let i = 0; i < 2; i++) log.write(record({ url: `/api/${'a'.repeat(300)}` }));
+    expect(scrub).toHaveBeenCalledTimes(9);
+  });
+
+  it('masks a key whose path also holds a malformed escape, and escapes line separators', () => {
+    const { lines, log } = setUp();
+    const key = generateKey('sk-oh-');
+    const encoded = key.replace(/[A-Za-z]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+    log.write(record({ url: `/api/keys/${encoded}/%ZZ/%E0%A4%A` }));
+    log.write(record({ url: '/api/x%E2%80%A8{"level":30}%C2%85y%E2%80%A9' }));
+    expect(lines[0]).not.toContain(key.slice(6, 20));
+    expect((JSON.parse(lines[0]) as { req: { url: string } }).req.url).toBe('/api/keys/sk-oh-[REDACTED]/%ZZ/%E0%A4%A');
+    expect(lines[1].split(/\r?\n|\u2028|\u2029|\u0085/).filter(Boolean)).toHaveLength(1);
+    expect((JSON.parse(lines[1]) as { req: { url: string } }).req.url).toBe('/api/x\\u2028{"level":30}\\u0085y\\u2029');
+  });
+
+  it('logs a client address as it is, and masks a forwarded one that is not an address', () => {
+    const { lines, log } = setUp();
+    const key = generateKey('sk-oh-');
+    log.write(record({ remoteAddress: '2001:db8::1' }));
+    log.write(record({ remoteAddress: key }));
+    expect(lines.map((line) => (JSON.parse(line) as { req: { remoteAddress: string } }).req.remoteAddress)).toEqual([
+      '2001:db8::1',
+      'sk-oh-[REDACTED]',
+    ]);
   });
 });
 

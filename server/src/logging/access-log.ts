@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import type { DestinationStream, Logger } from 'pino';
 
@@ -14,6 +15,8 @@ export interface AccessRecord {
 
 /** Paths remembered as needing no scrubbing; past this many the memory starts over. */
 const MAX_CLEAN_PATHS = 2048;
+/** Longer paths are not remembered (the cache stays well under a megabyte). */
+const MAX_REMEMBERED_PATH = 256;
 /** Batched lines are handed on at this size (about 55 lines; under the destination's 16 kB write) or after BATCH_MAX_DELAY_MS. */
 const BATCH_BYTES = 14 * 1024;
 const BATCH_MAX_DELAY_MS = 500;
@@ -67,7 +70,8 @@ export class AccessLog {
       ',"url":' +
       JSON.stringify(this.loggablePath(record.url)) +
       ',"remoteAddress":' +
-      JSON.stringify(record.remoteAddress) +
+      // From the socket, an address; behind a trusted proxy, whatever X-Forwarded-For said.
+      JSON.stringify(isIP(record.remoteAddress) ? record.remoteAddress : this.scrub(record.remoteAddress)) +
       '},"res":{"statusCode":' +
       record.statusCode +
       '},"responseTime":' +
@@ -102,24 +106,44 @@ export class AccessLog {
    * encoded), then scrubbed: the only free-form field of the line.
    */
   private loggablePath(url: string): string {
+    // Only a whole URL without a query is remembered: a slice of it would keep the query (and
+    // whatever secret a client put there) alive in memory along with it.
     const query = url.indexOf('?');
-    const raw = query === -1 ? url : url.slice(0, query);
-    const known = this.cleanPaths.get(raw);
-    if (known !== undefined) return known;
-    const decoded = decodedPath(raw);
+    const path = query === -1 ? url : url.slice(0, query);
+    const remember = query === -1 && url.length <= MAX_REMEMBERED_PATH;
+    if (remember) {
+      const known = this.cleanPaths.get(url);
+      if (known !== undefined) return known;
+    }
+    const decoded = escapeLineSeparators(decodedPath(path));
     const scrubbed = this.scrub(decoded);
-    if (scrubbed === decoded) {
+    if (remember && scrubbed === decoded) {
       if (this.cleanPaths.size >= MAX_CLEAN_PATHS) this.cleanPaths.clear();
-      this.cleanPaths.set(raw, decoded);
+      this.cleanPaths.set(url, decoded);
     }
     return scrubbed;
   }
 }
 
+/**
+ * Percent-decoded, escape by escape: one malformed escape must not leave the rest of the path
+ * (a key's body, say) encoded and so unrecognisable to the scrubber. A run of escapes that is
+ * not valid UTF-8 keeps its non-ASCII bytes encoded and has its ASCII ones decoded.
+ */
 function decodedPath(path: string): string {
-  try {
-    return decodeURIComponent(path);
-  } catch {
-    return path;
-  }
+  if (!path.includes('%')) return path;
+  return path.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => {
+    try {
+      return decodeURIComponent(run);
+    } catch {
+      return run.replace(/%([0-7][0-9A-Fa-f])/g, (_escape, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+    }
+  });
+}
+
+/** JSON.stringify leaves these as they are; some log readers split lines on them. */
+function escapeLineSeparators(text: string): string {
+  return /[\u0085\u2028\u2029]/.test(text)
+    ? text.replace(/[\u0085\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+    : text;
 }

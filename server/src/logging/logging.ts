@@ -99,6 +99,8 @@ export function createLogger(level: string, scrub: (text: string) => string, str
           // Not ready yet (nothing written) or stdout already closed: nothing to save.
         }
       };
+  // Whatever way the process ends (an exit after a failed shutdown, say), waiting lines are written.
+  if (!stream) process.once('exit', flushSync);
   return Object.assign(logger, { flushSync, access, scrub });
 }
 

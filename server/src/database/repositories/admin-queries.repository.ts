@@ -61,7 +61,7 @@ export class AdminQueriesRepository {
       parts.push(`(k.name ILIKE ${p} OR k.key_hint ILIKE ${p} OR u.username ILIKE ${p})`);
     }
     if (filter.status) {
-      const soon = `now() + make_interval(days => ${add(filter.warningDays)}::int)`;
+      const soon = `now() + make_interval(secs => ${add(filter.warningDays)}::int * 86400)`;
       parts.push(
         {
           rotated: 'k.rotated_at IS NOT NULL',
@@ -113,8 +113,8 @@ export class AdminQueriesRepository {
   /** Keys that have not been revoked, by the status the lists show. */
   async statusCounts(warningDays: number): Promise<Record<KeyStatusFilter, number>> {
     const [row] = (await this.dataSource.query(
-      `SELECT count(*) FILTER (WHERE rotated_at IS NULL AND (expires_at IS NULL OR expires_at > now() + make_interval(days => $1)))::int AS active,
-              count(*) FILTER (WHERE rotated_at IS NULL AND expires_at > now() AND expires_at <= now() + make_interval(days => $1))::int AS expiring,
+      `SELECT count(*) FILTER (WHERE rotated_at IS NULL AND (expires_at IS NULL OR expires_at > now() + make_interval(secs => $1 * 86400)))::int AS active,
+              count(*) FILTER (WHERE rotated_at IS NULL AND expires_at > now() AND expires_at <= now() + make_interval(secs => $1 * 86400))::int AS expiring,
               count(*) FILTER (WHERE rotated_at IS NULL AND expires_at <= now())::int AS expired,
               count(*) FILTER (WHERE rotated_at IS NOT NULL)::int AS rotated
          FROM api_keys WHERE revoked_at IS NULL`,

@@ -305,7 +305,7 @@ export class ApiKeysRepository {
     const [row] = (await this.dataSource.query(
       `SELECT count(*) FILTER (WHERE expires_at IS NULL OR expires_at > now())::int AS active,
               count(*) FILTER (WHERE expires_at <= now())::int AS expired,
-              count(*) FILTER (WHERE expires_at > now() AND expires_at <= now() + make_interval(days => $1))::int AS expiring_soon
+              count(*) FILTER (WHERE expires_at > now() AND expires_at <= now() + make_interval(secs => $1 * 86400))::int AS expiring_soon
          FROM api_keys WHERE revoked_at IS NULL`,
       [warningDays],
     )) as Array<{ active: number; expired: number; expiring_soon: number }>;

@@ -189,7 +189,7 @@ export class AuditEventsRepository {
            SELECT id, CASE WHEN expires_at <= now() + interval '1 day' THEN 'final' ELSE 'warning' END
              FROM api_keys
             WHERE revoked_at IS NULL AND rotated_at IS NULL
-              AND expires_at > now() AND expires_at <= now() + make_interval(days => $1)
+              AND expires_at > now() AND expires_at <= now() + make_interval(secs => $1 * 86400)
            ON CONFLICT DO NOTHING
            RETURNING key_id, threshold)
          INSERT INTO audit_events (type, actor_auth_type, subject_user_id, subject_key_id, subject_key_name, subject_key_hint, details)
