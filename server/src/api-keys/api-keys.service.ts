@@ -45,12 +45,8 @@ export class ApiKeysService {
     private readonly knownUsers: KnownUsersRepository,
   ) {}
 
-  async list(userId: string, status?: ApiKeyStatus): Promise<ApiKeyResponse[]> {
-    return (await this.keys.listActive(userId, undefined, this.statusFilter(status))).map((row) => this.toResponse(row));
-  }
-
   /**
-   * The same list as `list`, as the JSON text to send: built by PostgreSQL (see
+   * A user's whole active list (the seed's plain array), as the JSON text to send: built by PostgreSQL (see
    * ApiKeysRepository.listActiveJson), then, only if this instance holds uses of the listed keys
    * not yet written, parsed once to bring their `last_used_at` up to date, as `toResponse` does.
    */

@@ -152,22 +152,15 @@ export class ApiKeysRepository {
   }
 
   /**
-   * A user's active keys, newest first (the partial index covers the order): all of them, or
-   * `limit` after the position (created_at, id) of the previous page's last key.
+   * One page of a user's active keys, newest first (the partial index covers the order): `limit`
+   * after the position (created_at, id) of the previous page's last key. (The whole list is
+   * `listActiveJson`.)
    */
   async listActive(
     userId: string,
-    page?: { limit: number; after?: { createdAt: string; id: number } },
+    page: { limit: number; after?: { createdAt: string; id: number } },
     filter?: { status: KeyStatusFilter; warningDays: number },
   ): Promise<ApiKeyRecord[]> {
-    if (!page) {
-      const status = filter ? statusCondition(filter, 2) : { sql: '', params: [] };
-      const rows: ApiKeyRow[] = await this.dataSource.query(
-        `SELECT ${RECORD_COLUMNS} FROM api_keys WHERE user_id = $1 AND revoked_at IS NULL ${status.sql} ORDER BY created_at DESC, id DESC`,
-        [userId, ...status.params],
-      );
-      return rows.map(toRecord);
-    }
     // The position is read back to the microsecond (a JavaScript Date keeps milliseconds only).
     const status = filter ? statusCondition(filter, 5) : { sql: '', params: [] };
     const rows: Array<ApiKeyRow & { position: string }> = await this.dataSource.query(
