@@ -90,12 +90,12 @@ export class LastUsedTracker implements OnModuleInit, OnApplicationShutdown {
     return count;
   }
 
-  /** The newest use not yet written, so lists are accurate between writes. */
   /** Whether any use is waiting to be written (lists then add it to what the database says). */
   get hasPendingUses(): boolean {
     return this.pending.size > 0;
   }
 
+  /** The newest use not yet written, so lists are accurate between writes. */
   pendingUse(keyId: number): Date | undefined {
     const at = this.pending.get(keyId);
     return at === undefined ? undefined : new Date(at);
