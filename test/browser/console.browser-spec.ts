@@ -2,6 +2,7 @@ import AxeBuilder from '@axe-core/playwright';
 import { type Browser, expect, type Page, test } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { closeDialog } from './dialogs';
 
 const shots = resolve(__dirname, '../../test-results/browser');
 
@@ -247,7 +248,7 @@ test.describe.serial('Settings → API keys', () => {
     const dialog = page.getByRole('dialog', { name: 'Create API key' });
     await dialog.getByLabel('Name').fill('Alice private key');
     await dialog.getByRole('button', { name: 'Create' }).click();
-    await page.getByRole('dialog', { name: 'API key created' }).getByRole('button', { name: 'Close' }).click();
+    await closeDialog(page.getByRole('dialog', { name: 'API key created' }), 'Close');
     await expect(page.getByRole('row', { name: /Alice private key/ })).toBeVisible();
 
     const bob = await newPage(browser);

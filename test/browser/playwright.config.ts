@@ -58,6 +58,8 @@ export default defineConfig({
       LOG_LEVEL: 'warn',
       // So "last used" shows within the test instead of after a minute.
       LAST_USED_WRITE_INTERVAL_MS: '1000',
+      // The defaults, and chen, whom only the Chinese-language tests sign in as.
+      DEV_USERS: 'alice:alice,bob:bob,admin:admin:api-keys-admin,chen:chen',
     },
   },
 });

@@ -10,6 +10,11 @@ const HOUR_MS = 3_600_000;
 /** Bounds on the sightings held between flushes: a burst from many places cannot grow memory. */
 const MAX_KEYS_WITH_SIGHTINGS = 10_000;
 const MAX_NETWORKS_PER_KEY = 16;
+/**
+ * How long a written use stays visible here after its write began. A list whose query read the
+ * row just before the write committed, and checks this tracker just after, still shows the use.
+ */
+const WRITTEN_USE_VISIBLE_MS = 10_000;
 
 /**
  * Records `last_used_at` without a database write per request (the seed's scaling wall): uses
@@ -23,7 +28,8 @@ const MAX_NETWORKS_PER_KEY = 16;
 export class LastUsedTracker implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(LastUsedTracker.name);
   private readonly pending = new Map<number, number>();
-  private readonly lastWritten = new Map<number, number>();
+  /** Uses handed to the database (written or being written), by key: the use's time and when its write began. */
+  private readonly written = new Map<number, { at: number; writtenAt: number }>();
   private timer?: NodeJS.Timeout;
   private flushing?: Promise<void>;
   /** Counts not yet written, by key and hour. */
@@ -90,19 +96,26 @@ export class LastUsedTracker implements OnModuleInit, OnApplicationShutdown {
     return count;
   }
 
-  /** Whether any use is waiting to be written (lists then add it to what the database says). */
+  /** Whether any use is waiting to be written or was written moments ago (lists then add it to what the database says). */
   get hasPendingUses(): boolean {
-    return this.pending.size > 0;
+    return this.pending.size > 0 || this.written.size > 0;
   }
 
-  /** The newest use not yet written, so lists are accurate between writes. */
+  /**
+   * The newest use this instance knows of that a read of the database may miss: one not yet
+   * written, being written, or written in the last seconds (a query may have read the row just
+   * before that write committed). Lists show the later of this and the stored time.
+   */
   pendingUse(keyId: number): Date | undefined {
-    const at = this.pending.get(keyId);
+    const pending = this.pending.get(keyId);
+    const written = this.written.get(keyId)?.at;
+    const at = pending === undefined ? written : written === undefined ? pending : Math.max(pending, written);
     return at === undefined ? undefined : new Date(at);
   }
 
   forget(keyId: number): void {
     this.pending.delete(keyId);
+    this.written.delete(keyId);
   }
 
   /** Writes every pending use whose key is due (or all of them, at shutdown). */
@@ -118,16 +131,19 @@ export class LastUsedTracker implements OnModuleInit, OnApplicationShutdown {
     if ((this.usage.size > 0 || this.sightings.size > 0) && (all || now - this.usageWrittenAt >= interval)) await this.flushUsage(now);
     const due: Array<[number, number]> = [];
     for (const [id, at] of this.pending) {
-      const written = this.lastWritten.get(id);
-      if (all || written === undefined || now - written >= interval) due.push([id, at]);
+      const written = this.written.get(id);
+      if (all || written === undefined || now - written.writtenAt >= interval) due.push([id, at]);
     }
-    // Forget keys not written for a whole interval: they are due anyway, and the map stays
-    // bounded by the keys used within one interval.
-    for (const [id, written] of this.lastWritten) if (now - written >= interval) this.lastWritten.delete(id);
+    // Forget keys not written for a whole interval (and a few seconds): they are due anyway, and
+    // the map stays bounded by the keys used within one interval. Flushes run one at a time, so
+    // every write begun before this one has returned.
+    const forgetBefore = now - Math.max(interval, WRITTEN_USE_VISIBLE_MS);
+    for (const [id, written] of this.written) if (written.writtenAt <= forgetBefore) this.written.delete(id);
     if (due.length === 0) return;
-    for (const [id] of due) {
+    for (const [id, at] of due) {
+      // Out of `pending` but still visible through `written` while the UPDATE is in flight.
       this.pending.delete(id);
-      this.lastWritten.set(id, now);
+      this.written.set(id, { at, writtenAt: now });
     }
     for (let i = 0; i < due.length; i += 1000) {
       const batch = due.slice(i, i + 1000);
