@@ -49,7 +49,7 @@ describe('GET /api/keys in pages (e2e)', () => {
     expect(ids).toEqual(whole.map((k) => k.id).filter((id) => id !== deleted));
   });
 
-  it('answers the whole list (JSON built by PostgreSQL) exactly as the pages (built by the service) do, keys in every state', async () => {
+  it('answers the whole list and its pages (JSON built by PostgreSQL) exactly as JSON.stringify of the rows would, keys in every state', async () => {
     const carol = await passwordToken(app, 'bob');
     const day = 86_400_000;
     const at = (ms: number) => new Date(Date.now() + ms).toISOString();
@@ -80,8 +80,52 @@ describe('GET /api/keys in pages (e2e)', () => {
     expect(whole.headers.get('content-type')).toBe('application/json; charset=utf-8');
     const paged = (await allPages(app, carol, '/api/keys?limit=3')).flat();
     expect(whole.body).toEqual(paged);
-    // Byte for byte: the same key order, number formats and escapes as JSON.stringify.
-    expect(whole.text).toBe(JSON.stringify(paged));
+    // Byte for byte what the service's toResponse would answer for the stored rows: the same key
+    // order, fields, date and number formats, status rule, escapes, and this instance's pending use.
+    const rows = await app.sql<{
+      id: number;
+      name: string;
+      key_hint: string;
+      scopes: string[];
+      created_at: Date;
+      last_used_at: Date | null;
+      expires_at: Date | null;
+      not_before: Date | null;
+      rotated_at: Date | null;
+      rate_limit_per_minute: number | null;
+    }>(
+      `SELECT id, name, key_hint, scopes, created_at, last_used_at, expires_at, not_before, rotated_at, rate_limit_per_minute FROM api_keys
+        WHERE user_id = (SELECT user_id FROM api_keys WHERE id = $1) AND revoked_at IS NULL ORDER BY created_at DESC, id DESC`,
+      [replaced.id],
+    );
+    const now = Date.now();
+    const expected = rows.map((row) => {
+      const pendingUse = tracker.pendingUse(row.id);
+      const lastUsed = pendingUse && (!row.last_used_at || pendingUse > row.last_used_at) ? pendingUse : row.last_used_at;
+      const expires = row.expires_at?.getTime();
+      return {
+        id: row.id,
+        name: row.name,
+        key_hint: row.key_hint,
+        scopes: row.scopes,
+        created_at: row.created_at.toISOString(),
+        last_used_at: lastUsed?.toISOString() ?? null,
+        expires_at: row.expires_at?.toISOString() ?? null,
+        not_before: row.not_before?.toISOString() ?? null,
+        status: row.rotated_at
+          ? 'rotated'
+          : expires === undefined
+            ? 'active'
+            : expires <= now
+              ? 'expired'
+              : expires - now <= 7 * day
+                ? 'expiring'
+                : 'active',
+        rate_limit_per_minute: row.rate_limit_per_minute,
+      };
+    });
+    expect(whole.text).toBe(JSON.stringify(expected));
+    expect(JSON.stringify(paged)).toBe(JSON.stringify(expected));
     const byName = Object.fromEntries(
       (whole.body as Array<{ name: string; status: string; last_used_at: string | null }>).map((k) => [k.name, k]),
     );

@@ -100,21 +100,25 @@ export class ApiKeysController {
     }
     const state = status as ApiKeyStatus | undefined;
     // Other query parameters (cache busters) are ignored, as before pagination existed.
-    if (limit === undefined && after === undefined) {
-      // The seed's whole list, as JSON text PostgreSQL built (a user may hold a thousand keys).
-      reply.type('application/json; charset=utf-8');
-      return (await this.apiKeys.listJson(principal.userId, state)) as unknown as ApiKeyResponse[];
+    let page: { limit: number; after?: string } | undefined;
+    if (limit !== undefined || after !== undefined) {
+      const size = pageSize(limit);
+      if (after !== undefined && typeof after !== 'string') throw invalidPage('after', 'must be a cursor from a Link header');
+      page = { limit: size, after };
     }
-    const size = pageSize(limit);
-    if (after !== undefined && typeof after !== 'string') throw invalidPage('after', 'must be a cursor from a Link header');
-    const page = await this.apiKeys.listPage(principal.userId, size, after, state);
-    if (page.next) {
+    // JSON text PostgreSQL built (a user may hold a thousand keys): sent as it is.
+    const { body, next } = await this.apiKeys.listJson(principal.userId, { status: state, page });
+    if (page && next) {
       // Keep what the guard set (a replaced key's rel="deprecation"): one Link header, comma-separated.
-      const next = `</api/keys?limit=${size}${state ? `&status=${state}` : ''}&after=${page.next}>; rel="next"`;
+      const link = `</api/keys?limit=${page.limit}${state ? `&status=${state}` : ''}&after=${next}>; rel="next"`;
       const existing = reply.getHeader('link');
-      reply.header('link', existing ? `${String(existing)}, ${next}` : next);
+      reply.header('link', existing ? `${String(existing)}, ${link}` : link);
     }
-    return page.items;
+    reply.type('application/json; charset=utf-8');
+    // As bytes: Node writes a 264 kB string to the socket several times slower than the same
+    // bytes in a Buffer (measured: 296 vs 998 req/s for a bare Fastify route; the key hint's
+    // "…" makes the string two-byte).
+    return Buffer.from(body) as unknown as ApiKeyResponse[];
   }
 
   @Post()

@@ -7,7 +7,7 @@ import type { LastUsedTracker } from '../credentials/last-used.tracker';
 import { type KeyPolicy, KeyPolicyService } from '../credentials/key-policy.service';
 import type { KeyPolicyRepository, KnownUsersRepository } from '../database/repositories/key-policy.repository';
 import type { Principal } from '../credentials/principal';
-import type { ApiKeyRecord, ApiKeysRepository, NewApiKey } from '../database/repositories/api-keys.repository';
+import type { ApiKeysRepository, NewApiKey } from '../database/repositories/api-keys.repository';
 import type { AuditEventsRepository } from '../database/repositories/audit-events.repository';
 import { Metrics } from '../metrics/metrics';
 import { ApiKeysService } from './api-keys.service';
@@ -19,7 +19,6 @@ function setUp(options: { active?: number; nameTaken?: boolean; revokedHash?: Bu
   const inserted: NewApiKey[] = [];
   const repository = {
     lockUser: jest.fn(async () => void events.push('lock')),
-    listActive: jest.fn(async (): Promise<ApiKeyRecord[]> => []),
     countUsable: jest.fn(async () => options.active ?? 0),
     usableNameExists: jest.fn(async () => options.nameTaken ?? false),
     retireExpiredNamed: jest.fn(async () => undefined),

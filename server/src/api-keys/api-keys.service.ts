@@ -46,13 +46,26 @@ export class ApiKeysService {
   ) {}
 
   /**
-   * A user's whole active list (the seed's plain array), as the JSON text to send: built by PostgreSQL (see
-   * ApiKeysRepository.listActiveJson), then, only if this instance holds uses of the listed keys
-   * not yet written, parsed once to bring their `last_used_at` up to date, as `toResponse` does.
+   * A user's active keys as the JSON text to send: the whole list (the seed's plain array), or
+   * with `page` one page of it and the cursor of the next, if there is one. Built by PostgreSQL
+   * (see ApiKeysRepository.listActiveJson), then, only if this instance holds uses of the listed
+   * keys the database may not show yet, parsed once to bring their `last_used_at` up to date, as
+   * `toResponse` does. The cursor names the last key's position (creation time to the
+   * microsecond, id), so keys created or deleted meanwhile neither repeat nor vanish from the
+   * pages after it.
    */
-  async listJson(userId: string, status?: ApiKeyStatus): Promise<string> {
-    const { body, ids } = await this.keys.listActiveJson(userId, this.policy.current().expiryWarningDays, status ? { status } : undefined);
-    if (!this.lastUsed.hasPendingUses || !ids.some((id) => this.lastUsed.pendingUse(id) !== undefined)) return body;
+  async listJson(
+    userId: string,
+    options: { status?: ApiKeyStatus; page?: { limit: number; after?: string } } = {},
+  ): Promise<{ body: string; next?: string }> {
+    const { status, page } = options;
+    const after = page?.after === undefined ? undefined : decodeCursor(page.after);
+    const { body, ids, next } = await this.keys.listActiveJson(userId, this.policy.current().expiryWarningDays, {
+      status,
+      page: page && { limit: page.limit, after },
+    });
+    const cursor = next && encodeCursor(next);
+    if (!this.lastUsed.hasPendingUses || !ids.some((id) => this.lastUsed.pendingUse(id) !== undefined)) return { body, next: cursor };
     const items = JSON.parse(body) as ApiKeyResponse[];
     for (const item of items) {
       const pending = this.lastUsed.pendingUse(item.id);
@@ -60,29 +73,7 @@ export class ApiKeysService {
         item.last_used_at = pending.toISOString();
       }
     }
-    return JSON.stringify(items);
-  }
-
-  private statusFilter(status: ApiKeyStatus | undefined) {
-    return status ? { status, warningDays: this.policy.current().expiryWarningDays } : undefined;
-  }
-
-  /**
-   * One page of the list and the cursor of the next, if there is one. The cursor names the last
-   * key's position (creation time to the microsecond, id), so keys created or deleted meanwhile
-   * neither repeat nor vanish from the pages after it.
-   */
-  async listPage(
-    userId: string,
-    limit: number,
-    after: string | undefined,
-    status?: ApiKeyStatus,
-  ): Promise<{ items: ApiKeyResponse[]; next?: string }> {
-    const position = after === undefined ? undefined : decodeCursor(after);
-    const rows = await this.keys.listActive(userId, { limit: limit + 1, after: position }, this.statusFilter(status));
-    const items = rows.slice(0, limit).map((row) => this.toResponse(row));
-    const last = rows.length > limit ? rows[limit - 1] : undefined;
-    return { items, next: last ? encodeCursor(last) : undefined };
+    return { body: JSON.stringify(items), next: cursor };
   }
 
   async create(
@@ -409,8 +400,8 @@ export class ApiKeysService {
 }
 
 /** Opaque to clients: base64url of "<creation time to the microsecond> <id>". */
-function encodeCursor(row: ApiKeyRecord): string {
-  return Buffer.from(`${row.position} ${row.id}`).toString('base64url');
+function encodeCursor(position: { createdAt: string; id: number }): string {
+  return Buffer.from(`${position.createdAt} ${position.id}`).toString('base64url');
 }
 
 function decodeCursor(cursor: string): { createdAt: string; id: number } {

@@ -28,8 +28,6 @@ export interface ApiKeyRecord {
   rotatedAt?: Date | null;
   /** Requests a minute this key may make; null for no per-key limit. */
   rateLimitPerMinute?: number | null;
-  /** On paged reads: the creation time to the microsecond, for the next page's cursor. */
-  position?: string;
 }
 
 /** What verification needs of a key, looked up by its keyed hash. */
@@ -115,62 +113,59 @@ function statusCondition(
 
 /** A timestamp as JavaScript's `toISOString` writes it (UTC, milliseconds truncated, `Z`). */
 const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+/** A list position: the creation time to the microsecond (a JavaScript Date keeps milliseconds only). */
+const POSITION = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
 @Injectable()
 export class ApiKeysRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /**
-   * A user's whole active list as the API answers it, built by PostgreSQL: the JSON text of
-   * ApiKeyResponse[] (the fields of ApiKeysService.toResponse, in its order; `status` as its
+   * A user's active keys as the API answers them, newest first, built by PostgreSQL: the JSON text
+   * of ApiKeyResponse[] (the fields of ApiKeysService.toResponse, in its order; `status` as its
    * statusOf decides, with a warning window of `warningDays`). A thousand keys then cost Node one
    * string instead of parsing 11,000 values, allocating 1,000 records and serialising them back.
+   *
+   * Without `page`, the whole list (the seed's plain array). With it, `limit` keys after the
+   * position (created_at to the microsecond, id) of the previous page's last key, and `next`, the
+   * position of this page's last key when more follow (the partial index covers the order).
    * `last_used_at` is the database's: the caller adds what this instance has not written yet,
    * for which `ids` names the keys listed.
    */
   async listActiveJson(
     userId: string,
     warningDays: number,
-    filter?: { status: KeyStatusFilter },
-  ): Promise<{ body: string; ids: number[] }> {
-    const status = filter ? statusCondition({ status: filter.status, warningDays }, 3, 'a.') : { sql: '', params: [] };
-    const [row]: Array<{ body: string; ids: string | null }> = await this.dataSource.query(
-      `SELECT '[' || coalesce(string_agg(row_to_json(r)::text, ',' ORDER BY a.created_at DESC, a.id DESC), '') || ']' AS body,
-              string_agg(a.id::text, ',') AS ids
-         FROM api_keys a CROSS JOIN LATERAL (SELECT a.id, a.name, a.key_hint, a.scopes,
-                ${iso('a.created_at')} AS created_at, ${iso('a.last_used_at')} AS last_used_at,
-                ${iso('a.expires_at')} AS expires_at, ${iso('a.not_before')} AS not_before,
-                CASE WHEN a.rotated_at IS NOT NULL THEN 'rotated'
-                     WHEN a.expires_at <= now() THEN 'expired'
-                     WHEN a.expires_at <= now() + make_interval(secs => $2 * 86400) THEN 'expiring'
+    options: { status?: KeyStatusFilter; page?: { limit: number; after?: { createdAt: string; id: number } } } = {},
+  ): Promise<{ body: string; ids: number[]; next?: { createdAt: string; id: number } }> {
+    const { status, page } = options;
+    const filter = status ? statusCondition({ status, warningDays }, 6) : { sql: '', params: [] };
+    // One more row than the page, to know whether a next page exists; LIMIT NULL is no limit.
+    const [row]: Array<{ body: string; ids: string | null; next: string | null }> = await this.dataSource.query(
+      `SELECT '[' || coalesce(string_agg(row_to_json(r)::text, ',' ORDER BY p.n) FILTER (WHERE $3::int IS NULL OR p.n <= $3), '') || ']' AS body,
+              string_agg(p.id::text, ',') FILTER (WHERE $3::int IS NULL OR p.n <= $3) AS ids,
+              CASE WHEN count(*) > $3 THEN max(${POSITION('p.created_at')} || ' ' || p.id) FILTER (WHERE p.n = $3) END AS next
+         FROM (SELECT id, name, key_hint, scopes, created_at, last_used_at, expires_at, not_before, rotated_at, rate_limit_per_minute,
+                      row_number() OVER (ORDER BY created_at DESC, id DESC) AS n
+                 FROM api_keys
+                WHERE user_id = $1 AND revoked_at IS NULL
+                  AND ($4::timestamptz IS NULL OR (created_at, id) < ($4::timestamptz, $5::int)) ${filter.sql}
+                ORDER BY created_at DESC, id DESC LIMIT $3 + 1) p
+        CROSS JOIN LATERAL (SELECT p.id, p.name, p.key_hint, p.scopes,
+                ${iso('p.created_at')} AS created_at, ${iso('p.last_used_at')} AS last_used_at,
+                ${iso('p.expires_at')} AS expires_at, ${iso('p.not_before')} AS not_before,
+                CASE WHEN p.rotated_at IS NOT NULL THEN 'rotated'
+                     WHEN p.expires_at <= now() THEN 'expired'
+                     WHEN p.expires_at <= now() + make_interval(secs => $2 * 86400) THEN 'expiring'
                      ELSE 'active' END AS status,
-                a.rate_limit_per_minute) r
-        WHERE a.user_id = $1 AND a.revoked_at IS NULL ${status.sql}`,
-      [userId, warningDays, ...status.params],
+                p.rate_limit_per_minute) r`,
+      [userId, warningDays, page?.limit ?? null, page?.after?.createdAt ?? null, page?.after?.id ?? 0, ...filter.params],
     );
-    return { body: row.body, ids: row.ids ? row.ids.split(',').map(Number) : [] };
-  }
-
-  /**
-   * One page of a user's active keys, newest first (the partial index covers the order): `limit`
-   * after the position (created_at, id) of the previous page's last key. (The whole list is
-   * `listActiveJson`.)
-   */
-  async listActive(
-    userId: string,
-    page: { limit: number; after?: { createdAt: string; id: number } },
-    filter?: { status: KeyStatusFilter; warningDays: number },
-  ): Promise<ApiKeyRecord[]> {
-    // The position is read back to the microsecond (a JavaScript Date keeps milliseconds only).
-    const status = filter ? statusCondition(filter, 5) : { sql: '', params: [] };
-    const rows: Array<ApiKeyRow & { position: string }> = await this.dataSource.query(
-      `SELECT ${RECORD_COLUMNS}, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS position FROM api_keys
-        WHERE user_id = $1 AND revoked_at IS NULL AND ($3::timestamptz IS NULL OR (created_at, id) < ($3::timestamptz, $4::int))
-        ${status.sql}
-        ORDER BY created_at DESC, id DESC LIMIT $2`,
-      [userId, page.limit, page.after?.createdAt ?? null, page.after?.id ?? 0, ...status.params],
-    );
-    return rows.map((row) => ({ ...toRecord(row), position: row.position }));
+    const next = row.next?.split(' ');
+    return {
+      body: row.body,
+      ids: row.ids ? row.ids.split(',').map(Number) : [],
+      next: next ? { createdAt: next[0], id: Number(next[1]) } : undefined,
+    };
   }
 
   /** Serialises a user's creates, on every instance, until `tx` ends (so the cap holds). */
