@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import { LastUsedTracker } from '../server/src/credentials/last-used.tracker';
+import { ApiKeysRepository } from '../server/src/database/repositories/api-keys.repository';
 import { call, type CallResult, createKey, expectProblem, passwordToken } from './support/http';
 import { startTestApp, type TestApp } from './support/test-app';
 
@@ -170,5 +171,89 @@ describe('GET /api/keys in pages (e2e)', () => {
     const bobs = await call(app, `/api/keys?limit=50&after=${cursor}`, { token: bob });
     expect(bobs.status).toBe(200);
     expect((bobs.body as Array<{ name: string }>).every((k) => k.name === 'bobs-only')).toBe(true);
+  });
+});
+
+describe('GET /api/keys: the rendered whole list kept per user (e2e)', () => {
+  let app: TestApp;
+  let alice: string;
+  let bob: string;
+  beforeAll(async () => {
+    app = await startTestApp({ API_KEY_MAX_PER_USER: '1000' });
+    [alice, bob] = await Promise.all([passwordToken(app, 'alice'), passwordToken(app, 'bob')]);
+  });
+  afterAll(() => app?.close());
+  afterEach(() => jest.restoreAllMocks());
+
+  type Listed = Array<{ id: number; name: string; status: string }>;
+  const names = async (token: string) => ((await call(app, '/api/keys', { token })).body as Listed).map((k) => k.name);
+
+  it('is sent again while nothing changed, and rebuilt after any change to the keys, whoever made it', async () => {
+    const first = await createKey(app, alice, { name: 'kept-1' });
+    expect(await names(alice)).toContain('kept-1');
+    const builds = jest.spyOn(app.running.app.get(ApiKeysRepository), 'listActiveJson');
+    expect(await names(alice)).toContain('kept-1');
+    expect(builds).not.toHaveBeenCalled(); // the kept list, after one version read
+    await createKey(app, alice, { name: 'kept-2' });
+    expect(await names(alice)).toEqual(expect.arrayContaining(['kept-1', 'kept-2']));
+    expect(builds).toHaveBeenCalledTimes(1);
+    expect((await call(app, `/api/keys/${first.id}`, { method: 'DELETE', token: alice })).status).toBe(200);
+    expect(await names(alice)).not.toContain('kept-1');
+    // A change no code path of this instance made (another instance, an operator's SQL): the
+    // trigger moves the version all the same.
+    await app.sql(`UPDATE api_keys SET name = 'renamed by SQL' WHERE user_id = (SELECT user_id FROM api_keys WHERE name = 'kept-2')`);
+    expect(await names(alice)).toContain('renamed by SQL');
+    await app.sql(`DELETE FROM api_keys WHERE name = 'renamed by SQL'`);
+    expect(await names(alice)).not.toContain('renamed by SQL');
+  });
+
+  it("shows a key's new status when the clock alone changes it (expiring, then expired), with no write in between", async () => {
+    const key = await createKey(app, bob, { name: 'clock' });
+    // The warning window (7 days) begins 1.5 s from now, and the key expires 1.5 s after that.
+    await app.sql(`UPDATE api_keys SET expires_at = now() + interval '7 days 1.5 seconds' WHERE id = $1`, [key.id]);
+    const statusOf = async () => ((await call(app, '/api/keys', { token: bob })).body as Listed).find((k) => k.id === key.id)!.status;
+    expect(await statusOf()).toBe('active');
+    expect(await statusOf()).toBe('active'); // kept
+    await new Promise((r) => setTimeout(r, 1700));
+    expect(await statusOf()).toBe('expiring');
+    await app.sql(`UPDATE api_keys SET expires_at = now() + interval '1.5 seconds' WHERE id = $1`, [key.id]);
+    expect(await statusOf()).toBe('expiring');
+    await new Promise((r) => setTimeout(r, 1700));
+    expect(await statusOf()).toBe('expired');
+  });
+
+  it("never hands one user's kept list to another, under concurrent lists and creates", async () => {
+    const carol = await passwordToken(app, 'admin');
+    const users = [
+      { token: alice, prefix: 'alice-c-' },
+      { token: bob, prefix: 'bob-c-' },
+      { token: carol, prefix: 'admin-c-' },
+    ];
+    for (const u of users) await createKey(app, u.token, { name: `${u.prefix}0` });
+    const ownerOf = new Map<number, string>();
+    for (const u of users) for (const k of (await call(app, '/api/keys', { token: u.token })).body as Listed) ownerOf.set(k.id, u.prefix);
+    await Promise.all(
+      users.flatMap((u) =>
+        Array.from({ length: 15 }, async (_v, i) => {
+          if (i % 5 === 4) {
+            const created = await createKey(app, u.token, { name: `${u.prefix}${i}` });
+            ownerOf.set(created.id, u.prefix);
+            return;
+          }
+          const listed = (await call(app, '/api/keys', { token: u.token })).body as Listed;
+          for (const k of listed) if (ownerOf.has(k.id)) expect([k.name, ownerOf.get(k.id)]).toEqual([k.name, u.prefix]);
+          expect(listed.some((k) => k.name === `${u.prefix}0`)).toBe(true);
+        }),
+      ),
+    );
+    for (const u of users) {
+      const listed = await names(u.token);
+      expect(listed.filter((n) => n.startsWith(u.prefix)).sort()).toEqual([
+        `${u.prefix}0`,
+        `${u.prefix}14`,
+        `${u.prefix}4`,
+        `${u.prefix}9`,
+      ]);
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { LastUsedTracker } from '../../server/src/credentials/last-used.tracker';
 import { signIn } from '../support/browser-session';
 import { call, createKey, passwordToken } from '../support/http';
 import { PostgresServer } from '../support/postgres-server';
@@ -44,6 +45,28 @@ describe('Revocation across instances sharing one PostgreSQL (LISTEN/NOTIFY)', (
       times.push(await timeUntilRefused(b, key.key));
     }
     expect(Math.max(...times)).toBeLessThan(1000);
+  });
+
+  it('a key list kept on B shows at once what A changed: a new key, a deleted one, a last use written', async () => {
+    const onB = await passwordToken(b, 'alice'); // each instance's development provider signs its own tokens
+    const names = async () => ((await call(b, '/api/keys', { token: onB })).body as Array<{ name: string }>).map((k) => k.name);
+    const first = await createKey(a, token, { name: 'listed-across-1' });
+    expect(await names()).toContain('listed-across-1');
+    expect(await names()).toContain('listed-across-1'); // now kept on B
+    await createKey(a, token, { name: 'listed-across-2' });
+    expect(await names()).toContain('listed-across-2');
+    expect((await call(a, `/api/keys/${first.id}`, { method: 'DELETE', token })).status).toBe(200);
+    expect(await names()).not.toContain('listed-across-1');
+    // A use through A, written by A's batch: B's kept list shows it once it is in the database.
+    const used = await createKey(a, token, { name: 'used-on-a' });
+    expect((await call(b, '/api/keys', { token: onB })).status).toBe(200);
+    expect((await call(a, '/api/keys/current', { token: used.key })).status).toBe(200);
+    await a.running.app.get(LastUsedTracker).flush(true);
+    await a.running.app.get(LastUsedTracker).flush(true);
+    const listed = ((await call(b, '/api/keys', { token: onB })).body as Array<{ id: number; last_used_at: string | null }>).find(
+      (k) => k.id === used.id,
+    );
+    expect(listed?.last_used_at).not.toBeNull();
   });
 
   it('falls back to a short trust window while the listener is cut off, and listens again afterwards', async () => {

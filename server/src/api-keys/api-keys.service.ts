@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import { DataSource } from 'typeorm';
 import { insufficientScope } from '../auth/auth-problems';
 import { ApiProblem } from '../common/problem';
@@ -31,8 +32,26 @@ export function parseInstant(value: string): Date {
   return new Date(hasTime && !hasZone ? `${value}Z` : value);
 }
 
+/** A user's whole list, rendered, with what says whether it is still true. */
+interface RenderedList {
+  userId: string;
+  body: Buffer;
+  ids: number[];
+  version: string | null;
+  validUntil: number;
+  warningDays: number;
+}
+
+/** Bound on the rendered lists kept (a user with 1,000 keys is about 264 kB). */
+const RENDERED_LISTS_MAX_BYTES = 32 * 1024 * 1024;
+
 @Injectable()
 export class ApiKeysService {
+  private readonly renderedLists = new LRUCache<string, RenderedList>({
+    maxSize: RENDERED_LISTS_MAX_BYTES,
+    sizeCalculation: (list) => list.body.length + 8 * list.ids.length + 100,
+  });
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly config: AppConfig,
@@ -46,34 +65,67 @@ export class ApiKeysService {
   ) {}
 
   /**
-   * A user's active keys as the JSON text to send: the whole list (the seed's plain array), or
+   * A user's active keys as the JSON bytes to send: the whole list (the seed's plain array), or
    * with `page` one page of it and the cursor of the next, if there is one. Built by PostgreSQL
    * (see ApiKeysRepository.listActiveJson), then, only if this instance holds uses of the listed
    * keys the database may not show yet, parsed once to bring their `last_used_at` up to date, as
    * `toResponse` does. The cursor names the last key's position (creation time to the
    * microsecond, id), so keys created or deleted meanwhile neither repeat nor vanish from the
    * pages after it.
+   *
+   * The whole unfiltered list is kept, rendered, per user, and sent again while the user's list
+   * version in the database is still the one read with it and no key's status has changed with
+   * the clock: one indexed read instead of building 264 kB of JSON. A trigger replaces the version
+   * in the writing transaction, on any instance and any code path, so the next request anywhere
+   * sees a change; versions are unique across users (see the ApiKeyListVersions migration).
    */
   async listJson(
     userId: string,
     options: { status?: ApiKeyStatus; page?: { limit: number; after?: string } } = {},
-  ): Promise<{ body: string; next?: string }> {
+  ): Promise<{ body: Buffer; next?: string }> {
     const { status, page } = options;
     const after = page?.after === undefined ? undefined : decodeCursor(page.after);
-    const { body, ids, next } = await this.keys.listActiveJson(userId, this.policy.current().expiryWarningDays, {
-      status,
-      page: page && { limit: page.limit, after },
-    });
-    const cursor = next && encodeCursor(next);
-    if (!this.lastUsed.hasPendingUses || !ids.some((id) => this.lastUsed.pendingUse(id) !== undefined)) return { body, next: cursor };
-    const items = JSON.parse(body) as ApiKeyResponse[];
+    const warningDays = this.policy.current().expiryWarningDays;
+    let list: { body: Buffer; ids: number[]; next?: { createdAt: string; id: number } };
+    if (status === undefined && page === undefined) {
+      list = await this.wholeList(userId, warningDays);
+    } else {
+      const built = await this.keys.listActiveJson(userId, warningDays, { status, page: page && { limit: page.limit, after } });
+      list = { ...built, body: Buffer.from(built.body) };
+    }
+    const cursor = list.next && encodeCursor(list.next);
+    const { ids } = list;
+    if (!this.lastUsed.hasPendingUses || !ids.some((id) => this.lastUsed.pendingUse(id) !== undefined))
+      return { body: list.body, next: cursor };
+    const items = JSON.parse(list.body.toString('utf8')) as ApiKeyResponse[];
     for (const item of items) {
       const pending = this.lastUsed.pendingUse(item.id);
       if (pending && (item.last_used_at === null || pending.getTime() > Date.parse(item.last_used_at))) {
         item.last_used_at = pending.toISOString();
       }
     }
-    return { body: JSON.stringify(items), next: cursor };
+    return { body: Buffer.from(JSON.stringify(items)), next: cursor };
+  }
+
+  private async wholeList(userId: string, warningDays: number): Promise<RenderedList> {
+    const kept = this.renderedLists.get(userId);
+    if (kept && kept.userId === userId && kept.warningDays === warningDays && Date.now() < kept.validUntil) {
+      const version = await this.keys.listVersion(userId);
+      if (version !== null && version === kept.version) return kept;
+    }
+    const built = await this.keys.listActiveJson(userId, warningDays);
+    const list: RenderedList = {
+      userId,
+      body: Buffer.from(built.body),
+      ids: built.ids,
+      version: built.version,
+      validUntil: built.validUntil,
+      warningDays,
+    };
+    // Read in the same statement as the rows: a change committed meanwhile moves the version past it.
+    if (built.version !== null) this.renderedLists.set(userId, list);
+    else this.renderedLists.delete(userId);
+    return list;
   }
 
   async create(

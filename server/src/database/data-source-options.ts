@@ -9,6 +9,7 @@ import { CreateApiKeyNetworks1764864000000 } from './migrations/1764864000000-Cr
 import { AddKeyRotation1764950400000 } from './migrations/1764950400000-AddKeyRotation';
 import { CreateKeyPolicyAndUsers1765036800000 } from './migrations/1765036800000-CreateKeyPolicyAndUsers';
 import { KeyLifecycleAndWebhooks1765209600000 } from './migrations/1765209600000-KeyLifecycleAndWebhooks';
+import { ApiKeyListVersions1765296000000 } from './migrations/1765296000000-ApiKeyListVersions';
 import { LlmKey } from './entities/llm-key.entity';
 
 export const ENTITIES = [ApiKey, LlmKey];
@@ -22,6 +23,7 @@ export const MIGRATIONS = [
   AddKeyRotation1764950400000,
   CreateKeyPolicyAndUsers1765036800000,
   KeyLifecycleAndWebhooks1765209600000,
+  ApiKeyListVersions1765296000000,
 ];
 
 /** How the app reaches its database: decided once at start (`databaseConnection`). */

@@ -111,6 +111,19 @@ function statusCondition(
   }
 }
 
+/** A list as the API answers it, and what decides how long it stays true. */
+export interface ListJson {
+  body: string;
+  /** The listed keys, in order. */
+  ids: number[];
+  /** Where the next page starts, when one follows. */
+  next?: { createdAt: string; id: number };
+  /** The user's list version read in the same statement (see the ApiKeyListVersions migration). */
+  version: string | null;
+  /** Epoch ms of the next status change by the clock alone (Infinity: none). */
+  validUntil: number;
+}
+
 /** A timestamp as JavaScript's `toISOString` writes it (UTC, milliseconds truncated, `Z`). */
 const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 /** A list position: the creation time to the microsecond (a JavaScript Date keeps milliseconds only). */
@@ -136,14 +149,20 @@ export class ApiKeysRepository {
     userId: string,
     warningDays: number,
     options: { status?: KeyStatusFilter; page?: { limit: number; after?: { createdAt: string; id: number } } } = {},
-  ): Promise<{ body: string; ids: number[]; next?: { createdAt: string; id: number } }> {
+  ): Promise<ListJson> {
     const { status, page } = options;
     const filter = status ? statusCondition({ status, warningDays }, 6) : { sql: '', params: [] };
     // One more row than the page, to know whether a next page exists; LIMIT NULL is no limit.
-    const [row]: Array<{ body: string; ids: string | null; next: string | null }> = await this.dataSource.query(
-      `SELECT '[' || coalesce(string_agg(row_to_json(r)::text, ',' ORDER BY p.n) FILTER (WHERE $3::int IS NULL OR p.n <= $3), '') || ']' AS body,
+    const [row]: Array<{ body: string; ids: string | null; next: string | null; version: string | null; valid_until: number | null }> =
+      await this.dataSource.query(
+        `SELECT '[' || coalesce(string_agg(row_to_json(r)::text, ',' ORDER BY p.n) FILTER (WHERE $3::int IS NULL OR p.n <= $3), '') || ']' AS body,
               string_agg(p.id::text, ',') FILTER (WHERE $3::int IS NULL OR p.n <= $3) AS ids,
-              CASE WHEN count(*) > $3 THEN max(${POSITION('p.created_at')} || ' ' || p.id) FILTER (WHERE p.n = $3) END AS next
+              CASE WHEN count(*) > $3 THEN max(${POSITION('p.created_at')} || ' ' || p.id) FILTER (WHERE p.n = $3) END AS next,
+              (SELECT version FROM api_key_list_versions WHERE user_id = $1) AS version,
+              -- The next moment a listed key's status changes with the clock (expiring, then expired).
+              floor(extract(epoch FROM least(
+                min(p.expires_at - make_interval(secs => $2 * 86400)) FILTER (WHERE p.expires_at - make_interval(secs => $2 * 86400) > now()),
+                min(p.expires_at) FILTER (WHERE p.expires_at > now()))) * 1000)::float8 AS valid_until
          FROM (SELECT id, name, key_hint, scopes, created_at, last_used_at, expires_at, not_before, rotated_at, rate_limit_per_minute,
                       row_number() OVER (ORDER BY created_at DESC, id DESC) AS n
                  FROM api_keys
@@ -158,14 +177,24 @@ export class ApiKeysRepository {
                      WHEN p.expires_at <= now() + make_interval(secs => $2 * 86400) THEN 'expiring'
                      ELSE 'active' END AS status,
                 p.rate_limit_per_minute) r`,
-      [userId, warningDays, page?.limit ?? null, page?.after?.createdAt ?? null, page?.after?.id ?? 0, ...filter.params],
-    );
+        [userId, warningDays, page?.limit ?? null, page?.after?.createdAt ?? null, page?.after?.id ?? 0, ...filter.params],
+      );
     const next = row.next?.split(' ');
     return {
       body: row.body,
       ids: row.ids ? row.ids.split(',').map(Number) : [],
       next: next ? { createdAt: next[0], id: Number(next[1]) } : undefined,
+      version: row.version,
+      validUntil: row.valid_until ?? Infinity,
     };
+  }
+
+  /** The counter the database raises on every change to the user's keys (null: the user never had one). */
+  async listVersion(userId: string): Promise<string | null> {
+    const rows: Array<{ version: string }> = await this.dataSource.query('SELECT version FROM api_key_list_versions WHERE user_id = $1', [
+      userId,
+    ]);
+    return rows[0]?.version ?? null;
   }
 
   /** Serialises a user's creates, on every instance, until `tx` ends (so the cap holds). */
