@@ -207,6 +207,36 @@ describe('GET /api/keys: the rendered whole list kept per user (e2e)', () => {
     expect(await names(alice)).not.toContain('renamed by SQL');
   });
 
+  it('cuts pages from a kept list exactly as the database would select them, cursors included', async () => {
+    for (let i = 0; i < 7; i++) await createKey(app, alice, { name: `cut-${i}` });
+    const whole = (await call(app, '/api/keys', { token: alice })).body as Listed; // kept now
+    const builds = jest.spyOn(app.running.app.get(ApiKeysRepository), 'listActiveJson');
+    const fromKept: Array<{ text: string; link: string | null }> = [];
+    let next: string | undefined = '/api/keys?limit=3';
+    while (next) {
+      const res: CallResult<Listed> = await call(app, next, { token: alice });
+      fromKept.push({ text: res.text, link: res.headers.get('link') });
+      next = /<([^>]+)>; rel="next"/.exec(res.headers.get('link') ?? '')?.[1];
+    }
+    expect(builds).not.toHaveBeenCalled();
+    expect(fromKept.map((p) => JSON.parse(p.text) as Listed).flat()).toEqual(whole);
+    // The same pages from the database: a write that changes nothing still moves the version.
+    await app.sql(`UPDATE api_keys SET name = name WHERE id = $1`, [whole[0].id]);
+    next = '/api/keys?limit=3';
+    for (const expected of fromKept) {
+      const res: CallResult<Listed> = await call(app, next!, { token: alice });
+      expect({ text: res.text, link: res.headers.get('link') }).toEqual(expected);
+      next = /<([^>]+)>; rel="next"/.exec(res.headers.get('link') ?? '')?.[1];
+    }
+    expect(builds).toHaveBeenCalledTimes(fromKept.length);
+    // A cursor whose key is gone still continues after its position.
+    const cursor = /after=([^>]+)>/.exec(fromKept[0].link!)![1];
+    expect((await call(app, `/api/keys/${whole[2].id}`, { method: 'DELETE', token: alice })).status).toBe(200);
+    expect(((await call(app, '/api/keys', { token: alice })).body as Listed).length).toBe(whole.length - 1); // kept again
+    const after = (await call(app, `/api/keys?limit=3&after=${cursor}`, { token: alice })).body as Listed;
+    expect(after.map((k) => k.id)).toEqual(whole.slice(3, 6).map((k) => k.id));
+  });
+
   it("shows a key's new status when the clock alone changes it (expiring, then expired), with no write in between", async () => {
     const key = await createKey(app, bob, { name: 'clock' });
     // The warning window (7 days) begins 1.5 s from now, and the key expires 1.5 s after that.

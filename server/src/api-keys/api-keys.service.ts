@@ -37,9 +37,44 @@ interface RenderedList {
   userId: string;
   body: Buffer;
   ids: number[];
+  /** Each key's JSON in `body`: where it starts, how many bytes; and its list position. */
+  offsets: number[];
+  sizes: number[];
+  positions: string[];
   version: string | null;
   validUntil: number;
   warningDays: number;
+}
+
+const EMPTY_LIST = Buffer.from('[]');
+
+/**
+ * `limit` keys after the cursor's position (creation time to the microsecond, then id; newest
+ * first), cut from a kept whole list: what the page's SQL would select, without the database.
+ */
+function pageOf(
+  list: RenderedList,
+  limit: number,
+  after: { createdAt: string; id: number } | undefined,
+): { body: Buffer; ids: number[]; next?: { createdAt: string; id: number } } {
+  let start = 0;
+  // Positions have one fixed-width format, so comparing the strings compares the times.
+  if (after) {
+    while (
+      start < list.ids.length &&
+      !(list.positions[start] < after.createdAt || (list.positions[start] === after.createdAt && list.ids[start] < after.id))
+    )
+      start++;
+  }
+  const end = Math.min(list.ids.length, start + limit);
+  if (start >= end) return { body: EMPTY_LIST, ids: [] };
+  const from = list.offsets[start];
+  const to = list.offsets[end - 1] + list.sizes[end - 1];
+  return {
+    body: Buffer.concat([Buffer.from('['), list.body.subarray(from, to), Buffer.from(']')]),
+    ids: list.ids.slice(start, end),
+    next: end < list.ids.length ? { createdAt: list.positions[end - 1], id: list.ids[end - 1] } : undefined,
+  };
 }
 
 /** Bound on the rendered lists kept (a user with 1,000 keys is about 264 kB). */
@@ -49,7 +84,7 @@ const RENDERED_LISTS_MAX_BYTES = 32 * 1024 * 1024;
 export class ApiKeysService {
   private readonly renderedLists = new LRUCache<string, RenderedList>({
     maxSize: RENDERED_LISTS_MAX_BYTES,
-    sizeCalculation: (list) => list.body.length + 8 * list.ids.length + 100,
+    sizeCalculation: (list) => list.body.length + 80 * list.ids.length + 100,
   });
 
   constructor(
@@ -86,10 +121,16 @@ export class ApiKeysService {
     const { status, page } = options;
     const after = page?.after === undefined ? undefined : decodeCursor(page.after);
     const warningDays = this.policy.current().expiryWarningDays;
-    let list: { body: Buffer; ids: number[]; next?: { createdAt: string; id: number } };
+    let list: { body: Buffer; ids: number[]; next?: { createdAt: string; id: number } } | undefined;
     if (status === undefined && page === undefined) {
       list = await this.wholeList(userId, warningDays);
-    } else {
+    } else if (status === undefined && page !== undefined) {
+      // A page of a list this instance keeps and still holds true is cut from it; a page never
+      // builds the whole list (pages are for lists too long to send whole).
+      const kept = await this.keptList(userId, warningDays);
+      if (kept) list = pageOf(kept, page.limit, after);
+    }
+    if (!list) {
       const built = await this.keys.listActiveJson(userId, warningDays, { status, page: page && { limit: page.limit, after } });
       list = { ...built, body: Buffer.from(built.body) };
     }
@@ -107,24 +148,39 @@ export class ApiKeysService {
     return { body: Buffer.from(JSON.stringify(items)), next: cursor };
   }
 
-  private async wholeList(userId: string, warningDays: number): Promise<RenderedList> {
+  /** The user's kept whole list, if there is one and it still holds: nothing changed, no status moved with the clock. */
+  private async keptList(userId: string, warningDays: number): Promise<RenderedList | undefined> {
     const kept = this.renderedLists.get(userId);
-    if (kept && kept.userId === userId && kept.warningDays === warningDays && Date.now() < kept.validUntil) {
-      const version = await this.keys.listVersion(userId);
-      if (version !== null && version === kept.version) return kept;
-    }
+    if (!kept || kept.userId !== userId || kept.warningDays !== warningDays || Date.now() >= kept.validUntil) return undefined;
+    const version = await this.keys.listVersion(userId);
+    return version !== null && version === kept.version ? kept : undefined;
+  }
+
+  private async wholeList(userId: string, warningDays: number): Promise<RenderedList> {
+    const kept = await this.keptList(userId, warningDays);
+    if (kept) return kept;
     const built = await this.keys.listActiveJson(userId, warningDays);
+    const sizes = built.sizes ?? [];
+    // Where each key's JSON starts in the body: after "[" and the keys and commas before it.
+    const offsets: number[] = [];
+    for (let i = 0, at = 1; i < sizes.length; at += sizes[i] + 1, i++) offsets.push(at);
     const list: RenderedList = {
       userId,
       body: Buffer.from(built.body),
       ids: built.ids,
+      offsets,
+      sizes,
+      positions: built.positions ?? [],
       version: built.version,
       validUntil: built.validUntil,
       warningDays,
     };
-    // Read in the same statement as the rows: a change committed meanwhile moves the version past it.
-    if (built.version !== null) this.renderedLists.set(userId, list);
-    else this.renderedLists.delete(userId);
+    // The version was read in the same statement as the rows: a change committed meanwhile moves
+    // it past the one kept. The lengths are the database's: kept only if they add up in UTF-8.
+    const expectedLength = sizes.length === 0 ? 2 : offsets[sizes.length - 1] + sizes[sizes.length - 1] + 1;
+    if (built.version !== null && list.body.length === expectedLength) {
+      this.renderedLists.set(userId, list);
+    } else this.renderedLists.delete(userId);
     return list;
   }
 

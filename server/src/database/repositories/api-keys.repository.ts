@@ -116,6 +116,9 @@ export interface ListJson {
   body: string;
   /** The listed keys, in order. */
   ids: number[];
+  /** Whole list only: each key's JSON length in bytes, and its position (creation time to the microsecond). */
+  sizes?: number[];
+  positions?: string[];
   /** Where the next page starts, when one follows. */
   next?: { createdAt: string; id: number };
   /** The user's list version read in the same statement (see the ApiKeyListVersions migration). */
@@ -153,36 +156,49 @@ export class ApiKeysRepository {
     const { status, page } = options;
     const filter = status ? statusCondition({ status, warningDays }, 6) : { sql: '', params: [] };
     // One more row than the page, to know whether a next page exists; LIMIT NULL is no limit.
-    const [row]: Array<{ body: string; ids: string | null; next: string | null; version: string | null; valid_until: number | null }> =
-      await this.dataSource.query(
-        `SELECT '[' || coalesce(string_agg(row_to_json(r)::text, ',' ORDER BY p.n) FILTER (WHERE $3::int IS NULL OR p.n <= $3), '') || ']' AS body,
-              string_agg(p.id::text, ',') FILTER (WHERE $3::int IS NULL OR p.n <= $3) AS ids,
-              CASE WHEN count(*) > $3 THEN max(${POSITION('p.created_at')} || ' ' || p.id) FILTER (WHERE p.n = $3) END AS next,
+    const [row]: Array<{
+      body: string;
+      ids: string | null;
+      sizes: string | null;
+      positions: string | null;
+      next: string | null;
+      version: string | null;
+      valid_until: number | null;
+    }> = await this.dataSource.query(
+      `SELECT '[' || coalesce(string_agg(q.j, ',' ORDER BY q.n) FILTER (WHERE $3::int IS NULL OR q.n <= $3), '') || ']' AS body,
+              string_agg(q.id::text, ',' ORDER BY q.n) FILTER (WHERE $3::int IS NULL OR q.n <= $3) AS ids,
+              -- For the whole list, where each key's JSON lies in the body and its position, so pages can be cut from it.
+              string_agg(octet_length(q.j)::text, ',' ORDER BY q.n) FILTER (WHERE $3::int IS NULL) AS sizes,
+              string_agg(q.position, ',' ORDER BY q.n) FILTER (WHERE $3::int IS NULL) AS positions,
+              CASE WHEN count(*) > $3 THEN max(q.position || ' ' || q.id) FILTER (WHERE q.n = $3) END AS next,
               (SELECT version FROM api_key_list_versions WHERE user_id = $1) AS version,
               -- The next moment a listed key's status changes with the clock (expiring, then expired).
               floor(extract(epoch FROM least(
-                min(p.expires_at - make_interval(secs => $2 * 86400)) FILTER (WHERE p.expires_at - make_interval(secs => $2 * 86400) > now()),
-                min(p.expires_at) FILTER (WHERE p.expires_at > now()))) * 1000)::float8 AS valid_until
-         FROM (SELECT id, name, key_hint, scopes, created_at, last_used_at, expires_at, not_before, rotated_at, rate_limit_per_minute,
-                      row_number() OVER (ORDER BY created_at DESC, id DESC) AS n
-                 FROM api_keys
-                WHERE user_id = $1 AND revoked_at IS NULL
-                  AND ($4::timestamptz IS NULL OR (created_at, id) < ($4::timestamptz, $5::int)) ${filter.sql}
-                ORDER BY created_at DESC, id DESC LIMIT $3 + 1) p
-        CROSS JOIN LATERAL (SELECT p.id, p.name, p.key_hint, p.scopes,
-                ${iso('p.created_at')} AS created_at, ${iso('p.last_used_at')} AS last_used_at,
-                ${iso('p.expires_at')} AS expires_at, ${iso('p.not_before')} AS not_before,
-                CASE WHEN p.rotated_at IS NOT NULL THEN 'rotated'
-                     WHEN p.expires_at <= now() THEN 'expired'
-                     WHEN p.expires_at <= now() + make_interval(secs => $2 * 86400) THEN 'expiring'
-                     ELSE 'active' END AS status,
-                p.rate_limit_per_minute) r`,
-        [userId, warningDays, page?.limit ?? null, page?.after?.createdAt ?? null, page?.after?.id ?? 0, ...filter.params],
-      );
+                min(q.expires_at - make_interval(secs => $2 * 86400)) FILTER (WHERE q.expires_at - make_interval(secs => $2 * 86400) > now()),
+                min(q.expires_at) FILTER (WHERE q.expires_at > now()))) * 1000)::float8 AS valid_until
+         FROM (SELECT p.id, p.n, p.expires_at, ${POSITION('p.created_at')} AS position, row_to_json(r)::text AS j
+                 FROM (SELECT id, name, key_hint, scopes, created_at, last_used_at, expires_at, not_before, rotated_at, rate_limit_per_minute,
+                              row_number() OVER (ORDER BY created_at DESC, id DESC) AS n
+                         FROM api_keys
+                        WHERE user_id = $1 AND revoked_at IS NULL
+                          AND ($4::timestamptz IS NULL OR (created_at, id) < ($4::timestamptz, $5::int)) ${filter.sql}
+                        ORDER BY created_at DESC, id DESC LIMIT $3 + 1) p
+                CROSS JOIN LATERAL (SELECT p.id, p.name, p.key_hint, p.scopes,
+                        ${iso('p.created_at')} AS created_at, ${iso('p.last_used_at')} AS last_used_at,
+                        ${iso('p.expires_at')} AS expires_at, ${iso('p.not_before')} AS not_before,
+                        CASE WHEN p.rotated_at IS NOT NULL THEN 'rotated'
+                             WHEN p.expires_at <= now() THEN 'expired'
+                             WHEN p.expires_at <= now() + make_interval(secs => $2 * 86400) THEN 'expiring'
+                             ELSE 'active' END AS status,
+                        p.rate_limit_per_minute) r) q`,
+      [userId, warningDays, page?.limit ?? null, page?.after?.createdAt ?? null, page?.after?.id ?? 0, ...filter.params],
+    );
     const next = row.next?.split(' ');
     return {
       body: row.body,
       ids: row.ids ? row.ids.split(',').map(Number) : [],
+      sizes: page ? undefined : row.sizes ? row.sizes.split(',').map(Number) : [],
+      positions: page ? undefined : row.positions ? row.positions.split(',') : [],
       next: next ? { createdAt: next[0], id: Number(next[1]) } : undefined,
       version: row.version,
       validUntil: row.valid_until ?? Infinity,
