@@ -141,9 +141,8 @@ export class AdminService {
     // One transaction: the revocations, their events and the NOTIFY (delivered on commit) together.
     const revoked = await this.dataSource.transaction(async (tx) => {
       const done = [];
-      for (const id of ids) {
-        const key = await this.keys.revokeAnyOwner(tx, id);
-        if (!key) continue;
+      // One statement for all: see ApiKeysRepository.revokeManyAnyOwner (updating them one by one could deadlock).
+      for (const key of await this.keys.revokeManyAnyOwner(tx, ids)) {
         await this.invalidation.publish(tx, [key.keyHash]);
         await this.audit.record(tx, {
           type: 'api_key.revoked',

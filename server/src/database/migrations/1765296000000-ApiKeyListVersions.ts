@@ -9,6 +9,11 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * Statement-level triggers with transition tables: one bump per user per statement (a batched
  * last-used write touches many users once each), users in a fixed order so that two statements
  * bumping the same users cannot deadlock.
+ *
+ * The version row stays locked until the writing transaction ends. So a transaction must not
+ * update two existing keys of one user in separate statements: between them it holds the
+ * version, and a last-used batch holding the second key waits for it (a deadlock;
+ * test/pg/list-version-locks.pg-spec.ts). Update such keys in one statement.
  */
 export class ApiKeyListVersions1765296000000 implements MigrationInterface {
   name = 'ApiKeyListVersions1765296000000';

@@ -123,8 +123,8 @@ export interface ListJson {
   next?: { createdAt: string; id: number };
   /** The user's list version read in the same statement (see the ApiKeyListVersions migration). */
   version: string | null;
-  /** Epoch ms of the next status change by the clock alone (Infinity: none). */
-  validUntil: number;
+  /** Milliseconds from the statement's now() to the next status change by the clock alone (Infinity: none). */
+  validFor: number;
 }
 
 /** A timestamp as JavaScript's `toISOString` writes it (UTC, milliseconds truncated, `Z`). */
@@ -163,7 +163,7 @@ export class ApiKeysRepository {
       positions: string | null;
       next: string | null;
       version: string | null;
-      valid_until: number | null;
+      valid_for: number | null;
     }> = await this.dataSource.query(
       `SELECT '[' || coalesce(string_agg(q.j, ',' ORDER BY q.n) FILTER (WHERE $3::int IS NULL OR q.n <= $3), '') || ']' AS body,
               string_agg(q.id::text, ',' ORDER BY q.n) FILTER (WHERE $3::int IS NULL OR q.n <= $3) AS ids,
@@ -172,10 +172,11 @@ export class ApiKeysRepository {
               string_agg(q.position, ',' ORDER BY q.n) FILTER (WHERE $3::int IS NULL) AS positions,
               CASE WHEN count(*) > $3 THEN max(q.position || ' ' || q.id) FILTER (WHERE q.n = $3) END AS next,
               (SELECT version FROM api_key_list_versions WHERE user_id = $1) AS version,
-              -- The next moment a listed key's status changes with the clock (expiring, then expired).
+              -- How long until a listed key's status changes with the clock (expiring, then expired): a
+              -- duration, not a time, so the app's clock and the database's need not agree.
               floor(extract(epoch FROM least(
                 min(q.expires_at - make_interval(secs => $2 * 86400)) FILTER (WHERE q.expires_at - make_interval(secs => $2 * 86400) > now()),
-                min(q.expires_at) FILTER (WHERE q.expires_at > now()))) * 1000)::float8 AS valid_until
+                min(q.expires_at) FILTER (WHERE q.expires_at > now())) - now()) * 1000)::float8 AS valid_for
          FROM (SELECT p.id, p.n, p.expires_at, ${POSITION('p.created_at')} AS position, row_to_json(r)::text AS j
                  FROM (SELECT id, name, key_hint, scopes, created_at, last_used_at, expires_at, not_before, rotated_at, rate_limit_per_minute,
                               row_number() OVER (ORDER BY created_at DESC, id DESC) AS n
@@ -201,7 +202,7 @@ export class ApiKeysRepository {
       positions: page ? undefined : row.positions ? row.positions.split(',') : [],
       next: next ? { createdAt: next[0], id: Number(next[1]) } : undefined,
       version: row.version,
-      validUntil: row.valid_until ?? Infinity,
+      validFor: row.valid_for ?? Infinity,
     };
   }
 
@@ -264,14 +265,22 @@ export class ApiKeysRepository {
     return rows[0] && { id, name: rows[0].name, keyHint: rows[0].key_hint, keyHash: rows[0].key_hash };
   }
 
-  /** Revokes any user's active key (administration); the key and its owner, or undefined when there is none. */
-  async revokeAnyOwner(tx: EntityManager, id: number): Promise<(RetiredKey & { userId: string }) | undefined> {
-    const [rows]: [Array<{ user_id: string; name: string; key_hint: string; key_hash: Buffer }>, number] = await tx.query(
-      'UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING user_id, name, key_hint, key_hash',
-      [id],
+  /**
+   * Revokes any users' active keys among `ids` in one statement (administration), in the order of
+   * `ids`. One statement, not one per key: a transaction that updates two existing keys of a user
+   * in separate statements holds that user's list version (the ApiKeyListVersions trigger) while
+   * waiting for the second row, which a last-used batch may hold while waiting for the version.
+   */
+  async revokeManyAnyOwner(tx: EntityManager, ids: number[]): Promise<Array<RetiredKey & { userId: string }>> {
+    const [rows]: [Array<{ id: number; user_id: string; name: string; key_hint: string; key_hash: Buffer }>, number] = await tx.query(
+      'UPDATE api_keys SET revoked_at = now() WHERE id = ANY($1::int[]) AND revoked_at IS NULL RETURNING id, user_id, name, key_hint, key_hash',
+      [ids],
     );
-    const row = rows[0];
-    return row && { id, userId: row.user_id, name: row.name, keyHint: row.key_hint, keyHash: row.key_hash };
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return ids.flatMap((id) => {
+      const row = byId.get(id);
+      return row ? [{ id, userId: row.user_id, name: row.name, keyHint: row.key_hint, keyHash: row.key_hash }] : [];
+    });
   }
 
   /** One of the user's keys, locked until the transaction ends (for rotation). */
