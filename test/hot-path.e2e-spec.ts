@@ -5,6 +5,13 @@ import { startTestApp, type TestApp } from './support/test-app';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A promise with its resolver, to hold a step of the app at a chosen moment. */
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
 describe('Verification hot path (e2e)', () => {
   let app: TestApp;
   let alice: string;
@@ -38,77 +45,63 @@ describe('Verification hot path (e2e)', () => {
     expect(writes).not.toHaveBeenCalled(); // within the interval: nothing more written
     writes.mockRestore();
   });
-});
 
-/** A promise with its resolver, to hold a step of the app at a chosen moment. */
-function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => (resolve = r));
-  return { promise, resolve };
-}
+  describe('a use being written still shows in the lists', () => {
+    afterEach(() => jest.restoreAllMocks());
 
-describe('A use being written still shows in the lists (e2e)', () => {
-  let app: TestApp;
-  let alice: string;
-  beforeAll(async () => {
-    app = await startTestApp({ LAST_USED_WRITE_INTERVAL_MS: '60000' });
-    alice = await passwordToken(app, 'alice');
-  });
-  afterAll(() => app?.close());
-  afterEach(() => jest.restoreAllMocks());
+    const lastUsedIn = async (path: string, keyId: number) =>
+      (await call(app, path, { token: alice })).body.find((k: { id: number }) => k.id === keyId)?.last_used_at as string | null;
 
-  const lastUsedIn = async (path: string, keyId: number) =>
-    (await call(app, path, { token: alice })).body.find((k: { id: number }) => k.id === keyId)?.last_used_at as string | null;
-
-  it('while the UPDATE is in flight: the use has left the pending set but is not in the database yet', async () => {
-    const key = await createKey(app, alice);
-    const repository = app.running.app.get(ApiKeysRepository);
-    const original = repository.recordLastUse.bind(repository);
-    const started = deferred();
-    const release = deferred();
-    jest.spyOn(repository, 'recordLastUse').mockImplementation(async (uses) => {
-      started.resolve();
-      await release.promise;
-      return original(uses);
-    });
-    expect((await call(app, '/api/keys/current', { token: key.key })).status).toBe(200);
-    const tracker = app.running.app.get(LastUsedTracker);
-    // Twice: the timer's flush may have begun before the use.
-    const flushed = tracker.flush(false).then(() => tracker.flush(false));
-    await started.promise;
-    try {
+    it('while the UPDATE is in flight: the use has left the pending set but is not in the database yet', async () => {
+      const key = await createKey(app, alice);
+      const repository = app.running.app.get(ApiKeysRepository);
+      const original = repository.recordLastUse.bind(repository);
+      const started = deferred();
+      const release = deferred();
+      jest.spyOn(repository, 'recordLastUse').mockImplementation(async (uses) => {
+        started.resolve();
+        await release.promise;
+        return original(uses);
+      });
+      expect((await call(app, '/api/keys/current', { token: key.key })).status).toBe(200);
+      const tracker = app.running.app.get(LastUsedTracker);
+      // Twice: the timer's flush may have begun before the use.
+      const flushed = tracker.flush(false).then(() => tracker.flush(false));
+      await started.promise;
+      try {
+        expect(await lastUsedIn('/api/keys', key.id)).not.toBeNull();
+        expect(await lastUsedIn('/api/keys?limit=100', key.id)).not.toBeNull();
+      } finally {
+        release.resolve();
+        await flushed;
+      }
       expect(await lastUsedIn('/api/keys', key.id)).not.toBeNull();
-      expect(await lastUsedIn('/api/keys?limit=100', key.id)).not.toBeNull();
-    } finally {
-      release.resolve();
-      await flushed;
-    }
-    expect(await lastUsedIn('/api/keys', key.id)).not.toBeNull();
-  });
-
-  it('when the list read the row just before the write committed, and looks at this instance just after', async () => {
-    const key = await createKey(app, alice);
-    expect((await call(app, '/api/keys/current', { token: key.key })).status).toBe(200);
-    const repository = app.running.app.get(ApiKeysRepository);
-    const original = repository.listActiveJson.bind(repository);
-    const read = deferred();
-    const proceed = deferred();
-    jest.spyOn(repository, 'listActiveJson').mockImplementation(async (...args) => {
-      const result = await original(...args);
-      read.resolve();
-      await proceed.promise;
-      return result;
     });
-    const listing = call(app, '/api/keys', { token: alice });
-    await read.promise;
-    const tracker = app.running.app.get(LastUsedTracker);
-    await tracker.flush(false);
-    await tracker.flush(false);
-    const [row] = await app.sql<{ last_used_at: Date | null }>('SELECT last_used_at FROM api_keys WHERE id = $1', [key.id]);
-    expect(row.last_used_at).toBeInstanceOf(Date); // written, after the list's query read the row
-    proceed.resolve();
-    const listed = (await listing).body.find((k: { id: number }) => k.id === key.id);
-    expect(listed.last_used_at).toBe(row.last_used_at!.toISOString());
+
+    it('when the list read the row just before the write committed, and looks at this instance just after', async () => {
+      const key = await createKey(app, alice);
+      expect((await call(app, '/api/keys/current', { token: key.key })).status).toBe(200);
+      const repository = app.running.app.get(ApiKeysRepository);
+      const original = repository.listActiveJson.bind(repository);
+      const read = deferred();
+      const proceed = deferred();
+      jest.spyOn(repository, 'listActiveJson').mockImplementation(async (...args) => {
+        const result = await original(...args);
+        read.resolve();
+        await proceed.promise;
+        return result;
+      });
+      const listing = call(app, '/api/keys', { token: alice });
+      await read.promise;
+      const tracker = app.running.app.get(LastUsedTracker);
+      await tracker.flush(false);
+      await tracker.flush(false);
+      const [row] = await app.sql<{ last_used_at: Date | null }>('SELECT last_used_at FROM api_keys WHERE id = $1', [key.id]);
+      expect(row.last_used_at).toBeInstanceOf(Date); // written, after the list's query read the row
+      proceed.resolve();
+      const listed = (await listing).body.find((k: { id: number }) => k.id === key.id);
+      expect(listed.last_used_at).toBe(row.last_used_at!.toISOString());
+    });
   });
 });
 

@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { LastUsedTracker } from '../server/src/credentials/last-used.tracker';
-import { ApiKeysRepository } from '../server/src/database/repositories/api-keys.repository';
+import { type ApiKeyRow, ApiKeysRepository } from '../server/src/database/repositories/api-keys.repository';
 import { call, type CallResult, createKey, expectProblem, passwordToken } from './support/http';
 import { startTestApp, type TestApp } from './support/test-app';
 
@@ -83,18 +83,7 @@ describe('GET /api/keys in pages (e2e)', () => {
     expect(whole.body).toEqual(paged);
     // Byte for byte what the service's toResponse would answer for the stored rows: the same key
     // order, fields, date and number formats, status rule, escapes, and this instance's pending use.
-    const rows = await app.sql<{
-      id: number;
-      name: string;
-      key_hint: string;
-      scopes: string[];
-      created_at: Date;
-      last_used_at: Date | null;
-      expires_at: Date | null;
-      not_before: Date | null;
-      rotated_at: Date | null;
-      rate_limit_per_minute: number | null;
-    }>(
+    const rows = await app.sql<Omit<ApiKeyRow, 'user_id' | 'revoked_at'>>(
       `SELECT id, name, key_hint, scopes, created_at, last_used_at, expires_at, not_before, rotated_at, rate_limit_per_minute FROM api_keys
         WHERE user_id = (SELECT user_id FROM api_keys WHERE id = $1) AND revoked_at IS NULL ORDER BY created_at DESC, id DESC`,
       [replaced.id],

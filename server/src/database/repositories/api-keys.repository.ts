@@ -45,7 +45,8 @@ export interface ApiKeyCredentialRow {
 
 export type NewApiKey = Omit<ApiKeyRecord, 'id' | 'lastUsedAt'> & { keyHash: Buffer };
 
-interface ApiKeyRow {
+/** A row of `api_keys` as the driver reads it (without the hash). */
+export interface ApiKeyRow {
   id: number;
   user_id: string;
   name: string;
