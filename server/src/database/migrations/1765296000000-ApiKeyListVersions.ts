@@ -4,7 +4,7 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * `api_key_list_versions`: a version per user, replaced by the database itself whenever any of
  * the user's rows in `api_keys` is inserted, updated or deleted, in the same transaction. Versions
  * come from one sequence, so no two users' lists ever carry the same version. An instance
- * may keep a user's rendered list as long as the counter it read with it has not moved (and no
+ * may keep a user's rendered list as long as the version it read with it is still the user's (and no
  * key's status has changed with the clock), whichever instance or code path wrote the change.
  * Statement-level triggers with transition tables: one bump per user per statement (a batched
  * last-used write touches many users once each), users in a fixed order so that two statements

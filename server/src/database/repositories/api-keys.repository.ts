@@ -207,7 +207,7 @@ export class ApiKeysRepository {
     };
   }
 
-  /** The counter the database raises on every change to the user's keys (null: the user never had one). */
+  /** The user's list version, which the database replaces on every change to their keys (null: the user never had one). */
   async listVersion(userId: string): Promise<string | null> {
     const rows: Array<{ version: string }> = await this.dataSource.query('SELECT version FROM api_key_list_versions WHERE user_id = $1', [
       userId,
