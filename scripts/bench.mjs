@@ -124,6 +124,16 @@ async function startApp(databaseUrl, extraEnv = {}) {
   }
   throw new Error('the app did not start');
 }
+/** The process's CPU time so far (user + system, all its threads), in microseconds, from /proc. */
+const cpuMicros = (pid) => {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    // utime and stime are fields 14 and 15 of the whole line, in clock ticks (100 per second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return NaN;
+  }
+};
 const rssMb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
 
 async function token(url, user = 'alice') {
@@ -203,14 +213,20 @@ async function interleaved(paths) {
   const samples = paths.map(() => []);
   for (let round = 0; round < ROUNDS; round++) {
     for (const [i, path] of paths.entries()) {
+      const cpuBefore = cpuMicros(path.pid);
       const result = await autocannon({ url: path.url, headers: path.headers, connections: CONNECTIONS, duration: ROUND_DURATION });
+      // The app's own CPU per answered request: unlike req/s, it does not depend on whether the
+      // app or the load generator was the bottleneck in that round.
+      result.cpuPerRequest = (cpuMicros(path.pid) - cpuBefore) / result.requests.total;
       samples[i].push(result);
     }
     log(`round ${round + 1}/${ROUNDS}: ` + paths.map((p, i) => `${p.id} ${Math.round(samples[i][round].requests.average)}`).join(', '));
   }
   const baseline = samples[0].map((r) => r.requests.average);
+  const baselineCpu = samples[0].map((r) => r.cpuPerRequest);
   return paths.map((path, i) => {
     const perRound = samples[i].map((r) => r.requests.average);
+    const cpuPerRound = samples[i].map((r) => r.cpuPerRequest);
     const run = {
       ...path,
       name: path.name,
@@ -218,6 +234,10 @@ async function interleaved(paths) {
       ratio: +median(perRound.map((rps, round) => rps / baseline[round])).toFixed(2),
       range: [Math.round(Math.min(...perRound)), Math.round(Math.max(...perRound))],
       perRound,
+      cpu_us: +median(cpuPerRound).toFixed(1),
+      // What the throughput ratio would be if the app's CPU alone set the pace.
+      cpu_ratio: +median(cpuPerRound.map((cpu, round) => baselineCpu[round] / cpu)).toFixed(2),
+      cpuPerRound,
       p50: median(samples[i].map((r) => r.latency.p50)),
       p99: median(samples[i].map((r) => r.latency.p99)),
       max: Math.max(...samples[i].map((r) => r.latency.max)),
@@ -227,6 +247,7 @@ async function interleaved(paths) {
     };
     delete run.url;
     delete run.headers;
+    delete run.pid;
     return run;
   });
 }
@@ -299,9 +320,9 @@ async function main() {
     const limited = (await createKey(A.url, jwt, 'bench-limited', { rate_limit_per_minute: 1_000_000 })).key;
     const current = `${A.url}/api/keys/current`;
     const hotPaths = [
-      { id: 'baseline', name: 'public baseline, not logged (GET /api/health/live)', url: `${A.url}/api/health/live` },
-      { id: 'logged', name: 'public route, logged (GET /api/version)', url: `${A.url}/api/version` },
-      { id: 'key', name: 'API key, Bearer (cache hit)', url: current, headers: { authorization: `Bearer ${hot}` }, auth: true },
+      { id: 'baseline', name: 'public baseline, not logged (GET /api/health/live)', url: `${A.url}/api/health/live`, pid: A.pid },
+      { id: 'logged', name: 'public route, logged (GET /api/version)', url: `${A.url}/api/version`, pid: A.pid },
+      { id: 'key', name: 'API key, Bearer (cache hit)', url: current, headers: { authorization: `Bearer ${hot}` }, auth: true, pid: A.pid },
       // Right after the key path: the access log's cost compares these two, seconds apart.
       {
         id: 'quiet',
@@ -309,6 +330,7 @@ async function main() {
         url: `${quiet.url}/api/keys/current`,
         headers: { authorization: `Bearer ${quietKey}` },
         auth: true,
+        pid: quiet.pid,
       },
       {
         id: 'twin',
@@ -316,9 +338,10 @@ async function main() {
         url: `${twin.url}/api/keys/current`,
         headers: { authorization: `Bearer ${twinKey}` },
         auth: true,
+        pid: twin.pid,
       },
-      { id: 'jwt', name: 'Keycloak-style JWT, Bearer', url: current, headers: { authorization: `Bearer ${jwt}` }, auth: true },
-      { id: 'mcp', name: 'X-Session-API-Key (MCP)', url: current, headers: { 'x-session-api-key': hot }, auth: true },
+      { id: 'jwt', name: 'Keycloak-style JWT, Bearer', url: current, headers: { authorization: `Bearer ${jwt}` }, auth: true, pid: A.pid },
+      { id: 'mcp', name: 'X-Session-API-Key (MCP)', url: current, headers: { 'x-session-api-key': hot }, auth: true, pid: A.pid },
       // A per-key limit (high enough never to refuse): its in-memory count and RateLimit headers.
       {
         id: 'limited',
@@ -326,6 +349,7 @@ async function main() {
         url: current,
         headers: { authorization: `Bearer ${limited}` },
         auth: true,
+        pid: A.pid,
       },
     ];
     const writesBefore = await counter();
@@ -351,11 +375,22 @@ async function main() {
             median(byId.key.perRound.map((rps, i) => rps / byId.quiet.perRound[i])),
       ).toFixed(3),
     };
+    // The same comparison in CPU per request, which the load generator's pace does not move.
+    const cpuCostAgainst = (logged) => +(1 - median(logged.cpuPerRound.map((cpu, i) => byId.quiet.cpuPerRound[i] / cpu))).toFixed(3);
+    report.log_cost.cpu_us_logged = byId.key.cpu_us;
+    report.log_cost.cpu_us_twin = byId.twin.cpu_us;
+    report.log_cost.cpu_us_unlogged = byId.quiet.cpu_us;
+    report.log_cost.cpu_cost = cpuCostAgainst(byId.key);
+    report.log_cost.cpu_cost_twin = cpuCostAgainst(byId.twin);
     report.targets = {
       'API key ≥ 0.90': byId.key.ratio,
       'MCP header ≥ 0.90': byId.mcp.ratio,
       'cached JWT ≥ 0.85': byId.jwt.ratio,
       'access log ≤ 5 %': report.log_cost.cost,
+      'API key ≥ 0.90 (CPU)': byId.key.cpu_ratio,
+      'MCP header ≥ 0.90 (CPU)': byId.mcp.cpu_ratio,
+      'cached JWT ≥ 0.85 (CPU)': byId.jwt.cpu_ratio,
+      'access log ≤ 5 % (CPU)': report.log_cost.cpu_cost,
     };
     let missKeys = [];
     if (EMBEDDED) {
@@ -496,10 +531,10 @@ function markdown(r) {
   const rows = r.runs
     .map(
       (x) =>
-        `| ${x.name} | ${x.rps.toLocaleString()} | ${x.range ? `${x.range[0].toLocaleString()}–${x.range[1].toLocaleString()}` : 'one run'} | ${x.ratio} | ${x.p50} | ${x.p99} | ${x.max} | ${x.non2xx} |`,
+        `| ${x.name} | ${x.rps.toLocaleString()} | ${x.range ? `${x.range[0].toLocaleString()}–${x.range[1].toLocaleString()}` : 'one run'} | ${x.ratio} | ${x.cpu_us ?? ''} | ${x.cpu_ratio ?? ''} | ${x.p50} | ${x.p99} | ${x.max} | ${x.non2xx} |`,
     )
     .join('\n');
-  let md = `# Benchmark ${r.date}\n\n${r.machine}; database: ${r.database}; pinned: ${r.pinned}. Hot paths: ${r.warmup_s} s warm-up each, then ${r.rounds} interleaved rounds of ${r.round_duration_s} s (req/s: median and range over rounds; × baseline: median of the ratios within each round). Other runs: ${r.warmup_s} s warm-up, ${r.duration_s} s. ${r.connections} connections (autocannon on loopback); verification cache ${r.cache_size.toLocaleString()} entries.\n\n| path | req/s | range | × baseline | p50 ms | p99 ms | max ms | non-2xx |\n|---|---:|---:|---:|---:|---:|---:|---:|\n${rows}\n`;
+  let md = `# Benchmark ${r.date}\n\n${r.machine}; database: ${r.database}; pinned: ${r.pinned}. Hot paths: ${r.warmup_s} s warm-up each, then ${r.rounds} interleaved rounds of ${r.round_duration_s} s (req/s: median and range over rounds; × baseline: median of the ratios within each round). Other runs: ${r.warmup_s} s warm-up, ${r.duration_s} s. ${r.connections} connections (autocannon on loopback); verification cache ${r.cache_size.toLocaleString()} entries.\n\n| path | req/s | range | × baseline | app CPU µs/req | × baseline (CPU) | p50 ms | p99 ms | max ms | non-2xx |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n${rows}\n\nApp CPU µs/req: the app process's user + system time (all threads, from /proc) per answered request, median over rounds; × baseline (CPU) is the baseline's CPU per request over the path's, per round: the throughput ratio if the app alone set the pace.\n`;
   if (r.targets)
     md += `\nTargets (issue 12): ${Object.entries(r.targets)
       .map(([name, value]) => `${name}: **${name.includes('%') ? `${(value * 100).toFixed(1)} %` : value}**`)
@@ -509,7 +544,7 @@ function markdown(r) {
   if (r.writes)
     md += `\nDatabase writes (\`UPDATE api_keys\`) during the authenticated runs: ${r.writes.update_statements} for ${r.writes.authenticated_requests.toLocaleString()} requests = **${r.writes.per_10k} per 10,000 requests** (${r.writes.distinct_keys_used.toLocaleString()} distinct keys used).\n`;
   if (r.log_cost)
-    md += `\nAccess log cost (API key path, LOG_LEVEL=info vs warn on a second instance, measured in the same rounds): ${r.log_cost.logged_rps} vs ${r.log_cost.unlogged_rps} req/s (medians); median of the per-round costs **${(r.log_cost.cost * 100).toFixed(1)} %** of throughput against the main instance, **${(r.log_cost.cost_twin * 100).toFixed(1)} %** against a third instance configured like the main one (${r.log_cost.twin_rps} req/s). Those two logging instances differ by ${(r.log_cost.spread * 100).toFixed(1)} %: a two-instance comparison resolves nothing finer.\n`;
+    md += `\nAccess log cost (API key path, LOG_LEVEL=info vs warn on a second instance, measured in the same rounds): ${r.log_cost.logged_rps} vs ${r.log_cost.unlogged_rps} req/s (medians); median of the per-round costs **${(r.log_cost.cost * 100).toFixed(1)} %** of throughput against the main instance, **${(r.log_cost.cost_twin * 100).toFixed(1)} %** against a third instance configured like the main one (${r.log_cost.twin_rps} req/s). Those two logging instances differ by ${(r.log_cost.spread * 100).toFixed(1)} %: a two-instance comparison resolves nothing finer. In app CPU per request: ${r.log_cost.cpu_us_logged} µs logged vs ${r.log_cost.cpu_us_unlogged} µs at warn, a cost of **${(r.log_cost.cpu_cost * 100).toFixed(1)} %** (${(r.log_cost.cpu_cost_twin * 100).toFixed(1)} % against the twin, ${r.log_cost.cpu_us_twin} µs).\n`;
   md += `\nServer RSS after the runs: ${r.rss_after_load_mb} MB.\n`;
   if (r.rss_100k)
     md += `\n100,000 distinct keys used round-robin (${r.rss_100k.requests.toLocaleString()} requests, ${r.rss_100k.rps} req/s): RSS ${r.rss_100k.before_mb} MB before, ${r.rss_100k.after_mb} MB after.\n`;

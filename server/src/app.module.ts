@@ -2,12 +2,14 @@ import { DynamicModule, Global, Module } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { Logger } from 'pino';
+import { DataSource } from 'typeorm';
 import { ApiKeysModule } from './api-keys/api-keys.module';
 import { AuthModule } from './auth/auth.module';
 import { ProblemDetailsFilter } from './common/problem-details.filter';
 import { createValidationPipe } from './common/validation';
 import { AppConfig } from './config/app-config';
 import { DatabaseConnection, dataSourceOptions } from './database/data-source-options';
+import { runMigrationsUnderLock } from './database/migrations-under-lock';
 import { ConsoleModule } from './console/console.module';
 import { DevIdpModule } from './dev-idp/dev-idp.module';
 import { HealthModule } from './health/health.module';
@@ -45,11 +47,24 @@ export class AppModule {
         ConfigModule.register(config, logger),
         MetricsModule,
         HttpPipelineModule,
-        TypeOrmModule.forRoot({
-          ...dataSourceOptions(database.url, database.poolSize, database.acquireTimeoutMs, database.embedded),
-          migrationsRun: true,
-          retryAttempts: 2,
-          retryDelay: 1000,
+        TypeOrmModule.forRootAsync({
+          useFactory: () => ({
+            ...dataSourceOptions(database.url, database.poolSize, database.acquireTimeoutMs, database.embedded),
+            retryAttempts: 2,
+            retryDelay: 1000,
+          }),
+          // Migrations run here, under a lock, rather than by `migrationsRun` (see runMigrationsUnderLock).
+          dataSourceFactory: async (options) => {
+            const dataSource = await new DataSource(options!).initialize();
+            try {
+              await runMigrationsUnderLock(dataSource);
+            } catch (error) {
+              // A retry makes a new DataSource: this one's pool must not linger.
+              await dataSource.destroy().catch(() => undefined);
+              throw error;
+            }
+            return dataSource;
+          },
         }),
         ApiKeysModule,
         AuthModule,
