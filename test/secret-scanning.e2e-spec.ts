@@ -1,6 +1,7 @@
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { generateKey } from '../server/src/credentials/key-format';
 import { call, createKey, expectProblem, passwordToken } from './support/http';
+import { LiteLlmStandIn } from './support/litellm-stand-in';
 import { startTestApp, type TestApp } from './support/test-app';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -65,6 +66,92 @@ describe('leaked-key reports (GitHub secret scanning partner format)', () => {
     expect(limited).toBeDefined();
     expectProblem(limited!, 429, 'rate_limited');
     expect(Number(limited!.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+});
+
+describe('leaked LLM keys are replaced at once', () => {
+  const litellm = new LiteLlmStandIn();
+  let embedded: TestApp;
+  let gateway: TestApp;
+
+  beforeAll(async () => {
+    await litellm.start();
+    [embedded, gateway] = await Promise.all([
+      startTestApp({ DEV_USERS: 'alice:alice,bob:bob' }),
+      startTestApp({ DEV_USERS: 'alice:alice,bob:bob', LITELLM_URL: litellm.url, LITELLM_MASTER_KEY: litellm.masterKey }),
+    ]);
+  });
+  afterAll(async () => {
+    await Promise.all([embedded?.close(), gateway?.close()]);
+    await litellm.stop();
+  });
+  beforeEach(() => {
+    litellm.mode = 'ok';
+  });
+
+  const report = (app: TestApp, body: unknown) => call(app, '/api/secret-scanning/leaked-keys', { method: 'POST', body });
+  const llmKey = async (app: TestApp, token: string) => (await call(app, '/api/keys/llm/byor', { token })).body.key as string;
+  const verify = (app: TestApp, key: string) =>
+    call(app, '/api/keys/verify', { method: 'POST', token: app.config.verification.serviceToken, body: { key } });
+
+  it("two users' keys in one report: each replaced by a new key of its own owner, the old ones dead, the leak recorded", async () => {
+    const [alice, bob] = await Promise.all([passwordToken(embedded, 'alice'), passwordToken(embedded, 'bob')]);
+    const [aliceOld, bobOld] = await Promise.all([llmKey(embedded, alice), llmKey(embedded, bob)]);
+    const res = await report(embedded, [
+      { token: aliceOld, type: 'llm_key', url: 'https://github.com/octo/repo/blob/abc/.env#L2', source: 'content' },
+      { token: bobOld, type: 'llm_key', url: 'https://gist.github.com/y', source: 'gist' },
+      { token: generateKey('sk-oh-llm-'), type: 'llm_key' }, // well-formed, never issued
+    ]);
+    expect(res.status).toBe(200);
+    expect(res.body.map((label: { label: string }) => label.label)).toEqual(['true_positive', 'true_positive', 'false_positive']);
+    expect(res.text).not.toContain(aliceOld);
+
+    expect((await verify(embedded, aliceOld)).body).toMatchObject({ valid: false, code: 'NOT_FOUND' });
+    expect((await verify(embedded, bobOld)).body).toMatchObject({ valid: false, code: 'NOT_FOUND' });
+    const [aliceNew, bobNew] = await Promise.all([llmKey(embedded, alice), llmKey(embedded, bob)]);
+    expect(aliceNew).not.toBe(aliceOld);
+    expect(bobNew).not.toBe(bobOld);
+    const [aliceId, bobId] = await Promise.all(
+      [alice, bob].map(async (token) => (await call(embedded, '/api/keys/current', { token })).body.user_id as string),
+    );
+    expect((await verify(embedded, aliceNew)).body).toMatchObject({ valid: true, kind: 'llm_key', user_id: aliceId });
+    expect((await verify(embedded, bobNew)).body).toMatchObject({ valid: true, kind: 'llm_key', user_id: bobId });
+
+    const events = (await call(embedded, '/api/audit-events?type=llm_key.refreshed', { token: alice })).body.items;
+    expect(events).toEqual([
+      expect.objectContaining({
+        actor_auth_type: 'secret_scanning',
+        details: {
+          source: 'embedded',
+          reason: 'leak',
+          url: 'https://github.com/octo/repo/blob/abc/.env#L2',
+          leak_source: 'content',
+          signed: false,
+        },
+      }),
+    ]);
+    // Reported again: no longer anyone's key, so nothing more is replaced.
+    expect((await report(embedded, [{ token: aliceOld }])).body[0].label).toBe('false_positive');
+    expect(await llmKey(embedded, alice)).toBe(aliceNew);
+  });
+
+  it("a proxy's key is deleted at the proxy before its owner gets a new one; with the proxy down, nothing is claimed", async () => {
+    const alice = await passwordToken(gateway, 'alice');
+    const old = await llmKey(gateway, alice);
+    expect(litellm.keys.has(old)).toBe(true);
+
+    litellm.mode = 'down';
+    expectProblem(await report(gateway, [{ token: old, type: 'llm_key' }]), 503, 'llm_gateway_unavailable');
+    litellm.mode = 'ok';
+    expect(await llmKey(gateway, alice)).toBe(old); // not replaced: the scanner's retry will do it
+
+    const res = await report(gateway, [{ token: old, type: 'llm_key' }]);
+    expect(res.body[0].label).toBe('true_positive');
+    expect(litellm.keys.has(old)).toBe(false);
+    expect(litellm.callsTo('/key/delete').at(-1)!.body).toEqual({ keys: [old] });
+    const fresh = await llmKey(gateway, alice);
+    expect(fresh).not.toBe(old);
+    expect(litellm.keys.has(fresh)).toBe(true);
   });
 });
 

@@ -9,5 +9,7 @@ import { LlmKeysService } from './llm-keys.service';
   imports: [DatabaseModule, CredentialsModule],
   controllers: [LlmKeysController],
   providers: [LlmKeysService, LiteLlmClient],
+  // Secret scanning replaces leaked LLM keys.
+  exports: [LlmKeysService],
 })
 export class LlmKeysModule {}

@@ -54,6 +54,21 @@ export class LlmKeysService {
     return this.withUserLock(userId, (existing, commit) => this.issue(commit, userId, existing, actor));
   }
 
+  /**
+   * A leaked key (a secret-scanning report) replaced at once: deleted at the proxy, a new one
+   * stored for its owner to fetch, every instance told. Nothing happens if the reported key is
+   * no longer the user's (replaced meanwhile). Whether it was replaced.
+   */
+  async replaceLeaked(userId: string, leakedHash: Buffer, actor: AuditActor, details: Record<string, unknown>): Promise<boolean> {
+    let replaced = false;
+    await this.withUserLock(userId, async (existing, commit) => {
+      if (!existing?.keyHash.equals(leakedHash)) return { key: '' };
+      replaced = true;
+      return this.issue(commit, userId, existing, actor, { details: { ...details, reason: 'leak' } });
+    });
+    return replaced;
+  }
+
   private open(row: StoredLlmKey): string {
     const key = unseal(row.keyCiphertext, this.sealKey);
     // Only a changed LLM_KEY_ENCRYPTION_KEY or an altered row gets here.
@@ -87,7 +102,7 @@ export class LlmKeysService {
     userId: string,
     previous: StoredLlmKey | null,
     actor: AuditActor,
-    options: { oldAlreadyInvalid?: boolean } = {},
+    options: { oldAlreadyInvalid?: boolean; details?: Record<string, unknown> } = {},
   ): Promise<Issued> {
     const useGateway = this.gateway.enabled;
     const key = useGateway ? await this.gateway.generate(userId) : generateKey(this.config.llmKeys.prefix);
@@ -115,7 +130,7 @@ export class LlmKeysService {
       type,
       actor,
       subject: { userId },
-      details: { source: values.source, ...(options.oldAlreadyInvalid ? { reason: 'rejected_by_gateway' } : {}) },
+      details: { source: values.source, ...(options.oldAlreadyInvalid ? { reason: 'rejected_by_gateway' } : {}), ...options.details },
     });
     if (!previous) {
       await commit(async (tx) => {

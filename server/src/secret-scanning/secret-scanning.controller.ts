@@ -19,6 +19,8 @@ import { AppConfig } from '../config/app-config';
 import { DatabaseModule } from '../database/database.module';
 import { ApiKeysRepository } from '../database/repositories/api-keys.repository';
 import { AuditEventsRepository } from '../database/repositories/audit-events.repository';
+import { LlmKeysModule } from '../llm-keys/llm-keys.module';
+import { LlmKeysService } from '../llm-keys/llm-keys.service';
 import { Metrics } from '../metrics/metrics';
 
 /** At most this many reports per request, and this many requests per address and minute. */
@@ -45,7 +47,7 @@ export class LeakedTokenLabel {
 }
 
 /**
- * Revokes reported keys: whoever holds a key may kill it, so a report needs no signature to
+ * Revokes reported API keys and replaces reported LLM keys: whoever holds a key may kill it, so a report needs no signature to
  * revoke. With SECRET_SCANNING_PUBLIC_KEYS set, a report signed by one of them (GitHub's
  * `Github-Public-Key-Identifier` / `Github-Public-Key-Signature`, ECDSA over the raw body) is
  * answered with labels and its `url` and `source` are recorded; an unsigned one only revokes:
@@ -63,6 +65,7 @@ export class LeakedKeys {
     private readonly invalidation: KeyInvalidationService,
     private readonly dataSource: DataSource,
     private readonly metrics: Metrics,
+    private readonly llmKeys: LlmKeysService,
   ) {
     this.scanningKeys = parseScanningKeys(config.secretScanningPublicKeys);
   }
@@ -83,8 +86,20 @@ export class LeakedKeys {
     }
   }
 
+  /** Our own LLM keys carry a checksum (a typo is refused offline); the proxy's keys have no known shape. */
+  private mayBeLlmKey(token: string): boolean {
+    const prefix = this.config.llmKeys.prefix;
+    return token.startsWith(prefix) ? parseKey(token, prefix).ok : token.length >= 8;
+  }
+
   async handle(reports: LeakedTokenReport[], request: FastifyRequest, signed: boolean | null): Promise<LeakedTokenLabel[]> {
     const trusted = signed !== false;
+    const actor = { ...actorOf(request, undefined), authType: 'secret_scanning' };
+    // Where the key was found, as reported: recorded only from a report we can trust.
+    const where = (report: LeakedTokenReport): { url?: string; source?: string; signed: boolean } =>
+      trusted
+        ? { url: storableText(report.url, 2048), source: storableText(report.source, 200), signed: signed === true }
+        : { signed: false };
     const candidates = reports.map((report) => {
       const token = report.token.trim();
       const ours = parseKey(token, this.config.apiKeys.prefix).ok;
@@ -104,16 +119,9 @@ export class LeakedKeys {
             const report = candidates.find((c) => c.stored?.equals(key.keyHash))!.report;
             await this.audit.record(tx, {
               type: 'api_key.leaked',
-              actor: { ...actorOf(request, undefined), authType: 'secret_scanning' },
+              actor,
               subject: { userId: key.userId, keyId: key.id, keyName: key.name, keyHint: key.keyHint },
-              details: trusted
-                ? {
-                    url: storableText(report.url, 2048),
-                    source: storableText(report.source, 200),
-                    reason: 'leak',
-                    signed: signed === true,
-                  }
-                : { reason: 'leak', signed: false },
+              details: { ...where(report), reason: 'leak' },
             });
           }
           return keys;
@@ -130,6 +138,19 @@ export class LeakedKeys {
         ours = revoked.some((k) => k.keyHash.equals(candidate.stored!));
         // Not active now: still ours if it ever existed (revoked, expired or replaced earlier).
         if (!ours) ours = (await this.verifier.verify(candidate.token)).code !== 'NOT_FOUND';
+      } else if (this.mayBeLlmKey(candidate.token)) {
+        // A user's current LLM key (ours, or the LiteLLM proxy's): replaced at once, the old one
+        // deleted at the proxy; the owner fetches the new one. A key already replaced is not stored.
+        const owner = await this.verifier.findLlmKey(candidate.token);
+        if (owner) {
+          ours = true;
+          // `source` in an LLM key's events says where the key was issued: the report's goes as leak_source.
+          const { source: leakSource, ...found } = where(candidate.report);
+          await this.llmKeys.replaceLeaked(owner.userId, this.verifier.hash(candidate.token), actor, {
+            ...found,
+            ...(leakSource === undefined ? {} : { leak_source: leakSource }),
+          });
+        }
       }
       labels.push({
         token_hash: createHash('sha256').update(candidate.report.token).digest('hex'),
@@ -153,7 +174,8 @@ export class SecretScanningController {
   @HttpCode(200)
   @ApiOperation({
     operationId: 'reportLeakedKeys',
-    summary: 'Report leaked keys (GitHub secret scanning partner format): a real, active key is revoked at once on every instance',
+    summary:
+      "Report leaked keys (GitHub secret scanning partner format): a real, active API key is revoked at once on every instance; a user's current LLM key is replaced",
     description:
       `Public and rate limited (${REQUESTS_PER_MINUTE} requests per address and minute, at most ${MAX_TOKENS} tokens each). ` +
       'Every report gets a label; the token itself is never returned, only its SHA-256. With SECRET_SCANNING_PUBLIC_KEYS set, ' +
@@ -209,5 +231,5 @@ export class SecretScanningController {
   }
 }
 
-@Module({ imports: [DatabaseModule, CredentialsModule], controllers: [SecretScanningController], providers: [LeakedKeys] })
+@Module({ imports: [DatabaseModule, CredentialsModule, LlmKeysModule], controllers: [SecretScanningController], providers: [LeakedKeys] })
 export class SecretScanningModule {}

@@ -66,6 +66,35 @@ describe('ActivityPage', () => {
     expect(await loader.getAllHarnesses(MatButtonHarness.with({ text: 'Show older events' }))).toHaveLength(0);
   });
 
+  it('says when an LLM key was replaced because it leaked, and where it was found', async () => {
+    http.expectOne('/api/audit-events?limit=25').flush({
+      items: [
+        anEvent(5, {
+          type: 'llm_key.refreshed',
+          key_id: null,
+          key_name: null,
+          key_hint: null,
+          actor_auth_type: 'secret_scanning',
+          details: { source: 'embedded', reason: 'leak', url: 'https://github.com/octo/repo/blob/abc/.env#L2', signed: false },
+        }),
+        anEvent(4, {
+          type: 'llm_key.refreshed',
+          key_id: null,
+          key_name: null,
+          key_hint: null,
+          details: { source: 'embedded', reason: 'leak' },
+        }),
+      ],
+      next_cursor: null,
+    });
+    await fixture.whenStable();
+    const rows = await (await loader.getHarness(MatTableHarness)).getCellTextByColumnName();
+    expect(rows['what'].text).toEqual([
+      'LLM key refreshed (the old one was found at https://github.com/octo/repo/blob/abc/.env#L2 and no longer works)',
+      'LLM key refreshed (the old one was reported leaked and no longer works)',
+    ]);
+  });
+
   it('filters by event type on the server', async () => {
     http.expectOne('/api/audit-events?limit=25').flush({ items: [], next_cursor: null });
     const select = await loader.getHarness(MatSelectHarness);

@@ -530,7 +530,7 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * Report leaked keys (GitHub secret scanning partner format): a real, active key is revoked at once on every instance
+     * Report leaked keys (GitHub secret scanning partner format): a real, active API key is revoked at once on every instance; a user's current LLM key is replaced
      * @description Public and rate limited (30 requests per address and minute, at most 100 tokens each). Every report gets a label; the token itself is never returned, only its SHA-256. With SECRET_SCANNING_PUBLIC_KEYS set, only reports signed by one of those keys (GitHub's `Github-Public-Key-Identifier` and `Github-Public-Key-Signature` headers) get labels; unsigned ones still revoke, and get 202 with an empty array.
      */
     post: operations['reportLeakedKeys'];
@@ -998,7 +998,7 @@ export interface components {
        */
       expires_at?: string | null;
       /**
-       * @description Why: api_key.revoked (owner; an admin's own words when by_admin), api_key.expired (name_reused), llm_key.refreshed
+       * @description Why: api_key.revoked (owner; an admin's own words when by_admin), api_key.expired (name_reused), llm_key.refreshed (rejected_by_gateway, or leak: reported by secret scanning, with url and source)
        * @example owner
        */
       reason?: string;
@@ -1029,8 +1029,13 @@ export interface components {
       network?: string;
       /** @description api_key.created by a rotation: the key it replaced */
       rotated_from?: number;
-      /** @description api_key.leaked: where the key was found, as reported */
+      /** @description api_key.leaked, llm_key.refreshed (leak): where the key was found, as reported */
       url?: string;
+      /**
+       * @description llm_key.refreshed (leak): the report's source
+       * @example content
+       */
+      leak_source?: string;
       /** @description auth.failures: refusals from the address in the minute */
       count?: number;
       /**
@@ -1051,7 +1056,7 @@ export interface components {
       aggregated?: boolean;
       /** @description api_key.created: the key's per-key limit, when it has one */
       rate_limit_per_minute?: number;
-      /** @description api_key.leaked: the report was signed by a configured scanner key */
+      /** @description api_key.leaked, llm_key.refreshed (leak): the report was signed by a configured scanner key */
       signed?: boolean;
       /**
        * @description api_key.expiring: entering the warning window, or its last day
