@@ -44,4 +44,29 @@ describe('Replicas starting together on a database without the schema', () => {
       }
     }
   });
+
+  it('a replica waits for a migration longer than the query timeout (10 s) without an error, then starts', async () => {
+    const admin = new Client({ connectionString: pg.url });
+    await admin.connect();
+    await admin.query('CREATE DATABASE race_slow');
+    await admin.end();
+    const url = new URL(pg.url);
+    url.pathname = '/race_slow';
+    // Another replica "migrating": it holds the lock for 11 s.
+    const other = new Client({ connectionString: url.href });
+    await other.connect();
+    await other.query("SELECT pg_advisory_lock(hashtext('api-key-service:migrations'))");
+    const release = setTimeout(() => void other.query("SELECT pg_advisory_unlock(hashtext('api-key-service:migrations'))"), 11_000);
+    try {
+      const app = await startTestApp({ DATABASE_URL: url.href });
+      apps.push(app);
+      expect(app.logs.lines.filter((line) => (JSON.parse(line) as { level: number }).level >= 50)).toEqual([]);
+      expect(app.logs.text).toContain('another instance is running the migrations');
+      const token = await passwordToken(app, 'alice');
+      expect((await call(app, '/api/keys', { token })).status).toBe(200);
+    } finally {
+      clearTimeout(release);
+      await other.end();
+    }
+  }, 60_000);
 });
