@@ -87,6 +87,7 @@ describe('leaked LLM keys are replaced at once', () => {
   });
   beforeEach(() => {
     litellm.mode = 'ok';
+    litellm.answersBeforeDown = Infinity;
   });
 
   const report = (app: TestApp, body: unknown) => call(app, '/api/secret-scanning/leaked-keys', { method: 'POST', body });
@@ -130,9 +131,13 @@ describe('leaked LLM keys are replaced at once', () => {
         },
       }),
     ]);
-    // Reported again: no longer anyone's key, so nothing more is replaced.
-    expect((await report(embedded, [{ token: aliceOld }])).body[0].label).toBe('false_positive');
+    // Reported again: still ours (a replaced key is remembered), and nothing more is replaced.
+    expect((await report(embedded, [{ token: aliceOld }])).body[0].label).toBe('true_positive');
     expect(await llmKey(embedded, alice)).toBe(aliceNew);
+    // So is a key its owner replaced before anyone reported it.
+    const before = aliceNew;
+    await call(embedded, '/api/keys/llm/byor/refresh', { method: 'POST', token: alice });
+    expect((await report(embedded, [{ token: before }])).body[0].label).toBe('true_positive');
   });
 
   it("a proxy's key is deleted at the proxy before its owner gets a new one; with the proxy down, nothing is claimed", async () => {
@@ -141,7 +146,9 @@ describe('leaked LLM keys are replaced at once', () => {
     expect(litellm.keys.has(old)).toBe(true);
 
     litellm.mode = 'down';
-    expectProblem(await report(gateway, [{ token: old, type: 'llm_key' }]), 503, 'llm_gateway_unavailable');
+    const refused = await report(gateway, [{ token: old, type: 'llm_key' }]);
+    expectProblem(refused, 503, 'llm_gateway_unavailable');
+    expect(refused.text).not.toContain(old);
     litellm.mode = 'ok';
     expect(await llmKey(gateway, alice)).toBe(old); // not replaced: the scanner's retry will do it
 
@@ -152,6 +159,45 @@ describe('leaked LLM keys are replaced at once', () => {
     const fresh = await llmKey(gateway, alice);
     expect(fresh).not.toBe(old);
     expect(litellm.keys.has(fresh)).toBe(true);
+  });
+
+  it('the proxy failing midway: each key on its own, the report answered 503, and the retry finishes with the right labels', async () => {
+    const [alice, bob] = await Promise.all([passwordToken(gateway, 'alice'), passwordToken(gateway, 'bob')]);
+    const apiKey = await createKey(gateway, alice, { name: 'leaked beside LLM keys' });
+    const [aliceOld, bobOld] = [await llmKey(gateway, alice), await llmKey(gateway, bob)];
+    const body = [{ token: apiKey.key }, { token: aliceOld }, { token: bobOld }];
+    // Alice's replacement takes two calls (generate, then delete the old one); Bob's finds the proxy down.
+    litellm.answersBeforeDown = 2;
+    expectProblem(await report(gateway, body), 503, 'llm_gateway_unavailable');
+    litellm.mode = 'ok';
+    litellm.answersBeforeDown = Infinity;
+    expectProblem(await call(gateway, '/api/keys/current', { token: apiKey.key }), 401, 'revoked_key');
+    const aliceNew = await llmKey(gateway, alice);
+    expect(aliceNew).not.toBe(aliceOld);
+    expect(litellm.keys.has(aliceOld)).toBe(false);
+    expect(await llmKey(gateway, bob)).toBe(bobOld);
+
+    const retried = await report(gateway, body);
+    expect(retried.status).toBe(200);
+    expect(retried.body.map((label: { label: string }) => label.label)).toEqual(['true_positive', 'true_positive', 'true_positive']);
+    expect(await llmKey(gateway, alice)).toBe(aliceNew); // not replaced twice
+    const bobNew = await llmKey(gateway, bob);
+    expect(bobNew).not.toBe(bobOld);
+    expect(litellm.keys.has(bobOld)).toBe(false);
+  });
+
+  it('the same key reported many times at once is replaced once; the rest are asked to come back or find it done', async () => {
+    const alice = await passwordToken(gateway, 'alice');
+    const old = await llmKey(gateway, alice);
+    const deletesBefore = litellm.callsTo('/key/delete').length;
+    const answers = await Promise.all(Array.from({ length: 6 }, () => report(gateway, [{ token: old }])));
+    for (const answer of answers) {
+      if (answer.status === 503) expectProblem(answer, 503, 'llm_key_busy');
+      else expect(answer.body[0].label).toBe('true_positive');
+    }
+    expect(answers.some((a) => a.status === 200)).toBe(true);
+    expect(litellm.callsTo('/key/delete').slice(deletesBefore)).toEqual([expect.objectContaining({ body: { keys: [old] } })]);
+    expect(await llmKey(gateway, alice)).not.toBe(old);
   });
 });
 

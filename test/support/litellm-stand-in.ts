@@ -20,6 +20,8 @@ export class LiteLlmStandIn {
   readonly keys = new Map<string, { user_id: string; key_alias: string; metadata: Record<string, unknown> }>();
   readonly calls: RecordedCall[] = [];
   mode: 'ok' | 'down' | 'error' | 'slow' = 'ok';
+  /** In mode `ok`: how many more calls are answered before the proxy goes down (a failure midway). */
+  answersBeforeDown = Infinity;
   private server?: Server;
   url = '';
 
@@ -50,6 +52,8 @@ export class LiteLlmStandIn {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (this.mode === 'ok' && this.answersBeforeDown <= 0) this.mode = 'down';
+    if (this.mode === 'ok') this.answersBeforeDown--;
     if (this.mode === 'down') return void req.socket.destroy();
     if (this.mode === 'slow') return; // never answers: the client's timeout must fire
     let raw = '';

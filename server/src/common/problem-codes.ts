@@ -51,6 +51,7 @@ export const PROBLEM_CODES = [
   // LLM keys
   'llm_gateway_error',
   'llm_gateway_unavailable',
+  'llm_key_busy',
 ] as const;
 
 export type ProblemCode = (typeof PROBLEM_CODES)[number];

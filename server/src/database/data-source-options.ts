@@ -10,6 +10,7 @@ import { AddKeyRotation1764950400000 } from './migrations/1764950400000-AddKeyRo
 import { CreateKeyPolicyAndUsers1765036800000 } from './migrations/1765036800000-CreateKeyPolicyAndUsers';
 import { KeyLifecycleAndWebhooks1765209600000 } from './migrations/1765209600000-KeyLifecycleAndWebhooks';
 import { ApiKeyListVersions1765296000000 } from './migrations/1765296000000-ApiKeyListVersions';
+import { RetiredLlmKeys1765382400000 } from './migrations/1765382400000-RetiredLlmKeys';
 import { LlmKey } from './entities/llm-key.entity';
 
 export const ENTITIES = [ApiKey, LlmKey];
@@ -24,6 +25,7 @@ export const MIGRATIONS = [
   CreateKeyPolicyAndUsers1765036800000,
   KeyLifecycleAndWebhooks1765209600000,
   ApiKeyListVersions1765296000000,
+  RetiredLlmKeys1765382400000,
 ];
 
 /** How the app reaches its database: decided once at start (`databaseConnection`). */

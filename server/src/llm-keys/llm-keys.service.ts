@@ -44,8 +44,13 @@ export class LlmKeysService {
       );
     const key = this.open(row);
     if (row.source === 'litellm' && this.gateway.enabled && (await this.gateway.check(key)) === 'invalid') {
-      // The proxy no longer accepts it (deleted there, expired, proxy reset): replace it.
-      return this.withUserLock(userId, (existing, commit) => this.issue(commit, userId, existing, actor, { oldAlreadyInvalid: true }));
+      // The proxy no longer accepts it (deleted there, expired, proxy reset): replace it, unless
+      // it was replaced meanwhile (a refresh, a leak report): then the new one is the answer.
+      return this.withUserLock(userId, (existing, commit) =>
+        existing && !existing.keyHash.equals(row.keyHash)
+          ? Promise.resolve({ key: this.open(existing) })
+          : this.issue(commit, userId, existing, actor, { oldAlreadyInvalid: true }),
+      );
     }
     return key;
   }
@@ -56,17 +61,28 @@ export class LlmKeysService {
 
   /**
    * A leaked key (a secret-scanning report) replaced at once: deleted at the proxy, a new one
-   * stored for its owner to fetch, every instance told. Nothing happens if the reported key is
-   * no longer the user's (replaced meanwhile). Whether it was replaced.
+   * stored for its owner to fetch, every instance told. `not_current`: the reported key is no
+   * longer the user's (replaced meanwhile). `busy`: the user's key is being provisioned or
+   * replaced right now; the caller asks the reporter to come back rather than queue for it (a
+   * public endpoint must not hold pooled connections while the proxy is slow).
    */
-  async replaceLeaked(userId: string, leakedHash: Buffer, actor: AuditActor, details: Record<string, unknown>): Promise<boolean> {
-    let replaced = false;
-    await this.withUserLock(userId, async (existing, commit) => {
-      if (!existing?.keyHash.equals(leakedHash)) return { key: '' };
-      replaced = true;
-      return this.issue(commit, userId, existing, actor, { details: { ...details, reason: 'leak' } });
-    });
-    return replaced;
+  async replaceLeaked(
+    userId: string,
+    leakedHash: Buffer,
+    actor: AuditActor,
+    details: Record<string, unknown>,
+  ): Promise<'replaced' | 'not_current' | 'busy'> {
+    let outcome: 'replaced' | 'not_current' = 'not_current';
+    const done = await this.withUserLock(
+      userId,
+      async (existing, commit) => {
+        if (!existing?.keyHash.equals(leakedHash)) return { key: '' };
+        outcome = 'replaced';
+        return this.issue(commit, userId, existing, actor, { details: { ...details, reason: 'leak' } });
+      },
+      { ifFree: true },
+    );
+    return done === undefined ? 'busy' : outcome;
   }
 
   private open(row: StoredLlmKey): string {
@@ -82,16 +98,34 @@ export class LlmKeysService {
    * advisory lock held by one transaction around the whole work, so instances exclude each
    * other. On the embedded database (one instance, one connection) the lock is in-process and
    * only the writes take the connection: a slow LiteLLM proxy must not hold up everyone else.
+   * With `ifFree`, undefined instead of waiting when the lock is taken.
    */
-  private async withUserLock(userId: string, work: (existing: StoredLlmKey | null, commit: Commit) => Promise<Issued>): Promise<string> {
-    const issued = this.singleInstance
-      ? await this.inProcess.run(userId, async () =>
-          work(await this.keys.findByUser(userId), (writes) => this.dataSource.transaction(writes)),
-        )
-      : await this.dataSource.transaction(async (tx) => {
-          await this.keys.lockUser(tx, userId);
-          return work(await this.keys.findByUser(userId, tx), (writes) => writes(tx));
-        });
+  private withUserLock(userId: string, work: (existing: StoredLlmKey | null, commit: Commit) => Promise<Issued>): Promise<string>;
+  private withUserLock(
+    userId: string,
+    work: (existing: StoredLlmKey | null, commit: Commit) => Promise<Issued>,
+    options: { ifFree: true },
+  ): Promise<string | undefined>;
+  private async withUserLock(
+    userId: string,
+    work: (existing: StoredLlmKey | null, commit: Commit) => Promise<Issued>,
+    options: { ifFree?: boolean } = {},
+  ): Promise<string | undefined> {
+    let issued: Issued | undefined;
+    if (this.singleInstance) {
+      // One thread: nothing can take the lock between this check and `run`.
+      if (options.ifFree && this.inProcess.isBusy(userId)) return undefined;
+      issued = await this.inProcess.run(userId, async () =>
+        work(await this.keys.findByUser(userId), (writes) => this.dataSource.transaction(writes)),
+      );
+    } else {
+      issued = await this.dataSource.transaction(async (tx) => {
+        if (!options.ifFree) await this.keys.lockUser(tx, userId);
+        else if (!(await this.keys.tryLockUser(tx, userId))) return undefined;
+        return work(await this.keys.findByUser(userId, tx), (writes) => writes(tx));
+      });
+    }
+    if (issued === undefined) return undefined;
     if (issued.replacedHash) this.invalidation.evictLocally([issued.replacedHash]);
     return issued.key;
   }
@@ -140,7 +174,7 @@ export class LlmKeysService {
       return { key };
     }
     await commit(async (tx) => {
-      await this.keys.replace(tx, previous.id, values);
+      await this.keys.replace(tx, previous, values);
       await this.audit.record(tx, event('llm_key.refreshed'));
       // Every instance drops the old key when this transaction commits.
       await this.invalidation.publish(tx, [previous.keyHash]);

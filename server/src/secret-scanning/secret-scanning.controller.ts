@@ -19,6 +19,7 @@ import { AppConfig } from '../config/app-config';
 import { DatabaseModule } from '../database/database.module';
 import { ApiKeysRepository } from '../database/repositories/api-keys.repository';
 import { AuditEventsRepository } from '../database/repositories/audit-events.repository';
+import { LlmKeysRepository } from '../database/repositories/llm-keys.repository';
 import { LlmKeysModule } from '../llm-keys/llm-keys.module';
 import { LlmKeysService } from '../llm-keys/llm-keys.service';
 import { Metrics } from '../metrics/metrics';
@@ -66,6 +67,7 @@ export class LeakedKeys {
     private readonly dataSource: DataSource,
     private readonly metrics: Metrics,
     private readonly llmKeys: LlmKeysService,
+    private readonly llmKeysStored: LlmKeysRepository,
   ) {
     this.scanningKeys = parseScanningKeys(config.secretScanningPublicKeys);
   }
@@ -132,6 +134,8 @@ export class LeakedKeys {
       this.metrics.keysRevoked.labels('leak').inc(revoked.length);
     }
     const labels: LeakedTokenLabel[] = [];
+    /** Why an LLM key could not be replaced now (the proxy's problem, or a replacement under way). */
+    const retryLater: unknown[] = [];
     for (const candidate of candidates) {
       let ours = false;
       if (candidate.stored) {
@@ -140,17 +144,25 @@ export class LeakedKeys {
         if (!ours) ours = (await this.verifier.verify(candidate.token)).code !== 'NOT_FOUND';
       } else if (this.mayBeLlmKey(candidate.token)) {
         // A user's current LLM key (ours, or the LiteLLM proxy's): replaced at once, the old one
-        // deleted at the proxy; the owner fetches the new one. A key already replaced is not stored.
+        // deleted at the proxy; the owner fetches the new one. Each key on its own: one that
+        // cannot be replaced now does not undo or hold up the others.
+        const stored = this.verifier.hash(candidate.token);
         const owner = await this.verifier.findLlmKey(candidate.token);
         if (owner) {
-          ours = true;
           // `source` in an LLM key's events says where the key was issued: the report's goes as leak_source.
           const { source: leakSource, ...found } = where(candidate.report);
-          await this.llmKeys.replaceLeaked(owner.userId, this.verifier.hash(candidate.token), actor, {
-            ...found,
-            ...(leakSource === undefined ? {} : { leak_source: leakSource }),
-          });
+          try {
+            const outcome = await this.llmKeys.replaceLeaked(owner.userId, stored, actor, {
+              ...found,
+              ...(leakSource === undefined ? {} : { leak_source: leakSource }),
+            });
+            if (outcome === 'busy') retryLater.push(busyProblem());
+          } catch (error) {
+            retryLater.push(error);
+          }
         }
+        // Also ours if it was a user's key once (replaced by its owner, or by an earlier report).
+        ours = owner !== undefined || (await this.llmKeysStored.wasRetired(stored));
       }
       labels.push({
         token_hash: createHash('sha256').update(candidate.report.token).digest('hex'),
@@ -158,8 +170,21 @@ export class LeakedKeys {
         label: ours ? 'true_positive' : 'false_positive',
       });
     }
+    // The reporter must come back: what was done stays done, and a repeated report is answered
+    // the same way (a replaced key is remembered as ours), so a retry finishes the rest.
+    if (retryLater.length) throw retryLater[0];
     return labels;
   }
+}
+
+/** Another replacement of the same user's LLM key is running: come back in a few seconds. */
+function busyProblem(): ApiProblem {
+  return new ApiProblem({
+    status: 503,
+    code: 'llm_key_busy',
+    detail: "This LLM key's owner has a key replacement under way; report again in a few seconds.",
+    headers: { 'Retry-After': '5' },
+  });
 }
 
 @ApiTags('Secret scanning')
@@ -191,6 +216,15 @@ export class SecretScanningController {
   @ApiBodyProblemResponses()
   @ApiProblemResponse(422, `Not an array of at most ${MAX_TOKENS} reports with a token each.`, ['validation_failed'])
   @ApiProblemResponse(429, 'Too many reports from this address.', ['rate_limited'], RETRY_AFTER)
+  @ApiProblemResponse(502, 'The LLM gateway refused to replace a reported LLM key; report again (what was done stays done).', [
+    'llm_gateway_error',
+  ])
+  @ApiProblemResponse(
+    503,
+    'A reported LLM key could not be replaced now (the gateway is unreachable, or its owner has a replacement under way); report again.',
+    ['llm_gateway_unavailable', 'llm_key_busy'],
+    RETRY_AFTER,
+  )
   async report(
     @Body(
       new ParseArrayPipe({

@@ -590,7 +590,8 @@ export interface components {
       | 'webhook_limit_reached'
       | 'webhook_disabled'
       | 'llm_gateway_error'
-      | 'llm_gateway_unavailable';
+      | 'llm_gateway_unavailable'
+      | 'llm_key_busy';
     FieldError: {
       /** @example name */
       field: string;
@@ -3990,6 +3991,26 @@ export interface operations {
       };
       /** @description Too many reports from this address. Codes: `rate_limited`. */
       429: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The LLM gateway refused to replace a reported LLM key; report again (what was done stays done). Codes: `llm_gateway_error`. */
+      502: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A reported LLM key could not be replaced now (the gateway is unreachable, or its owner has a replacement under way); report again. Codes: `llm_gateway_unavailable`, `llm_key_busy`. */
+      503: {
         headers: {
           /** @description Seconds to wait before trying again. */
           'Retry-After'?: number;

@@ -32,11 +32,33 @@ export class LlmKeysRepository {
     return rows[0] ? { id: rows[0].id, userId: rows[0].user_id } : undefined;
   }
 
+  /**
+   * Takes the user's lock only if it is free (until `tx` ends): the public leak path must not
+   * queue pooled connections behind a replacement that waits on the LiteLLM proxy.
+   */
+  async tryLockUser(tx: EntityManager, userId: string): Promise<boolean> {
+    const [{ locked }] = (await tx.query('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked', [`llm_keys:${userId}`])) as Array<{
+      locked: boolean;
+    }>;
+    return locked;
+  }
+
+  /** Whether this keyed hash is of a key that was some user's and has been replaced. */
+  async wasRetired(keyHash: Buffer): Promise<boolean> {
+    const rows: unknown[] = await this.dataSource.query('SELECT 1 FROM retired_llm_keys WHERE key_hash = $1', [keyHash]);
+    return rows.length > 0;
+  }
+
   async insert(tx: EntityManager, userId: string, values: LlmKeyValues): Promise<void> {
     await tx.insert(LlmKey, { ...values, userId, createdAt: new Date(), rotatedAt: null });
   }
 
-  async replace(tx: EntityManager, id: number, values: LlmKeyValues): Promise<void> {
-    await tx.update(LlmKey, { id }, { ...values, rotatedAt: new Date() });
+  /** Replaces a user's key, remembering the old one's hash (see `retired_llm_keys`). */
+  async replace(tx: EntityManager, previous: StoredLlmKey, values: LlmKeyValues): Promise<void> {
+    await tx.query('INSERT INTO retired_llm_keys (key_hash, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [
+      previous.keyHash,
+      previous.userId,
+    ]);
+    await tx.update(LlmKey, { id: previous.id }, { ...values, rotatedAt: new Date() });
   }
 }
