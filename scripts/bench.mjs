@@ -322,6 +322,15 @@ async function main() {
     const hotPaths = [
       { id: 'baseline', name: 'public baseline, not logged (GET /api/health/live)', url: `${A.url}/api/health/live`, pid: A.pid },
       { id: 'logged', name: 'public route, logged (GET /api/version)', url: `${A.url}/api/version`, pid: A.pid },
+      // Like the logged public route, but the request carries the key path's Authorization header
+      // (ignored on a public route): what a credential costs the kernel and HTTP parser to receive.
+      {
+        id: 'logged_with_header',
+        name: 'public route, logged, with the same Authorization header (GET /api/version)',
+        url: `${A.url}/api/version`,
+        headers: { authorization: `Bearer ${hot}` },
+        pid: A.pid,
+      },
       { id: 'key', name: 'API key, Bearer (cache hit)', url: current, headers: { authorization: `Bearer ${hot}` }, auth: true, pid: A.pid },
       // Right after the key path: the access log's cost compares these two, seconds apart.
       {
@@ -382,6 +391,19 @@ async function main() {
     report.log_cost.cpu_us_unlogged = byId.quiet.cpu_us;
     report.log_cost.cpu_cost = cpuCostAgainst(byId.key);
     report.log_cost.cpu_cost_twin = cpuCostAgainst(byId.twin);
+    // The authentication's own cost: the key, JWT and MCP paths against the public route that
+    // receives the same request (logged, same Authorization header), per round.
+    const against = (run, base) => ({
+      throughput: +median(run.perRound.map((rps, i) => rps / base.perRound[i])).toFixed(2),
+      cpu: +median(run.cpuPerRound.map((cpu, i) => base.cpuPerRound[i] / cpu)).toFixed(2),
+    });
+    report.auth_cost = {
+      baseline_cpu_us: byId.logged_with_header.cpu_us,
+      key: against(byId.key, byId.logged_with_header),
+      jwt: against(byId.jwt, byId.logged_with_header),
+      mcp: against(byId.mcp, byId.logged_with_header),
+      header_cost: against(byId.logged_with_header, byId.logged),
+    };
     report.targets = {
       'API key ≥ 0.90': byId.key.ratio,
       'MCP header ≥ 0.90': byId.mcp.ratio,
@@ -539,6 +561,8 @@ function markdown(r) {
     md += `\nTargets (issue 12): ${Object.entries(r.targets)
       .map(([name, value]) => `${name}: **${name.includes('%') ? `${(value * 100).toFixed(1)} %` : value}**`)
       .join('; ')}.\n`;
+  if (r.auth_cost)
+    md += `\nLike with like: against the logged public route receiving the same Authorization header (${r.auth_cost.baseline_cpu_us} µs of app CPU per request), the API key path runs at **${r.auth_cost.key.throughput}** (CPU ${r.auth_cost.key.cpu}), the JWT path at **${r.auth_cost.jwt.throughput}** (CPU ${r.auth_cost.jwt.cpu}), the MCP header at **${r.auth_cost.mcp.throughput}** (CPU ${r.auth_cost.mcp.cpu}); receiving the header alone takes the public route to ${r.auth_cost.header_cost.throughput} (CPU ${r.auth_cost.header_cost.cpu}).\n`;
   if (r.lists)
     md += `\nKey lists (a user with 1,000 keys, 10 connections): the whole list (${(r.lists.bytes_1000 / 1024).toFixed(0)} kB) ${r.lists.full_1000.rps} req/s, p50 ${r.lists.full_1000.p50} ms, p99 ${r.lists.full_1000.p99} ms (target ≥ 500 req/s); a 100-key page ${r.lists.page_100.rps} req/s, p50 ${r.lists.page_100.p50} ms, p99 **${r.lists.page_100.p99} ms** (target p99 ≤ 20 ms); the same page for one client at a time p50 ${r.lists.page_100_one.p50} ms, p99 **${r.lists.page_100_one.p99} ms**.\n`;
   if (r.writes)
