@@ -52,6 +52,7 @@ export const KNOWN_PROBLEM_CODES: Record<ProblemCode, true> = {
   identity_provider_unavailable: true,
   llm_gateway_error: true,
   llm_gateway_unavailable: true,
+  llm_key_busy: true,
 };
 
 /**
