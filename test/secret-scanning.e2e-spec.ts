@@ -69,7 +69,7 @@ describe('leaked-key reports (GitHub secret scanning partner format)', () => {
   });
 });
 
-describe('leaked LLM keys are replaced at once', () => {
+describe('leaked LLM keys are revoked at once; the owner fetches a new one', () => {
   const litellm = new LiteLlmStandIn();
   let embedded: TestApp;
   let gateway: TestApp;
@@ -78,7 +78,7 @@ describe('leaked LLM keys are replaced at once', () => {
     await litellm.start();
     [embedded, gateway] = await Promise.all([
       startTestApp({ DEV_USERS: 'alice:alice,bob:bob' }),
-      startTestApp({ DEV_USERS: 'alice:alice,bob:bob', LITELLM_URL: litellm.url, LITELLM_MASTER_KEY: litellm.masterKey }),
+      startTestApp({ DEV_USERS: 'alice:alice,bob:bob,carol:carol', LITELLM_URL: litellm.url, LITELLM_MASTER_KEY: litellm.masterKey }),
     ]);
   });
   afterAll(async () => {
@@ -95,7 +95,7 @@ describe('leaked LLM keys are replaced at once', () => {
   const verify = (app: TestApp, key: string) =>
     call(app, '/api/keys/verify', { method: 'POST', token: app.config.verification.serviceToken, body: { key } });
 
-  it("two users' keys in one report: each replaced by a new key of its own owner, the old ones dead, the leak recorded", async () => {
+  it("two users' keys in one report: both dead at once, each owner's next fetch a new key of their own, the leak recorded", async () => {
     const [alice, bob] = await Promise.all([passwordToken(embedded, 'alice'), passwordToken(embedded, 'bob')]);
     const [aliceOld, bobOld] = await Promise.all([llmKey(embedded, alice), llmKey(embedded, bob)]);
     const res = await report(embedded, [
@@ -118,20 +118,14 @@ describe('leaked LLM keys are replaced at once', () => {
     expect((await verify(embedded, aliceNew)).body).toMatchObject({ valid: true, kind: 'llm_key', user_id: aliceId });
     expect((await verify(embedded, bobNew)).body).toMatchObject({ valid: true, kind: 'llm_key', user_id: bobId });
 
-    const events = (await call(embedded, '/api/audit-events?type=llm_key.refreshed', { token: alice })).body.items;
+    const events = (await call(embedded, '/api/audit-events?type=llm_key.leaked', { token: alice })).body.items;
     expect(events).toEqual([
       expect.objectContaining({
         actor_auth_type: 'secret_scanning',
-        details: {
-          source: 'embedded',
-          reason: 'leak',
-          url: 'https://github.com/octo/repo/blob/abc/.env#L2',
-          leak_source: 'content',
-          signed: false,
-        },
+        details: { reason: 'leak', url: 'https://github.com/octo/repo/blob/abc/.env#L2', source: 'content', signed: false },
       }),
     ]);
-    // Reported again: still ours (a replaced key is remembered), and nothing more is replaced.
+    // Reported again: still ours (a revoked key is remembered), and nothing more is revoked.
     expect((await report(embedded, [{ token: aliceOld }])).body[0].label).toBe('true_positive');
     expect(await llmKey(embedded, alice)).toBe(aliceNew);
     // So is a key its owner replaced before anyone reported it.
@@ -166,8 +160,8 @@ describe('leaked LLM keys are replaced at once', () => {
     const apiKey = await createKey(gateway, alice, { name: 'leaked beside LLM keys' });
     const [aliceOld, bobOld] = [await llmKey(gateway, alice), await llmKey(gateway, bob)];
     const body = [{ token: apiKey.key }, { token: aliceOld }, { token: bobOld }];
-    // Alice's replacement takes two calls (generate, then delete the old one); Bob's finds the proxy down.
-    litellm.answersBeforeDown = 2;
+    // Alice's key takes one call (deleted at the proxy); Bob's finds the proxy down.
+    litellm.answersBeforeDown = 1;
     expectProblem(await report(gateway, body), 503, 'llm_gateway_unavailable');
     litellm.mode = 'ok';
     litellm.answersBeforeDown = Infinity;
@@ -186,7 +180,7 @@ describe('leaked LLM keys are replaced at once', () => {
     expect(litellm.keys.has(bobOld)).toBe(false);
   });
 
-  it('the same key reported many times at once is replaced once; the rest are asked to come back or find it done', async () => {
+  it('the same key reported many times at once is revoked once; the rest are asked to come back or find it done', async () => {
     const alice = await passwordToken(gateway, 'alice');
     const old = await llmKey(gateway, alice);
     const deletesBefore = litellm.callsTo('/key/delete').length;
@@ -199,6 +193,31 @@ describe('leaked LLM keys are replaced at once', () => {
     expect(litellm.callsTo('/key/delete').slice(deletesBefore)).toEqual([expect.objectContaining({ body: { keys: [old] } })]);
     expect(await llmKey(gateway, alice)).not.toBe(old);
   });
+
+  it('a token repeated in one report is handled once, and a proxy that is down is called once, not once per token', async () => {
+    const [alice, bob] = await Promise.all([passwordToken(gateway, 'alice'), passwordToken(gateway, 'bob')]);
+    const [aliceOld, bobOld] = [await llmKey(gateway, alice), await llmKey(gateway, bob)];
+    const before = litellm.callsTo('/key/delete').length;
+    const copies = Array.from({ length: 50 }, () => ({ token: aliceOld }));
+    const res = await report(gateway, copies);
+    expect(res.body).toHaveLength(50);
+    expect(new Set(res.body.map((label: { label: string }) => label.label))).toEqual(new Set(['true_positive']));
+    expect(litellm.callsTo('/key/delete').length - before).toBe(1);
+
+    // The proxy refusing: one call for the whole report, and no key generated on this public path.
+    const [aliceNew, carolOld] = [await llmKey(gateway, alice), await llmKey(gateway, await passwordToken(gateway, 'carol'))];
+    litellm.mode = 'error';
+    const callsBefore = litellm.calls.length;
+    const failed = await report(gateway, [
+      ...Array.from({ length: 20 }, () => ({ token: bobOld })),
+      { token: aliceNew },
+      { token: carolOld },
+    ]);
+    expectProblem(failed, 502, 'llm_gateway_error');
+    expect(litellm.calls.slice(callsBefore)).toEqual([expect.objectContaining({ path: '/key/delete', body: { keys: [bobOld] } })]);
+    litellm.mode = 'ok';
+    expect(await llmKey(gateway, bob)).toBe(bobOld); // still Bob's: the retry revokes it
+  });
 });
 
 describe('signed leak reports (SECRET_SCANNING_PUBLIC_KEYS, as GitHub signs them)', () => {
@@ -207,15 +226,24 @@ describe('signed leak reports (SECRET_SCANNING_PUBLIC_KEYS, as GitHub signs them
   const github = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const stranger = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const KEY_ID = 'bcb53661c06b4728e59d897fb6165d5c9cda0fd9cdf9d09ead458168deb7518c';
+  const litellm = new LiteLlmStandIn();
 
   beforeAll(async () => {
     const publicKeys = {
       public_keys: [{ key_identifier: KEY_ID, key: github.publicKey.export({ type: 'spki', format: 'pem' }), is_current: true }],
     };
-    app = await startTestApp({ SECRET_SCANNING_PUBLIC_KEYS: JSON.stringify(publicKeys) });
+    await litellm.start();
+    app = await startTestApp({
+      SECRET_SCANNING_PUBLIC_KEYS: JSON.stringify(publicKeys),
+      LITELLM_URL: litellm.url,
+      LITELLM_MASTER_KEY: litellm.masterKey,
+    });
     alice = await passwordToken(app, 'alice');
   });
-  afterAll(() => app.close());
+  afterAll(async () => {
+    await app.close();
+    await litellm.stop();
+  });
 
   const send = (body: string, headers: Record<string, string> = {}) =>
     call(app, '/api/secret-scanning/leaked-keys', {
@@ -268,6 +296,24 @@ describe('signed leak reports (SECRET_SCANNING_PUBLIC_KEYS, as GitHub signs them
     const sent = JSON.stringify([{ token: other.key }]);
     const tampered = await send(sent, { 'github-public-key-identifier': KEY_ID, 'github-public-key-signature': signature(sent + ' ') });
     expect(tampered.status).toBe(202);
+  });
+
+  it('an unsigned report never tells a stranger that a token is a live LLM key, even when the proxy fails', async () => {
+    const llmKey = async () => (await call(app, '/api/keys/llm/byor', { token: alice })).body.key as string;
+    const leaked = await llmKey();
+    const body = JSON.stringify([{ token: leaked }]);
+    const signedHeaders = () => ({ 'github-public-key-identifier': KEY_ID, 'github-public-key-signature': signature(body) });
+    litellm.mode = 'error';
+    const unsigned = await send(body);
+    expect(unsigned.status).toBe(202);
+    expect(unsigned.body).toEqual([]);
+    expect((await send(JSON.stringify([{ token: 'sk-never-issued-by-anyone' }]))).status).toBe(202); // the same answer
+    expectProblem(await send(body, signedHeaders()), 502, 'llm_gateway_error'); // GitHub is told to come back
+    litellm.mode = 'ok';
+    expect(await llmKey()).toBe(leaked);
+    expect((await send(body)).status).toBe(202); // and a stranger may still kill it
+    expect(litellm.keys.has(leaked)).toBe(false);
+    expect(await llmKey()).not.toBe(leaked);
   });
 
   it('refuses to start with keys it cannot read', async () => {

@@ -19,7 +19,7 @@ describe('Leak reports of one LLM key while the proxy is slow (PostgreSQL, pool 
     app = await startTestApp({
       DATABASE_URL: pg.url,
       DATABASE_POOL_SIZE: '5',
-      DEV_USERS: 'alice:alice,bob:bob',
+      DEV_USERS: 'alice:alice,bob:bob,carol:carol,dave:dave,erin:erin,frank:frank,grace:grace',
       LITELLM_URL: litellm.url,
       LITELLM_MASTER_KEY: litellm.masterKey,
       LITELLM_TIMEOUT_MS: '3000',
@@ -57,5 +57,25 @@ describe('Leak reports of one LLM key while the proxy is slow (PostgreSQL, pool 
       body: { key: leaked },
     });
     expect(verified.body).toMatchObject({ valid: false, code: 'NOT_FOUND' });
+  }, 60_000);
+
+  it("reports of five users' keys at once do not take the connections a sixth user needs", async () => {
+    // Before, the report that won each user's lock held a pooled connection while the proxy
+    // answered: five users' keys reported at once took a pool of five.
+    const owners = ['carol', 'dave', 'erin', 'frank', 'grace'];
+    const tokens = await Promise.all(owners.map((name) => passwordToken(app, name)));
+    const leaked = await Promise.all(tokens.map(async (token) => (await call(app, '/api/keys/llm/byor', { token })).body.key as string));
+    const bob = await passwordToken(app, 'bob');
+    litellm.mode = 'slow';
+    const reports = Promise.all(
+      leaked.map((token) => call(app, '/api/secret-scanning/leaked-keys', { method: 'POST', body: [{ token }] })),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const started = Date.now();
+    const others = await Promise.all([call(app, '/api/keys', { token: bob }), call(app, '/api/audit-events', { token: bob })]);
+    expect(others.map((r) => r.status)).toEqual([200, 200]);
+    expect(Date.now() - started).toBeLessThan(1000);
+    for (const answer of await reports) expect(answer.status).toBe(503);
+    litellm.mode = 'ok';
   }, 60_000);
 });

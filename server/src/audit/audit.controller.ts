@@ -32,7 +32,7 @@ export class AuditEventDetails {
     type: 'string',
     example: 'owner',
     description:
-      "Why: api_key.revoked (owner; an admin's own words when by_admin), api_key.expired (name_reused), llm_key.refreshed (rejected_by_gateway, or leak: reported by secret scanning, with url and source)",
+      "Why: api_key.revoked (owner; an admin's own words when by_admin), api_key.expired (name_reused), llm_key.refreshed (rejected_by_gateway), api_key.leaked and llm_key.leaked (leak: reported by secret scanning)",
   })
   reason?: string;
   @ApiPropertyOptional({ type: 'boolean', description: 'api_key.revoked: an administrator revoked the key (the actor), not its owner' })
@@ -42,7 +42,8 @@ export class AuditEventDetails {
   @ApiPropertyOptional({
     type: 'string',
     example: 'embedded',
-    description: 'llm_key.*: where the key was issued (embedded, litellm); api_key.leaked: where it was found, as reported',
+    description:
+      'llm_key.provisioned, llm_key.refreshed: where the key was issued (embedded, litellm); api_key.leaked, llm_key.leaked: where it was found, as reported',
   })
   source?: string;
   @ApiPropertyOptional({ type: 'integer', description: 'api_key.rotated: the new key' }) new_key_id?: number;
@@ -53,10 +54,8 @@ export class AuditEventDetails {
   @ApiPropertyOptional({ type: 'string', example: '198.51.100.0', description: 'api_key.used_from_new_address: the address or IPv6 /64' })
   network?: string;
   @ApiPropertyOptional({ type: 'integer', description: 'api_key.created by a rotation: the key it replaced' }) rotated_from?: number;
-  @ApiPropertyOptional({ type: 'string', description: 'api_key.leaked, llm_key.refreshed (leak): where the key was found, as reported' })
+  @ApiPropertyOptional({ type: 'string', description: 'api_key.leaked, llm_key.leaked: where the key was found, as reported' })
   url?: string;
-  @ApiPropertyOptional({ type: 'string', example: 'content', description: "llm_key.refreshed (leak): the report's source" })
-  leak_source?: string;
   @ApiPropertyOptional({ type: 'integer', description: 'auth.failures: refusals from the address in the minute' }) count?: number;
   @ApiPropertyOptional({
     type: 'object',
@@ -71,7 +70,7 @@ export class AuditEventDetails {
   rate_limit_per_minute?: number;
   @ApiPropertyOptional({
     type: 'boolean',
-    description: 'api_key.leaked, llm_key.refreshed (leak): the report was signed by a configured scanner key',
+    description: 'api_key.leaked, llm_key.leaked: the report was signed by a configured scanner key',
   })
   signed?: boolean;
   @ApiPropertyOptional({ enum: ['warning', 'final'], description: 'api_key.expiring: entering the warning window, or its last day' })

@@ -22,6 +22,8 @@ export class LlmKeysService {
   /** The embedded database: a single instance, so an in-process lock is enough. */
   private readonly singleInstance: boolean;
   private readonly inProcess = new KeyedMutex();
+  /** Leaked keys this instance is revoking now: a repeated report is told to come back, not queued. */
+  private readonly leaksInFlight = new Set<string>();
 
   constructor(
     private readonly keys: LlmKeysRepository,
@@ -60,29 +62,54 @@ export class LlmKeysService {
   }
 
   /**
-   * A leaked key (a secret-scanning report) replaced at once: deleted at the proxy, a new one
-   * stored for its owner to fetch, every instance told. `not_current`: the reported key is no
-   * longer the user's (replaced meanwhile). `busy`: the user's key is being provisioned or
-   * replaced right now; the caller asks the reporter to come back rather than queue for it (a
-   * public endpoint must not hold pooled connections while the proxy is slow).
+   * A leaked key (a secret-scanning report) killed at once: deleted at the proxy, then forgotten
+   * here (remembered only as retired), every instance told; its owner's next fetch provisions a
+   * new one on the usual, authenticated path. A public report never creates a key, and no
+   * pooled connection waits on the proxy: the proxy call comes first and needs no lock (deleting
+   * a leaked key is right whoever else is working on it), the writes after it take the user's
+   * lock only if it is free.
+   * `not_current`: the key is no longer the user's (replaced or revoked meanwhile). `busy`: the
+   * same key is being handled by another report on this instance, or the user's key is being
+   * provisioned or replaced right now; the reporter comes back (`llm_key_busy`).
+   * Gateway trouble is thrown (`llm_gateway_*`), with nothing changed here.
    */
-  async replaceLeaked(
-    userId: string,
-    leakedHash: Buffer,
-    actor: AuditActor,
-    details: Record<string, unknown>,
-  ): Promise<'replaced' | 'not_current' | 'busy'> {
-    let outcome: 'replaced' | 'not_current' = 'not_current';
-    const done = await this.withUserLock(
-      userId,
-      async (existing, commit) => {
-        if (!existing?.keyHash.equals(leakedHash)) return { key: '' };
-        outcome = 'replaced';
-        return this.issue(commit, userId, existing, actor, { details: { ...details, reason: 'leak' } });
-      },
-      { ifFree: true },
-    );
-    return done === undefined ? 'busy' : outcome;
+  async revokeLeaked(leaked: string, actor: AuditActor, details: Record<string, unknown>): Promise<'revoked' | 'not_current' | 'busy'> {
+    const leakedHash = this.verifier.hash(leaked);
+    const inFlight = leakedHash.toString('base64');
+    if (this.leaksInFlight.has(inFlight)) return 'busy';
+    this.leaksInFlight.add(inFlight);
+    try {
+      const owner = await this.keys.findOwnerByHash(leakedHash);
+      if (!owner) return 'not_current';
+      const row = await this.keys.findByUser(owner.userId);
+      if (!row?.keyHash.equals(leakedHash)) return 'not_current';
+      if (row.source === 'litellm' && this.gateway.enabled) await this.gateway.delete(leaked);
+      const outcome = await this.writeIfFree(owner.userId, async (tx) => {
+        if (!(await this.keys.removeIfCurrent(tx, row))) return 'not_current' as const;
+        await this.audit.record(tx, {
+          type: 'llm_key.leaked',
+          actor,
+          subject: { userId: owner.userId },
+          details: { ...details, reason: 'leak' },
+        });
+        await this.invalidation.publish(tx, [leakedHash]);
+        return 'revoked' as const;
+      });
+      if (outcome === 'revoked') this.invalidation.evictLocally([leakedHash]);
+      return outcome;
+    } finally {
+      this.leaksInFlight.delete(inFlight);
+    }
+  }
+
+  /** Short writes under the user's lock, or `busy` at once when someone holds it. */
+  private async writeIfFree<T>(userId: string, writes: (tx: EntityManager) => Promise<T>): Promise<T | 'busy'> {
+    if (this.singleInstance) {
+      // One thread: nothing can take the lock between this check and `run`.
+      if (this.inProcess.isBusy(userId)) return 'busy';
+      return this.inProcess.run(userId, () => this.dataSource.transaction(writes));
+    }
+    return this.dataSource.transaction(async (tx) => ((await this.keys.tryLockUser(tx, userId)) ? writes(tx) : 'busy'));
   }
 
   private open(row: StoredLlmKey): string {
@@ -98,34 +125,19 @@ export class LlmKeysService {
    * advisory lock held by one transaction around the whole work, so instances exclude each
    * other. On the embedded database (one instance, one connection) the lock is in-process and
    * only the writes take the connection: a slow LiteLLM proxy must not hold up everyone else.
-   * With `ifFree`, undefined instead of waiting when the lock is taken.
    */
-  private withUserLock(userId: string, work: (existing: StoredLlmKey | null, commit: Commit) => Promise<Issued>): Promise<string>;
-  private withUserLock(
-    userId: string,
-    work: (existing: StoredLlmKey | null, commit: Commit) => Promise<Issued>,
-    options: { ifFree: true },
-  ): Promise<string | undefined>;
-  private async withUserLock(
-    userId: string,
-    work: (existing: StoredLlmKey | null, commit: Commit) => Promise<Issued>,
-    options: { ifFree?: boolean } = {},
-  ): Promise<string | undefined> {
-    let issued: Issued | undefined;
+  private async withUserLock(userId: string, work: (existing: StoredLlmKey | null, commit: Commit) => Promise<Issued>): Promise<string> {
+    let issued: Issued;
     if (this.singleInstance) {
-      // One thread: nothing can take the lock between this check and `run`.
-      if (options.ifFree && this.inProcess.isBusy(userId)) return undefined;
       issued = await this.inProcess.run(userId, async () =>
         work(await this.keys.findByUser(userId), (writes) => this.dataSource.transaction(writes)),
       );
     } else {
       issued = await this.dataSource.transaction(async (tx) => {
-        if (!options.ifFree) await this.keys.lockUser(tx, userId);
-        else if (!(await this.keys.tryLockUser(tx, userId))) return undefined;
+        await this.keys.lockUser(tx, userId);
         return work(await this.keys.findByUser(userId, tx), (writes) => writes(tx));
       });
     }
-    if (issued === undefined) return undefined;
     if (issued.replacedHash) this.invalidation.evictLocally([issued.replacedHash]);
     return issued.key;
   }

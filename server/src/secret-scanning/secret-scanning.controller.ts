@@ -18,7 +18,7 @@ import { parseKey } from '../credentials/key-format';
 import { AppConfig } from '../config/app-config';
 import { DatabaseModule } from '../database/database.module';
 import { ApiKeysRepository } from '../database/repositories/api-keys.repository';
-import { AuditEventsRepository } from '../database/repositories/audit-events.repository';
+import { AuditEventsRepository, type AuditActor } from '../database/repositories/audit-events.repository';
 import { LlmKeysRepository } from '../database/repositories/llm-keys.repository';
 import { LlmKeysModule } from '../llm-keys/llm-keys.module';
 import { LlmKeysService } from '../llm-keys/llm-keys.service';
@@ -48,7 +48,7 @@ export class LeakedTokenLabel {
 }
 
 /**
- * Revokes reported API keys and replaces reported LLM keys: whoever holds a key may kill it, so a report needs no signature to
+ * Revokes reported API keys and LLM keys: whoever holds a key may kill it, so a report needs no signature to
  * revoke. With SECRET_SCANNING_PUBLIC_KEYS set, a report signed by one of them (GitHub's
  * `Github-Public-Key-Identifier` / `Github-Public-Key-Signature`, ECDSA over the raw body) is
  * answered with labels and its `url` and `source` are recorded; an unsigned one only revokes:
@@ -134,36 +134,28 @@ export class LeakedKeys {
       this.metrics.keysRevoked.labels('leak').inc(revoked.length);
     }
     const labels: LeakedTokenLabel[] = [];
-    /** Why an LLM key could not be replaced now (the proxy's problem, or a replacement under way). */
-    const retryLater: unknown[] = [];
+    /** Why an LLM key could not be revoked now (the proxy's trouble, or a replacement under way). */
+    let retryLater: unknown;
+    /** A token reported more than once in one report is handled once. */
+    const decided = new Map<string, boolean>();
     for (const candidate of candidates) {
-      let ours = false;
-      if (candidate.stored) {
+      let ours = decided.get(candidate.token);
+      if (ours !== undefined) {
+        // Already decided above.
+      } else if (candidate.stored) {
         ours = revoked.some((k) => k.keyHash.equals(candidate.stored!));
         // Not active now: still ours if it ever existed (revoked, expired or replaced earlier).
         if (!ours) ours = (await this.verifier.verify(candidate.token)).code !== 'NOT_FOUND';
       } else if (this.mayBeLlmKey(candidate.token)) {
-        // A user's current LLM key (ours, or the LiteLLM proxy's): replaced at once, the old one
-        // deleted at the proxy; the owner fetches the new one. Each key on its own: one that
-        // cannot be replaced now does not undo or hold up the others.
-        const stored = this.verifier.hash(candidate.token);
-        const owner = await this.verifier.findLlmKey(candidate.token);
-        if (owner) {
-          // `source` in an LLM key's events says where the key was issued: the report's goes as leak_source.
-          const { source: leakSource, ...found } = where(candidate.report);
-          try {
-            const outcome = await this.llmKeys.replaceLeaked(owner.userId, stored, actor, {
-              ...found,
-              ...(leakSource === undefined ? {} : { leak_source: leakSource }),
-            });
-            if (outcome === 'busy') retryLater.push(busyProblem());
-          } catch (error) {
-            retryLater.push(error);
-          }
-        }
-        // Also ours if it was a user's key once (replaced by its owner, or by an earlier report).
-        ours = owner !== undefined || (await this.llmKeysStored.wasRetired(stored));
-      }
+        ours = await this.llmKey(
+          candidate.token,
+          actor,
+          where(candidate.report),
+          retryLater === undefined,
+          (error) => (retryLater ??= error),
+        );
+      } else ours = false;
+      decided.set(candidate.token, ours);
       labels.push({
         token_hash: createHash('sha256').update(candidate.report.token).digest('hex'),
         token_type: candidate.report.type ?? 'api_key',
@@ -171,18 +163,49 @@ export class LeakedKeys {
       });
     }
     // The reporter must come back: what was done stays done, and a repeated report is answered
-    // the same way (a replaced key is remembered as ours), so a retry finishes the rest.
-    if (retryLater.length) throw retryLater[0];
+    // the same way (a revoked key is remembered as ours), so a retry finishes the rest. Not an
+    // unsigned reporter while signing keys are configured: an error would tell a stranger that
+    // the token is a live LLM key, which its 202 never does.
+    if (retryLater !== undefined && signed !== false) throw retryLater;
     return labels;
+  }
+
+  /**
+   * A user's current LLM key (ours, or the LiteLLM proxy's) is revoked at once: deleted at the
+   * proxy and forgotten here; its owner's next fetch gets a new one. Each key on its own: one
+   * that cannot be revoked now does not undo the others. After the first failure (`mayTry`
+   * false) the proxy is not called again for this report: a report of a hundred tokens must not
+   * make a hundred calls to a proxy that is down. True when the token is, or was, a user's key.
+   */
+  private async llmKey(
+    token: string,
+    actor: AuditActor,
+    found: Record<string, unknown>,
+    mayTry: boolean,
+    failed: (reason: unknown) => void,
+  ): Promise<boolean> {
+    const owner = await this.verifier.findLlmKey(token);
+    if (owner) {
+      if (!mayTry) return true;
+      try {
+        const outcome = await this.llmKeys.revokeLeaked(token, actor, found);
+        if (outcome === 'busy') failed(busyProblem());
+      } catch (error) {
+        failed(error);
+      }
+      return true;
+    }
+    // Also ours if it was a user's key once (replaced by its owner, or revoked by an earlier report).
+    return this.llmKeysStored.wasRetired(this.verifier.hash(token));
   }
 }
 
-/** Another replacement of the same user's LLM key is running: come back in a few seconds. */
+/** The same key, or its owner's key, is being handled right now: come back in a few seconds. */
 function busyProblem(): ApiProblem {
   return new ApiProblem({
     status: 503,
     code: 'llm_key_busy',
-    detail: "This LLM key's owner has a key replacement under way; report again in a few seconds.",
+    detail: "This LLM key, or its owner's key, is being revoked or replaced right now; report again in a few seconds.",
     headers: { 'Retry-After': '5' },
   });
 }
@@ -200,7 +223,7 @@ export class SecretScanningController {
   @ApiOperation({
     operationId: 'reportLeakedKeys',
     summary:
-      "Report leaked keys (GitHub secret scanning partner format): a real, active API key is revoked at once on every instance; a user's current LLM key is replaced",
+      "Report leaked keys (GitHub secret scanning partner format): a real, active API key is revoked at once on every instance; a user's current LLM key is revoked too (deleted at the proxy; its owner's next fetch gets a new one)",
     description:
       `Public and rate limited (${REQUESTS_PER_MINUTE} requests per address and minute, at most ${MAX_TOKENS} tokens each). ` +
       'Every report gets a label; the token itself is never returned, only its SHA-256. With SECRET_SCANNING_PUBLIC_KEYS set, ' +
@@ -216,12 +239,12 @@ export class SecretScanningController {
   @ApiBodyProblemResponses()
   @ApiProblemResponse(422, `Not an array of at most ${MAX_TOKENS} reports with a token each.`, ['validation_failed'])
   @ApiProblemResponse(429, 'Too many reports from this address.', ['rate_limited'], RETRY_AFTER)
-  @ApiProblemResponse(502, 'The LLM gateway refused to replace a reported LLM key; report again (what was done stays done).', [
+  @ApiProblemResponse(502, 'The LLM gateway refused to delete a reported LLM key; report again (what was done stays done).', [
     'llm_gateway_error',
   ])
   @ApiProblemResponse(
     503,
-    'A reported LLM key could not be replaced now (the gateway is unreachable, or its owner has a replacement under way); report again.',
+    "A reported LLM key could not be revoked now (the gateway is unreachable, or the key or its owner's key is being handled right now); report again. Never for an unsigned report while signing keys are configured.",
     ['llm_gateway_unavailable', 'llm_key_busy'],
     RETRY_AFTER,
   )

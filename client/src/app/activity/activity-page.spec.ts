@@ -66,23 +66,23 @@ describe('ActivityPage', () => {
     expect(await loader.getAllHarnesses(MatButtonHarness.with({ text: 'Show older events' }))).toHaveLength(0);
   });
 
-  it('says when an LLM key was replaced because it leaked, and where it was found', async () => {
+  it('says when an LLM key was revoked because it leaked, where it was found, and that the next fetch brings a new one', async () => {
     http.expectOne('/api/audit-events?limit=25').flush({
       items: [
         anEvent(5, {
-          type: 'llm_key.refreshed',
+          type: 'llm_key.leaked',
           key_id: null,
           key_name: null,
           key_hint: null,
           actor_auth_type: 'secret_scanning',
-          details: { source: 'embedded', reason: 'leak', url: 'https://github.com/octo/repo/blob/abc/.env#L2', signed: false },
+          details: { reason: 'leak', url: 'https://github.com/octo/repo/blob/abc/.env#L2', source: 'content', signed: false },
         }),
         anEvent(4, {
-          type: 'llm_key.refreshed',
+          type: 'llm_key.leaked',
           key_id: null,
           key_name: null,
           key_hint: null,
-          details: { source: 'embedded', reason: 'leak' },
+          details: { reason: 'leak', signed: false },
         }),
       ],
       next_cursor: null,
@@ -90,8 +90,8 @@ describe('ActivityPage', () => {
     await fixture.whenStable();
     const rows = await (await loader.getHarness(MatTableHarness)).getCellTextByColumnName();
     expect(rows['what'].text).toEqual([
-      'LLM key refreshed (the old one was found at https://github.com/octo/repo/blob/abc/.env#L2 and no longer works)',
-      'LLM key refreshed (the old one was reported leaked and no longer works)',
+      'LLM key leaked at https://github.com/octo/repo/blob/abc/.env#L2: it no longer works; a new one is issued on the next fetch',
+      'LLM key leaked: it no longer works; a new one is issued on the next fetch',
     ]);
   });
 

@@ -24,6 +24,7 @@ export const EVENT_TYPES: Record<AuditEventType, true> = {
   'api_key.used_from_new_address': true,
   'llm_key.provisioned': true,
   'llm_key.refreshed': true,
+  'llm_key.leaked': true,
   'session.signed_in': true,
   'session.signed_out': true,
   'auth.failures': true,

@@ -28,9 +28,9 @@ export function describeEvent(event: AuditEvent, t: Translate, locale?: string):
       return details.url ? t('events.leakedAt', { label, key, url: details.url }) : t('events.plain', { label, key });
     case 'auth.failures':
       return t('events.authFailures', { count: details.count ?? 0 });
+    case 'llm_key.leaked':
+      return details.url ? t('events.llmLeakedAt', { label, url: details.url }) : t('events.llmLeaked', { label });
     case 'llm_key.refreshed':
-      if (details.reason === 'leak')
-        return details.url ? t('events.llmLeakedAt', { label, url: details.url }) : t('events.llmLeaked', { label });
       return details.reason === 'rejected_by_gateway' ? t('events.llmRejected', { label }) : label;
     default:
       return t('events.plain', { label, key });

@@ -530,7 +530,7 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * Report leaked keys (GitHub secret scanning partner format): a real, active API key is revoked at once on every instance; a user's current LLM key is replaced
+     * Report leaked keys (GitHub secret scanning partner format): a real, active API key is revoked at once on every instance; a user's current LLM key is revoked too (deleted at the proxy; its owner's next fetch gets a new one)
      * @description Public and rate limited (30 requests per address and minute, at most 100 tokens each). Every report gets a label; the token itself is never returned, only its SHA-256. With SECRET_SCANNING_PUBLIC_KEYS set, only reports signed by one of those keys (GitHub's `Github-Public-Key-Identifier` and `Github-Public-Key-Signature` headers) get labels; unsigned ones still revoke, and get 202 with an empty array.
      */
     post: operations['reportLeakedKeys'];
@@ -975,6 +975,7 @@ export interface components {
       | 'api_key.used_from_new_address'
       | 'llm_key.provisioned'
       | 'llm_key.refreshed'
+      | 'llm_key.leaked'
       | 'session.signed_in'
       | 'session.signed_out'
       | 'auth.failures'
@@ -999,7 +1000,7 @@ export interface components {
        */
       expires_at?: string | null;
       /**
-       * @description Why: api_key.revoked (owner; an admin's own words when by_admin), api_key.expired (name_reused), llm_key.refreshed (rejected_by_gateway, or leak: reported by secret scanning, with url and source)
+       * @description Why: api_key.revoked (owner; an admin's own words when by_admin), api_key.expired (name_reused), llm_key.refreshed (rejected_by_gateway), api_key.leaked and llm_key.leaked (leak: reported by secret scanning)
        * @example owner
        */
       reason?: string;
@@ -1010,7 +1011,7 @@ export interface components {
       /** @description policy.updated: the policy after the change */
       after?: components['schemas']['PolicySnapshot'];
       /**
-       * @description llm_key.*: where the key was issued (embedded, litellm); api_key.leaked: where it was found, as reported
+       * @description llm_key.provisioned, llm_key.refreshed: where the key was issued (embedded, litellm); api_key.leaked, llm_key.leaked: where it was found, as reported
        * @example embedded
        */
       source?: string;
@@ -1030,13 +1031,8 @@ export interface components {
       network?: string;
       /** @description api_key.created by a rotation: the key it replaced */
       rotated_from?: number;
-      /** @description api_key.leaked, llm_key.refreshed (leak): where the key was found, as reported */
+      /** @description api_key.leaked, llm_key.leaked: where the key was found, as reported */
       url?: string;
-      /**
-       * @description llm_key.refreshed (leak): the report's source
-       * @example content
-       */
-      leak_source?: string;
       /** @description auth.failures: refusals from the address in the minute */
       count?: number;
       /**
@@ -1057,7 +1053,7 @@ export interface components {
       aggregated?: boolean;
       /** @description api_key.created: the key's per-key limit, when it has one */
       rate_limit_per_minute?: number;
-      /** @description api_key.leaked, llm_key.refreshed (leak): the report was signed by a configured scanner key */
+      /** @description api_key.leaked, llm_key.leaked: the report was signed by a configured scanner key */
       signed?: boolean;
       /**
        * @description api_key.expiring: entering the warning window, or its last day
@@ -2476,6 +2472,7 @@ export interface operations {
           | 'api_key.used_from_new_address'
           | 'llm_key.provisioned'
           | 'llm_key.refreshed'
+          | 'llm_key.leaked'
           | 'session.signed_in'
           | 'session.signed_out'
           | 'auth.failures'
@@ -4000,7 +3997,7 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description The LLM gateway refused to replace a reported LLM key; report again (what was done stays done). Codes: `llm_gateway_error`. */
+      /** @description The LLM gateway refused to delete a reported LLM key; report again (what was done stays done). Codes: `llm_gateway_error`. */
       502: {
         headers: {
           [name: string]: unknown;
@@ -4009,7 +4006,7 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description A reported LLM key could not be replaced now (the gateway is unreachable, or its owner has a replacement under way); report again. Codes: `llm_gateway_unavailable`, `llm_key_busy`. */
+      /** @description A reported LLM key could not be revoked now (the gateway is unreachable, or the key or its owner's key is being handled right now); report again. Never for an unsigned report while signing keys are configured. Codes: `llm_gateway_unavailable`, `llm_key_busy`. */
       503: {
         headers: {
           /** @description Seconds to wait before trying again. */

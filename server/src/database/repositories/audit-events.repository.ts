@@ -13,6 +13,7 @@ export const AUDIT_EVENT_TYPES = [
   'api_key.used_from_new_address',
   'llm_key.provisioned',
   'llm_key.refreshed',
+  'llm_key.leaked',
   'session.signed_in',
   'session.signed_out',
   'auth.failures',

@@ -53,12 +53,27 @@ export class LlmKeysRepository {
     await tx.insert(LlmKey, { ...values, userId, createdAt: new Date(), rotatedAt: null });
   }
 
+  /**
+   * Forgets a user's key if it is still `row` (a leaked one: the owner's next fetch provisions a
+   * new one), remembering its hash as retired. False when it was replaced or removed meanwhile.
+   */
+  async removeIfCurrent(tx: EntityManager, row: StoredLlmKey): Promise<boolean> {
+    const [deleted] = (await tx.query('DELETE FROM llm_keys WHERE id = $1 AND key_hash = $2 RETURNING id', [row.id, row.keyHash])) as [
+      unknown[],
+      number,
+    ];
+    if (deleted.length === 0) return false;
+    await this.retire(tx, row);
+    return true;
+  }
+
+  private async retire(tx: EntityManager, row: StoredLlmKey): Promise<void> {
+    await tx.query('INSERT INTO retired_llm_keys (key_hash, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [row.keyHash, row.userId]);
+  }
+
   /** Replaces a user's key, remembering the old one's hash (see `retired_llm_keys`). */
   async replace(tx: EntityManager, previous: StoredLlmKey, values: LlmKeyValues): Promise<void> {
-    await tx.query('INSERT INTO retired_llm_keys (key_hash, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [
-      previous.keyHash,
-      previous.userId,
-    ]);
+    await this.retire(tx, previous);
     await tx.update(LlmKey, { id: previous.id }, { ...values, rotatedAt: new Date() });
   }
 }
