@@ -172,7 +172,7 @@ export class AuditEventsRepository {
    * - `api_key.expiring` once per key and threshold: `warning` when it enters the warning
    *   window (EXPIRY_WARNING_DAYS) and `final` in its last day;
    * - `api_key.expired` once for every key found past its expiry;
-   * - deletes events older than `retentionDays`.
+   * - deletes events older than `retentionDays`, and retired LLM key hashes as old.
    * "Once" is kept by `api_key_expiry_notices` (a row per key and threshold, inserted with
    * ON CONFLICT DO NOTHING), not by the lock alone: it survives audit retention and restarts.
    * The events go through the audit table's trigger, so the owner's webhooks fire too.
@@ -217,6 +217,9 @@ export class AuditEventsRepository {
         `DELETE FROM audit_events WHERE occurred_at < now() - make_interval(days => $1) RETURNING id`,
         [retentionDays],
       );
+      // The hashes of replaced and leaked LLM keys (a late leak report is still labelled ours) are
+      // kept as long as the events that tell of them.
+      await tx.query(`DELETE FROM retired_llm_keys WHERE retired_at < now() - make_interval(days => $1)`, [retentionDays]);
       return { expiring: expiring.length, expired: expired.length, pruned: pruned.length };
     });
   }
