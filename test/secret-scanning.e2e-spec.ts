@@ -57,6 +57,17 @@ describe('leaked-key reports (GitHub secret scanning partner format)', () => {
     expectProblem(await report(Array.from({ length: 101 }, () => ({ token: 'x' }))), 422, 'validation_failed');
   });
 
+  it('takes null for url and source as absent (a 500 before), and still revokes', async () => {
+    const key = await createKey(app, alice, { name: 'reported with nulls' });
+    const res = await report([
+      { token: key.key, url: null, source: null },
+      { token: 'anything-at-all', url: null, source: null },
+    ]);
+    expect(res.status).toBe(200);
+    expect(res.body.map((label: { label: string }) => label.label)).toEqual(['true_positive', 'false_positive']);
+    expectProblem(await call(app, '/api/keys/current', { token: key.key }), 401, 'revoked_key');
+  });
+
   it('limits how often one address may report', async () => {
     let limited: Awaited<ReturnType<typeof report>> | undefined;
     for (let i = 0; i < 40 && !limited; i++) {
@@ -134,7 +145,7 @@ describe('leaked LLM keys are revoked at once; the owner fetches a new one', () 
     expect((await report(embedded, [{ token: before }])).body[0].label).toBe('true_positive');
   });
 
-  it("a proxy's key is deleted at the proxy before its owner gets a new one; with the proxy down, nothing is claimed", async () => {
+  it("a proxy's key is dead here at once and deleted at the proxy; with the proxy down, the retry deletes it", async () => {
     const alice = await passwordToken(gateway, 'alice');
     const old = await llmKey(gateway, alice);
     expect(litellm.keys.has(old)).toBe(true);
@@ -143,13 +154,19 @@ describe('leaked LLM keys are revoked at once; the owner fetches a new one', () 
     const refused = await report(gateway, [{ token: old, type: 'llm_key' }]);
     expectProblem(refused, 503, 'llm_gateway_unavailable');
     expect(refused.text).not.toContain(old);
+    // Dead here already, whatever the proxy does; the proxy still has it until the scanner's retry.
+    expect((await verify(gateway, old)).body).toMatchObject({ valid: false, code: 'NOT_FOUND' });
+    expect(litellm.keys.has(old)).toBe(true);
+    // Its owner is never handed the leaked key again: a new one needs the proxy.
+    expectProblem(await call(gateway, '/api/keys/llm/byor', { token: alice }), 503, 'llm_gateway_unavailable');
     litellm.mode = 'ok';
-    expect(await llmKey(gateway, alice)).toBe(old); // not replaced: the scanner's retry will do it
 
     const res = await report(gateway, [{ token: old, type: 'llm_key' }]);
     expect(res.body[0].label).toBe('true_positive');
     expect(litellm.keys.has(old)).toBe(false);
     expect(litellm.callsTo('/key/delete').at(-1)!.body).toEqual({ keys: [old] });
+    // One leak, one event, however many reports.
+    expect((await call(gateway, '/api/audit-events?type=llm_key.leaked', { token: alice })).body.items).toHaveLength(1);
     const fresh = await llmKey(gateway, alice);
     expect(fresh).not.toBe(old);
     expect(litellm.keys.has(fresh)).toBe(true);
@@ -169,7 +186,9 @@ describe('leaked LLM keys are revoked at once; the owner fetches a new one', () 
     const aliceNew = await llmKey(gateway, alice);
     expect(aliceNew).not.toBe(aliceOld);
     expect(litellm.keys.has(aliceOld)).toBe(false);
-    expect(await llmKey(gateway, bob)).toBe(bobOld);
+    // Bob's is dead here at once; the proxy still knows it until the retry.
+    expect((await verify(gateway, bobOld)).body).toMatchObject({ valid: false, code: 'NOT_FOUND' });
+    expect(litellm.keys.has(bobOld)).toBe(true);
 
     const retried = await report(gateway, body);
     expect(retried.status).toBe(200);
@@ -190,7 +209,14 @@ describe('leaked LLM keys are revoked at once; the owner fetches a new one', () 
       else expect(answer.body[0].label).toBe('true_positive');
     }
     expect(answers.some((a) => a.status === 200)).toBe(true);
-    expect(litellm.callsTo('/key/delete').slice(deletesBefore)).toEqual([expect.objectContaining({ body: { keys: [old] } })]);
+    // Each report that was not turned away made sure of the proxy (a deleted key stays deleted).
+    const deletes = litellm.callsTo('/key/delete').slice(deletesBefore);
+    expect(deletes.length).toBe(answers.filter((a) => a.status === 200).length);
+    expect(deletes.every((d) => (d.body as { keys: string[] }).keys[0] === old)).toBe(true);
+    expect((await call(gateway, '/api/audit-events?type=llm_key.leaked', { token: alice })).body.items[0].details).toEqual({
+      reason: 'leak',
+      signed: false,
+    });
     expect(await llmKey(gateway, alice)).not.toBe(old);
   });
 
@@ -215,8 +241,15 @@ describe('leaked LLM keys are revoked at once; the owner fetches a new one', () 
     ]);
     expectProblem(failed, 502, 'llm_gateway_error');
     expect(litellm.calls.slice(callsBefore)).toEqual([expect.objectContaining({ path: '/key/delete', body: { keys: [bobOld] } })]);
+    // All three are dead here at once; the proxy waits for the retry.
+    for (const key of [bobOld, aliceNew, carolOld]) {
+      expect((await verify(gateway, key)).body).toMatchObject({ valid: false, code: 'NOT_FOUND' });
+      expect(litellm.keys.has(key)).toBe(true);
+    }
     litellm.mode = 'ok';
-    expect(await llmKey(gateway, bob)).toBe(bobOld); // still Bob's: the retry revokes it
+    const retried = await report(gateway, [{ token: bobOld }, { token: aliceNew }, { token: carolOld }]);
+    expect(retried.status).toBe(200);
+    for (const key of [bobOld, aliceNew, carolOld]) expect(litellm.keys.has(key)).toBe(false);
   });
 });
 
@@ -309,9 +342,14 @@ describe('signed leak reports (SECRET_SCANNING_PUBLIC_KEYS, as GitHub signs them
     expect(unsigned.body).toEqual([]);
     expect((await send(JSON.stringify([{ token: 'sk-never-issued-by-anyone' }]))).status).toBe(202); // the same answer
     expectProblem(await send(body, signedHeaders()), 502, 'llm_gateway_error'); // GitHub is told to come back
+    const verified = await call(app, '/api/keys/verify', {
+      method: 'POST',
+      token: app.config.verification.serviceToken,
+      body: { key: leaked },
+    });
+    expect(verified.body).toMatchObject({ valid: false, code: 'NOT_FOUND' }); // dead here already
     litellm.mode = 'ok';
-    expect(await llmKey()).toBe(leaked);
-    expect((await send(body)).status).toBe(202); // and a stranger may still kill it
+    expect((await send(body)).status).toBe(202); // and a stranger's report finishes it at the proxy
     expect(litellm.keys.has(leaked)).toBe(false);
     expect(await llmKey()).not.toBe(leaked);
   });

@@ -48,8 +48,9 @@ describe('Leak reports of one LLM key while the proxy is slow (PostgreSQL, pool 
       expect(['llm_gateway_unavailable', 'llm_key_busy']).toContain(answer.body.code);
     }
     litellm.mode = 'ok';
-    expect((await call(app, '/api/keys/llm/byor', { token: alice })).body.key).toBe(leaked); // nothing claimed
+    // The scanner's retry finishes at the proxy; the owner's next fetch gets a new key.
     expect((await call(app, '/api/secret-scanning/leaked-keys', { method: 'POST', body: [{ token: leaked }] })).status).toBe(200);
+    expect(litellm.keys.has(leaked)).toBe(false);
     expect((await call(app, '/api/keys/llm/byor', { token: alice })).body.key).not.toBe(leaked);
     const verified = await call(app, '/api/keys/verify', {
       method: 'POST',
@@ -77,5 +78,21 @@ describe('Leak reports of one LLM key while the proxy is slow (PostgreSQL, pool 
     expect(Date.now() - started).toBeLessThan(1000);
     for (const answer of await reports) expect(answer.status).toBe(503);
     litellm.mode = 'ok';
+  }, 60_000);
+
+  it('a key another report is handling does not stop the rest of a report', async () => {
+    const [carol, dave] = await Promise.all([passwordToken(app, 'carol'), passwordToken(app, 'dave')]);
+    const [first, second] = await Promise.all(
+      [carol, dave].map(async (token) => (await call(app, '/api/keys/llm/byor', { token })).body.key as string),
+    );
+    litellm.mode = 'slow'; // the first report's call to the proxy hangs until its timeout
+    const pending = call(app, '/api/secret-scanning/leaked-keys', { method: 'POST', body: [{ token: first }] });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    litellm.mode = 'ok';
+    const both = await call(app, '/api/secret-scanning/leaked-keys', { method: 'POST', body: [{ token: first }, { token: second }] });
+    expect(both.status).toBe(503);
+    expect(both.body.code).toBe('llm_key_busy');
+    expect(litellm.keys.has(second)).toBe(false); // handled all the same
+    expect((await pending).status).toBe(503);
   }, 60_000);
 });

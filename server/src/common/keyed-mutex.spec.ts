@@ -23,18 +23,4 @@ describe('KeyedMutex', () => {
     await expect(mutex.run('a', async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
     await expect(mutex.run('a', async () => 42)).resolves.toBe(42);
   });
-
-  it('says whether a key has a task running or queued, and forgets it once done', async () => {
-    const mutex = new KeyedMutex();
-    let finish!: () => void;
-    const running = mutex.run('a', () => new Promise<void>((resolve) => (finish = resolve)));
-    expect(mutex.isBusy('a')).toBe(true);
-    expect(mutex.isBusy('b')).toBe(false);
-    await tick(); // the task starts on a later turn
-    expect(mutex.isBusy('a')).toBe(true);
-    finish();
-    await running;
-    await tick();
-    expect(mutex.isBusy('a')).toBe(false);
-  });
 });

@@ -16,11 +16,6 @@ export class KeyedMutex {
     return result;
   }
 
-  /** Whether a task for `key` is running or queued. */
-  isBusy(key: string): boolean {
-    return this.tails.has(key);
-  }
-
   get busyKeys(): number {
     return this.tails.size;
   }

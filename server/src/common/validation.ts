@@ -52,8 +52,9 @@ export function IsStorableText() {
  * Text from outside (a leak report's url) made storable instead of refused: cut at `max` code
  * points (never inside a surrogate pair), NUL removed, unpaired surrogates replaced.
  */
-export function storableText(value: string | undefined, max: number): string | undefined {
-  if (value === undefined) return undefined;
+export function storableText(value: string | null | undefined, max: number): string | undefined {
+  // `@IsOptional()` lets null through as well as undefined.
+  if (value === undefined || value === null) return undefined;
   const cut = Array.from(value).slice(0, max).join('');
   // eslint-disable-next-line no-control-regex -- NUL is exactly what this removes
   return cut.replace(/\u0000/g, '').replace(/[\uD800-\uDFFF]/g, (c, i: number, s: string) => {

@@ -20,6 +20,7 @@ function setUp(stored: StoredLlmKey | null, gateway: Partial<LiteLlmClient> = { 
   const repository = {
     lockUser: jest.fn(async () => void events.push('lock')),
     findByUser: jest.fn(async () => stored),
+    wasRetired: jest.fn(async () => false),
     insert: jest.fn(async (_tx: EntityManager, _user: string, values: LlmKeyValues) => void writes.push({ op: 'insert', values })),
     replace: jest.fn(async (_tx: EntityManager, _id: number, values: LlmKeyValues) => void writes.push({ op: 'replace', values })),
   };

@@ -22,7 +22,7 @@ export class LlmKeysService {
   /** The embedded database: a single instance, so an in-process lock is enough. */
   private readonly singleInstance: boolean;
   private readonly inProcess = new KeyedMutex();
-  /** Leaked keys this instance is revoking now: a repeated report is told to come back, not queued. */
+  /** Leaked keys this instance is handling now: a concurrent report of one is told to come back. */
   private readonly leaksInFlight = new Set<string>();
 
   constructor(
@@ -45,16 +45,18 @@ export class LlmKeysService {
         existing ? { key: this.open(existing) } : this.issue(commit, userId, null, actor),
       );
     const key = this.open(row);
-    if (row.source === 'litellm' && this.gateway.enabled && (await this.gateway.check(key)) === 'invalid') {
-      // The proxy no longer accepts it (deleted there, expired, proxy reset): replace it, unless
-      // it was replaced meanwhile (a refresh, a leak report): then the new one is the answer.
-      return this.withUserLock(userId, (existing, commit) =>
-        existing && !existing.keyHash.equals(row.keyHash)
-          ? Promise.resolve({ key: this.open(existing) })
-          : this.issue(commit, userId, existing, actor, { oldAlreadyInvalid: true }),
-      );
-    }
-    return key;
+    // Reported leaked (dead here already, see `revokeLeaked`), or no longer accepted by the proxy
+    // (deleted there, expired, proxy reset): replace it, unless it was replaced meanwhile (a
+    // refresh, another fetch): then the new one is the answer.
+    const leaked = await this.keys.wasRetired(row.keyHash);
+    const rejected = !leaked && row.source === 'litellm' && this.gateway.enabled && (await this.gateway.check(key)) === 'invalid';
+    if (!leaked && !rejected) return key;
+    return this.withUserLock(userId, (existing, commit) =>
+      existing && !existing.keyHash.equals(row.keyHash)
+        ? Promise.resolve({ key: this.open(existing) })
+        : // A leaked key must be gone at the proxy before its successor is handed out.
+          this.issue(commit, userId, existing, actor, leaked ? { details: { reason: 'leak' } } : { oldAlreadyInvalid: true }),
+    );
   }
 
   refresh(userId: string, actor: AuditActor = { userId }): Promise<string> {
@@ -62,54 +64,53 @@ export class LlmKeysService {
   }
 
   /**
-   * A leaked key (a secret-scanning report) killed at once: deleted at the proxy, then forgotten
-   * here (remembered only as retired), every instance told; its owner's next fetch provisions a
-   * new one on the usual, authenticated path. A public report never creates a key, and no
-   * pooled connection waits on the proxy: the proxy call comes first and needs no lock (deleting
-   * a leaked key is right whoever else is working on it), the writes after it take the user's
-   * lock only if it is free.
-   * `not_current`: the key is no longer the user's (replaced or revoked meanwhile). `busy`: the
-   * same key is being handled by another report on this instance, or the user's key is being
-   * provisioned or replaced right now; the reporter comes back (`llm_key_busy`).
-   * Gateway trouble is thrown (`llm_gateway_*`), with nothing changed here.
+   * A leaked key (a secret-scanning report) killed at once, in this order:
+   * 1. its keyed hash is recorded as retired, with the `llm_key.leaked` event, and every
+   *    instance drops it: from that commit on it verifies nowhere here;
+   * 2. it is deleted at the proxy (a repeated report repeats this until it succeeds; a key the
+   *    proxy no longer knows counts as deleted).
+   * The row keeps the dead key until its owner's next fetch, which replaces it on the usual,
+   * locked and authenticated path. So a public report never creates a key, takes no user lock
+   * and holds no pooled connection while the proxy answers, and a refresh or fetch running at
+   * the same time cannot be undone by it.
+   * `unknown`: no user's key is this one (now or still stored). `busy`: this instance is
+   * handling the same key for another report; the reporter comes back (`llm_key_busy`).
+   * `gateway_pending`: retired here, but `mayCallGateway` was false (the proxy failed earlier in
+   * the same report), so the proxy still knows it; the reporter comes back.
+   * Gateway trouble is thrown (`llm_gateway_*`) after step 1, which stays done.
    */
-  async revokeLeaked(leaked: string, actor: AuditActor, details: Record<string, unknown>): Promise<'revoked' | 'not_current' | 'busy'> {
+  async revokeLeaked(
+    leaked: string,
+    actor: AuditActor,
+    details: Record<string, unknown>,
+    mayCallGateway: boolean,
+  ): Promise<'revoked' | 'unknown' | 'busy' | 'gateway_pending'> {
     const leakedHash = this.verifier.hash(leaked);
     const inFlight = leakedHash.toString('base64');
     if (this.leaksInFlight.has(inFlight)) return 'busy';
     this.leaksInFlight.add(inFlight);
     try {
-      const owner = await this.keys.findOwnerByHash(leakedHash);
-      if (!owner) return 'not_current';
-      const row = await this.keys.findByUser(owner.userId);
-      if (!row?.keyHash.equals(leakedHash)) return 'not_current';
-      if (row.source === 'litellm' && this.gateway.enabled) await this.gateway.delete(leaked);
-      const outcome = await this.writeIfFree(owner.userId, async (tx) => {
-        if (!(await this.keys.removeIfCurrent(tx, row))) return 'not_current' as const;
+      const row = await this.keys.findByHash(leakedHash);
+      if (!row) return 'unknown';
+      const firstReport = await this.dataSource.transaction(async (tx) => {
+        if (!(await this.keys.retire(tx, row))) return false;
         await this.audit.record(tx, {
           type: 'llm_key.leaked',
           actor,
-          subject: { userId: owner.userId },
+          subject: { userId: row.userId },
           details: { ...details, reason: 'leak' },
         });
         await this.invalidation.publish(tx, [leakedHash]);
-        return 'revoked' as const;
+        return true;
       });
-      if (outcome === 'revoked') this.invalidation.evictLocally([leakedHash]);
-      return outcome;
+      if (firstReport) this.invalidation.evictLocally([leakedHash]);
+      if (row.source !== 'litellm' || !this.gateway.enabled) return 'revoked';
+      if (!mayCallGateway) return 'gateway_pending';
+      await this.gateway.delete(leaked);
+      return 'revoked';
     } finally {
       this.leaksInFlight.delete(inFlight);
     }
-  }
-
-  /** Short writes under the user's lock, or `busy` at once when someone holds it. */
-  private async writeIfFree<T>(userId: string, writes: (tx: EntityManager) => Promise<T>): Promise<T | 'busy'> {
-    if (this.singleInstance) {
-      // One thread: nothing can take the lock between this check and `run`.
-      if (this.inProcess.isBusy(userId)) return 'busy';
-      return this.inProcess.run(userId, () => this.dataSource.transaction(writes));
-    }
-    return this.dataSource.transaction(async (tx) => ((await this.keys.tryLockUser(tx, userId)) ? writes(tx) : 'busy'));
   }
 
   private open(row: StoredLlmKey): string {

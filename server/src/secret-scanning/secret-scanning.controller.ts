@@ -18,7 +18,7 @@ import { parseKey } from '../credentials/key-format';
 import { AppConfig } from '../config/app-config';
 import { DatabaseModule } from '../database/database.module';
 import { ApiKeysRepository } from '../database/repositories/api-keys.repository';
-import { AuditEventsRepository, type AuditActor } from '../database/repositories/audit-events.repository';
+import { AuditEventsRepository } from '../database/repositories/audit-events.repository';
 import { LlmKeysRepository } from '../database/repositories/llm-keys.repository';
 import { LlmKeysModule } from '../llm-keys/llm-keys.module';
 import { LlmKeysService } from '../llm-keys/llm-keys.service';
@@ -134,8 +134,10 @@ export class LeakedKeys {
       this.metrics.keysRevoked.labels('leak').inc(revoked.length);
     }
     const labels: LeakedTokenLabel[] = [];
-    /** Why an LLM key could not be revoked now (the proxy's trouble, or a replacement under way). */
+    /** Why the reporter must come back (the proxy's trouble, or a key being handled right now). */
     let retryLater: unknown;
+    /** After the proxy's first failure it is not called again for this report. */
+    let gatewayFailed = false;
     /** A token reported more than once in one report is handled once. */
     const decided = new Map<string, boolean>();
     for (const candidate of candidates) {
@@ -147,13 +149,24 @@ export class LeakedKeys {
         // Not active now: still ours if it ever existed (revoked, expired or replaced earlier).
         if (!ours) ours = (await this.verifier.verify(candidate.token)).code !== 'NOT_FOUND';
       } else if (this.mayBeLlmKey(candidate.token)) {
-        ours = await this.llmKey(
-          candidate.token,
-          actor,
-          where(candidate.report),
-          retryLater === undefined,
-          (error) => (retryLater ??= error),
-        );
+        // A user's LLM key (ours, or the LiteLLM proxy's): dead here at once, deleted at the
+        // proxy; its owner's next fetch gets a new one. Each key on its own: one that cannot be
+        // finished now does not undo or hold up the others.
+        try {
+          const outcome = await this.llmKeys.revokeLeaked(candidate.token, actor, where(candidate.report), !gatewayFailed);
+          if (outcome === 'busy') retryLater ??= busyProblem();
+          if (outcome === 'gateway_pending')
+            retryLater ??= ApiProblem.unavailable(
+              'The LLM gateway failed earlier in this report; report again.',
+              'llm_gateway_unavailable',
+            );
+          // Also ours if it was a user's key once (replaced by its owner, or revoked by an earlier report).
+          ours = outcome !== 'unknown' || (await this.llmKeysStored.wasRetired(this.verifier.hash(candidate.token)));
+        } catch (error) {
+          gatewayFailed = true;
+          retryLater ??= error;
+          ours = true; // only a stored key reaches the proxy
+        }
       } else ours = false;
       decided.set(candidate.token, ours);
       labels.push({
@@ -169,43 +182,14 @@ export class LeakedKeys {
     if (retryLater !== undefined && signed !== false) throw retryLater;
     return labels;
   }
-
-  /**
-   * A user's current LLM key (ours, or the LiteLLM proxy's) is revoked at once: deleted at the
-   * proxy and forgotten here; its owner's next fetch gets a new one. Each key on its own: one
-   * that cannot be revoked now does not undo the others. After the first failure (`mayTry`
-   * false) the proxy is not called again for this report: a report of a hundred tokens must not
-   * make a hundred calls to a proxy that is down. True when the token is, or was, a user's key.
-   */
-  private async llmKey(
-    token: string,
-    actor: AuditActor,
-    found: Record<string, unknown>,
-    mayTry: boolean,
-    failed: (reason: unknown) => void,
-  ): Promise<boolean> {
-    const owner = await this.verifier.findLlmKey(token);
-    if (owner) {
-      if (!mayTry) return true;
-      try {
-        const outcome = await this.llmKeys.revokeLeaked(token, actor, found);
-        if (outcome === 'busy') failed(busyProblem());
-      } catch (error) {
-        failed(error);
-      }
-      return true;
-    }
-    // Also ours if it was a user's key once (replaced by its owner, or revoked by an earlier report).
-    return this.llmKeysStored.wasRetired(this.verifier.hash(token));
-  }
 }
 
-/** The same key, or its owner's key, is being handled right now: come back in a few seconds. */
+/** Another report is handling the same key right now: come back in a few seconds. */
 function busyProblem(): ApiProblem {
   return new ApiProblem({
     status: 503,
     code: 'llm_key_busy',
-    detail: "This LLM key, or its owner's key, is being revoked or replaced right now; report again in a few seconds.",
+    detail: 'Another report of this LLM key is being handled right now; report again in a few seconds.',
     headers: { 'Retry-After': '5' },
   });
 }
@@ -223,7 +207,7 @@ export class SecretScanningController {
   @ApiOperation({
     operationId: 'reportLeakedKeys',
     summary:
-      "Report leaked keys (GitHub secret scanning partner format): a real, active API key is revoked at once on every instance; a user's current LLM key is revoked too (deleted at the proxy; its owner's next fetch gets a new one)",
+      "Report leaked keys (GitHub secret scanning partner format): a real, active API key is revoked at once on every instance; a user's LLM key is revoked too (dead here at once, deleted at the proxy; its owner's next fetch gets a new one)",
     description:
       `Public and rate limited (${REQUESTS_PER_MINUTE} requests per address and minute, at most ${MAX_TOKENS} tokens each). ` +
       'Every report gets a label; the token itself is never returned, only its SHA-256. With SECRET_SCANNING_PUBLIC_KEYS set, ' +
@@ -244,7 +228,7 @@ export class SecretScanningController {
   ])
   @ApiProblemResponse(
     503,
-    "A reported LLM key could not be revoked now (the gateway is unreachable, or the key or its owner's key is being handled right now); report again. Never for an unsigned report while signing keys are configured.",
+    'A reported LLM key (already dead here) could not be deleted at the gateway now (unreachable, or it failed earlier in the report), or another report is handling the same key; report again. Never for an unsigned report while signing keys are configured.',
     ['llm_gateway_unavailable', 'llm_key_busy'],
     RETRY_AFTER,
   )

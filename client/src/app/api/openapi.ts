@@ -530,7 +530,7 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * Report leaked keys (GitHub secret scanning partner format): a real, active API key is revoked at once on every instance; a user's current LLM key is revoked too (deleted at the proxy; its owner's next fetch gets a new one)
+     * Report leaked keys (GitHub secret scanning partner format): a real, active API key is revoked at once on every instance; a user's LLM key is revoked too (dead here at once, deleted at the proxy; its owner's next fetch gets a new one)
      * @description Public and rate limited (30 requests per address and minute, at most 100 tokens each). Every report gets a label; the token itself is never returned, only its SHA-256. With SECRET_SCANNING_PUBLIC_KEYS set, only reports signed by one of those keys (GitHub's `Github-Public-Key-Identifier` and `Github-Public-Key-Signature` headers) get labels; unsigned ones still revoke, and get 202 with an empty array.
      */
     post: operations['reportLeakedKeys'];
@@ -4006,7 +4006,7 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description A reported LLM key could not be revoked now (the gateway is unreachable, or the key or its owner's key is being handled right now); report again. Never for an unsigned report while signing keys are configured. Codes: `llm_gateway_unavailable`, `llm_key_busy`. */
+      /** @description A reported LLM key (already dead here) could not be deleted at the gateway now (unreachable, or it failed earlier in the report), or another report is handling the same key; report again. Never for an unsigned report while signing keys are configured. Codes: `llm_gateway_unavailable`, `llm_key_busy`. */
       503: {
         headers: {
           /** @description Seconds to wait before trying again. */

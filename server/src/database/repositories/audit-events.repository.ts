@@ -218,8 +218,14 @@ export class AuditEventsRepository {
         [retentionDays],
       );
       // The hashes of replaced and leaked LLM keys (a late leak report is still labelled ours) are
-      // kept as long as the events that tell of them.
-      await tx.query(`DELETE FROM retired_llm_keys WHERE retired_at < now() - make_interval(days => $1)`, [retentionDays]);
+      // kept as long as the events that tell of them; never while a leaked key is still stored
+      // (its owner has not fetched since): the entry is what keeps it from verifying.
+      await tx.query(
+        `DELETE FROM retired_llm_keys r
+          WHERE r.retired_at < now() - make_interval(days => $1)
+            AND NOT EXISTS (SELECT 1 FROM llm_keys k WHERE k.key_hash = r.key_hash)`,
+        [retentionDays],
+      );
       return { expiring: expiring.length, expired: expired.length, pruned: pruned.length };
     });
   }

@@ -24,23 +24,18 @@ export class LlmKeysRepository {
     return (tx ? tx.getRepository(LlmKey) : this.keys).findOne({ where: { userId } });
   }
 
+  /** The row that stores this key, leaked or not. */
+  findByHash(keyHash: Buffer): Promise<StoredLlmKey | null> {
+    return this.keys.findOne({ where: { keyHash } });
+  }
+
+  /** The owner of a working key: stored, and not reported leaked (a leaked one stays stored until its owner's next fetch). */
   async findOwnerByHash(keyHash: Buffer): Promise<{ id: number; userId: string } | undefined> {
     const rows: Array<{ id: number; user_id: string }> = await this.dataSource.query(
-      'SELECT id, user_id FROM llm_keys WHERE key_hash = $1',
+      'SELECT id, user_id FROM llm_keys WHERE key_hash = $1 AND NOT EXISTS (SELECT 1 FROM retired_llm_keys WHERE key_hash = $1)',
       [keyHash],
     );
     return rows[0] ? { id: rows[0].id, userId: rows[0].user_id } : undefined;
-  }
-
-  /**
-   * Takes the user's lock only if it is free (until `tx` ends): the public leak path must not
-   * queue pooled connections behind a replacement that waits on the LiteLLM proxy.
-   */
-  async tryLockUser(tx: EntityManager, userId: string): Promise<boolean> {
-    const [{ locked }] = (await tx.query('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked', [`llm_keys:${userId}`])) as Array<{
-      locked: boolean;
-    }>;
-    return locked;
   }
 
   /** Whether this keyed hash is of a key that was some user's and has been replaced. */
@@ -54,21 +49,15 @@ export class LlmKeysRepository {
   }
 
   /**
-   * Forgets a user's key if it is still `row` (a leaked one: the owner's next fetch provisions a
-   * new one), remembering its hash as retired. False when it was replaced or removed meanwhile.
+   * Records a stored key as retired (replaced, or reported leaked): from then on it verifies
+   * nowhere (`findOwnerByHash`) and its owner's next fetch replaces it. False if it already was.
    */
-  async removeIfCurrent(tx: EntityManager, row: StoredLlmKey): Promise<boolean> {
-    const [deleted] = (await tx.query('DELETE FROM llm_keys WHERE id = $1 AND key_hash = $2 RETURNING id', [row.id, row.keyHash])) as [
-      unknown[],
-      number,
-    ];
-    if (deleted.length === 0) return false;
-    await this.retire(tx, row);
-    return true;
-  }
-
-  private async retire(tx: EntityManager, row: StoredLlmKey): Promise<void> {
-    await tx.query('INSERT INTO retired_llm_keys (key_hash, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [row.keyHash, row.userId]);
+  async retire(tx: EntityManager, row: StoredLlmKey): Promise<boolean> {
+    const inserted: unknown[] = await tx.query(
+      'INSERT INTO retired_llm_keys (key_hash, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING key_hash',
+      [row.keyHash, row.userId],
+    );
+    return inserted.length > 0;
   }
 
   /** Replaces a user's key, remembering the old one's hash (see `retired_llm_keys`). */
