@@ -220,6 +220,18 @@ describe('leaked LLM keys are revoked at once; the owner fetches a new one', () 
     expect(await llmKey(gateway, alice)).not.toBe(old);
   });
 
+  it('a key replaced here but still known to the proxy (its deletion there failed) is deleted there when reported', async () => {
+    const alice = await passwordToken(gateway, 'alice');
+    const old = await llmKey(gateway, alice);
+    const kept = litellm.keys.get(old)!;
+    await call(gateway, '/api/keys/llm/byor/refresh', { method: 'POST', token: alice });
+    litellm.keys.set(old, kept); // as if the refresh's delete at the proxy had been lost
+    const res = await report(gateway, [{ token: old }]);
+    expect(res.status).toBe(200);
+    expect(res.body[0].label).toBe('true_positive');
+    expect(litellm.keys.has(old)).toBe(false);
+  });
+
   it('a token repeated in one report is handled once, and a proxy that is down is called once, not once per token', async () => {
     const [alice, bob] = await Promise.all([passwordToken(gateway, 'alice'), passwordToken(gateway, 'bob')]);
     const [aliceOld, bobOld] = [await llmKey(gateway, alice), await llmKey(gateway, bob)];

@@ -32,7 +32,7 @@ export class AuditEventDetails {
     type: 'string',
     example: 'owner',
     description:
-      "Why: api_key.revoked (owner; an admin's own words when by_admin), api_key.expired (name_reused), llm_key.refreshed (rejected_by_gateway), api_key.leaked and llm_key.leaked (leak: reported by secret scanning)",
+      "Why: api_key.revoked (owner; an admin's own words when by_admin), api_key.expired (name_reused), llm_key.refreshed (rejected_by_gateway; leak: the key replaced had been reported leaked), api_key.leaked and llm_key.leaked (leak: reported by secret scanning)",
   })
   reason?: string;
   @ApiPropertyOptional({ type: 'boolean', description: 'api_key.revoked: an administrator revoked the key (the actor), not its owner' })

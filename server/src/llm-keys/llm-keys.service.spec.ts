@@ -125,4 +125,37 @@ describe('LlmKeysService', () => {
     expect(writes).toHaveLength(0);
     expect(invalidation.publish).not.toHaveBeenCalled();
   });
+
+  it('replaces a key reported leaked while the proxy still answered for it: deleted there first, then a new one', async () => {
+    const probe = setUp(null);
+    const existing = { ...storedKey('sk-litellm-leaked', probe.verifier), source: 'litellm' as const };
+    const calls: string[] = [];
+    const gateway = {
+      enabled: true,
+      check: jest.fn(async () => 'valid' as const), // the report committed after the proxy's answer
+      generate: jest.fn(async () => {
+        calls.push('generate');
+        return 'sk-litellm-new';
+      }),
+      delete: jest.fn(async (key: string) => void calls.push(`delete ${key}`)),
+    };
+    const { service, repository, writes } = setUp(existing, gateway as unknown as Partial<LiteLlmClient>);
+    repository.wasRetired.mockImplementation(async () => true);
+    expect(await service.get('alice')).toBe('sk-litellm-new');
+    expect(calls).toEqual(['delete sk-litellm-leaked', 'generate']);
+    expect(writes.map((w) => w.op)).toEqual(['replace']);
+  });
+
+  it('does not hand out a leaked key that a refresh put in meanwhile, whoever got the lock first', async () => {
+    const probe = setUp(null);
+    const seen = storedKey('sk-oh-llm-seen', probe.verifier);
+    const { service, repository, writes } = setUp(seen);
+    // The first read saw a leaked key; under the lock the row holds another, leaked as well.
+    const other = storedKey('sk-oh-llm-other', probe.verifier);
+    repository.findByUser.mockImplementationOnce(async () => seen).mockImplementation(async () => other);
+    repository.wasRetired.mockImplementation(async () => true);
+    const key = await service.get('alice');
+    expect([seen, other].map((k) => k.keyHash.equals(probe.verifier.hash(key)))).toEqual([false, false]);
+    expect(writes.map((w) => w.op)).toEqual(['replace']);
+  });
 });

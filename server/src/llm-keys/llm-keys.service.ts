@@ -45,18 +45,18 @@ export class LlmKeysService {
         existing ? { key: this.open(existing) } : this.issue(commit, userId, null, actor),
       );
     const key = this.open(row);
-    // Reported leaked (dead here already, see `revokeLeaked`), or no longer accepted by the proxy
-    // (deleted there, expired, proxy reset): replace it, unless it was replaced meanwhile (a
-    // refresh, another fetch): then the new one is the answer.
-    const leaked = await this.keys.wasRetired(row.keyHash);
-    const rejected = !leaked && row.source === 'litellm' && this.gateway.enabled && (await this.gateway.check(key)) === 'invalid';
-    if (!leaked && !rejected) return key;
-    return this.withUserLock(userId, (existing, commit) =>
-      existing && !existing.keyHash.equals(row.keyHash)
-        ? Promise.resolve({ key: this.open(existing) })
-        : // A leaked key must be gone at the proxy before its successor is handed out.
-          this.issue(commit, userId, existing, actor, leaked ? { details: { reason: 'leak' } } : { oldAlreadyInvalid: true }),
-    );
+    // No longer accepted by the proxy (deleted there, expired, proxy reset), or reported leaked
+    // (dead here already, see `revokeLeaked`; asked after the proxy's answer, so a report that
+    // committed meanwhile counts): replace it, unless it was replaced meanwhile by a key that
+    // is not leaked itself (a refresh, another fetch): then that one is the answer.
+    const rejected = row.source === 'litellm' && this.gateway.enabled && (await this.gateway.check(key)) === 'invalid';
+    if (!rejected && !(await this.keys.wasRetired(row.keyHash))) return key;
+    return this.withUserLock(userId, async (existing, commit, isRetired) => {
+      if (!existing) return this.issue(commit, userId, null, actor);
+      const leaked = await isRetired(existing.keyHash);
+      if (!leaked && !existing.keyHash.equals(row.keyHash)) return { key: this.open(existing) };
+      return this.issue(commit, userId, existing, actor, leaked ? { leaked: true } : { oldAlreadyInvalid: true });
+    });
   }
 
   refresh(userId: string, actor: AuditActor = { userId }): Promise<string> {
@@ -73,7 +73,7 @@ export class LlmKeysService {
    * locked and authenticated path. So a public report never creates a key, takes no user lock
    * and holds no pooled connection while the proxy answers, and a refresh or fetch running at
    * the same time cannot be undone by it.
-   * `unknown`: no user's key is this one (now or still stored). `busy`: this instance is
+   * `unknown`: this was never a user's key. `busy`: this instance is
    * handling the same key for another report; the reporter comes back (`llm_key_busy`).
    * `gateway_pending`: retired here, but `mayCallGateway` was false (the proxy failed earlier in
    * the same report), so the proxy still knows it; the reporter comes back.
@@ -91,7 +91,16 @@ export class LlmKeysService {
     this.leaksInFlight.add(inFlight);
     try {
       const row = await this.keys.findByHash(leakedHash);
-      if (!row) return 'unknown';
+      if (!row) {
+        // Replaced already (by its owner, a fetch, or after an earlier report): the replacement
+        // should have deleted it at the proxy, but one that found it refused there carried on
+        // without; deleting again costs a call and is sure (the keyed hash proves it was ours).
+        if (!(await this.keys.wasRetired(leakedHash))) return 'unknown';
+        if (!this.gateway.enabled) return 'revoked';
+        if (!mayCallGateway) return 'gateway_pending';
+        await this.gateway.delete(leaked);
+        return 'revoked';
+      }
       const firstReport = await this.dataSource.transaction(async (tx) => {
         if (!(await this.keys.retire(tx, row))) return false;
         await this.audit.record(tx, {
@@ -127,16 +136,28 @@ export class LlmKeysService {
    * other. On the embedded database (one instance, one connection) the lock is in-process and
    * only the writes take the connection: a slow LiteLLM proxy must not hold up everyone else.
    */
-  private async withUserLock(userId: string, work: (existing: StoredLlmKey | null, commit: Commit) => Promise<Issued>): Promise<string> {
+  private async withUserLock(
+    userId: string,
+    work: (existing: StoredLlmKey | null, commit: Commit, isRetired: (hash: Buffer) => Promise<boolean>) => Promise<Issued>,
+  ): Promise<string> {
     let issued: Issued;
     if (this.singleInstance) {
       issued = await this.inProcess.run(userId, async () =>
-        work(await this.keys.findByUser(userId), (writes) => this.dataSource.transaction(writes)),
+        work(
+          await this.keys.findByUser(userId),
+          (writes) => this.dataSource.transaction(writes),
+          (hash) => this.keys.wasRetired(hash),
+        ),
       );
     } else {
       issued = await this.dataSource.transaction(async (tx) => {
         await this.keys.lockUser(tx, userId);
-        return work(await this.keys.findByUser(userId, tx), (writes) => writes(tx));
+        // Reads on the lock's own connection: a second one per waiting fetch could drain the pool.
+        return work(
+          await this.keys.findByUser(userId, tx),
+          (writes) => writes(tx),
+          (hash) => this.keys.wasRetired(hash, tx),
+        );
       });
     }
     if (issued.replacedHash) this.invalidation.evictLocally([issued.replacedHash]);
@@ -149,11 +170,15 @@ export class LlmKeysService {
     userId: string,
     previous: StoredLlmKey | null,
     actor: AuditActor,
-    options: { oldAlreadyInvalid?: boolean; details?: Record<string, unknown> } = {},
+    options: { oldAlreadyInvalid?: boolean; leaked?: boolean } = {},
   ): Promise<Issued> {
     const useGateway = this.gateway.enabled;
+    const deleteOld = previous?.source === 'litellm' && useGateway;
+    // A leaked key goes first (a key the proxy no longer knows counts as deleted): if the proxy
+    // fails after that, no new key is left at the proxy that nothing here knows of.
+    if (deleteOld && options.leaked) await this.gateway.delete(this.open(previous));
     const key = useGateway ? await this.gateway.generate(userId) : generateKey(this.config.llmKeys.prefix);
-    if (previous?.source === 'litellm' && this.gateway.enabled) {
+    if (deleteOld && !options.leaked) {
       const old = this.open(previous);
       try {
         // The old key must stop working at once: delete it before handing out the new one.
@@ -177,7 +202,10 @@ export class LlmKeysService {
       type,
       actor,
       subject: { userId },
-      details: { source: values.source, ...(options.oldAlreadyInvalid ? { reason: 'rejected_by_gateway' } : {}), ...options.details },
+      details: {
+        source: values.source,
+        ...(options.oldAlreadyInvalid ? { reason: 'rejected_by_gateway' } : options.leaked ? { reason: 'leak' } : {}),
+      },
     });
     if (!previous) {
       await commit(async (tx) => {

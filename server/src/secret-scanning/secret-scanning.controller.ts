@@ -19,7 +19,6 @@ import { AppConfig } from '../config/app-config';
 import { DatabaseModule } from '../database/database.module';
 import { ApiKeysRepository } from '../database/repositories/api-keys.repository';
 import { AuditEventsRepository } from '../database/repositories/audit-events.repository';
-import { LlmKeysRepository } from '../database/repositories/llm-keys.repository';
 import { LlmKeysModule } from '../llm-keys/llm-keys.module';
 import { LlmKeysService } from '../llm-keys/llm-keys.service';
 import { Metrics } from '../metrics/metrics';
@@ -67,7 +66,6 @@ export class LeakedKeys {
     private readonly dataSource: DataSource,
     private readonly metrics: Metrics,
     private readonly llmKeys: LlmKeysService,
-    private readonly llmKeysStored: LlmKeysRepository,
   ) {
     this.scanningKeys = parseScanningKeys(config.secretScanningPublicKeys);
   }
@@ -160,12 +158,14 @@ export class LeakedKeys {
               'The LLM gateway failed earlier in this report; report again.',
               'llm_gateway_unavailable',
             );
-          // Also ours if it was a user's key once (replaced by its owner, or revoked by an earlier report).
-          ours = outcome !== 'unknown' || (await this.llmKeysStored.wasRetired(this.verifier.hash(candidate.token)));
+          ours = outcome !== 'unknown';
         } catch (error) {
+          // The proxy's trouble (only a key that is or was ours reaches it): no more calls to it in
+          // this report. Anything else (the database) ends the report here.
+          if (!isGatewayProblem(error)) throw error;
           gatewayFailed = true;
           retryLater ??= error;
-          ours = true; // only a stored key reaches the proxy
+          ours = true;
         }
       } else ours = false;
       decided.set(candidate.token, ours);
@@ -182,6 +182,10 @@ export class LeakedKeys {
     if (retryLater !== undefined && signed !== false) throw retryLater;
     return labels;
   }
+}
+
+function isGatewayProblem(error: unknown): boolean {
+  return error instanceof ApiProblem && String(error.problem.code).startsWith('llm_gateway_');
 }
 
 /** Another report is handling the same key right now: come back in a few seconds. */

@@ -84,6 +84,13 @@ describe('ActivityPage', () => {
           key_hint: null,
           details: { reason: 'leak', signed: false },
         }),
+        anEvent(3, {
+          type: 'llm_key.refreshed',
+          key_id: null,
+          key_name: null,
+          key_hint: null,
+          details: { source: 'litellm', reason: 'leak' },
+        }),
       ],
       next_cursor: null,
     });
@@ -92,6 +99,7 @@ describe('ActivityPage', () => {
     expect(rows['what'].text).toEqual([
       'LLM key leaked at https://github.com/octo/repo/blob/abc/.env#L2: it no longer works; a new one is issued on the next fetch',
       'LLM key leaked: it no longer works; a new one is issued on the next fetch',
+      'LLM key refreshed (the one reported leaked was replaced)',
     ]);
   });
 

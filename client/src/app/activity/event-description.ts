@@ -31,6 +31,7 @@ export function describeEvent(event: AuditEvent, t: Translate, locale?: string):
     case 'llm_key.leaked':
       return details.url ? t('events.llmLeakedAt', { label, url: details.url }) : t('events.llmLeaked', { label });
     case 'llm_key.refreshed':
+      if (details.reason === 'leak') return t('events.llmReplacedAfterLeak', { label });
       return details.reason === 'rejected_by_gateway' ? t('events.llmRejected', { label }) : label;
     default:
       return t('events.plain', { label, key });

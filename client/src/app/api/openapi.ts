@@ -1000,7 +1000,7 @@ export interface components {
        */
       expires_at?: string | null;
       /**
-       * @description Why: api_key.revoked (owner; an admin's own words when by_admin), api_key.expired (name_reused), llm_key.refreshed (rejected_by_gateway), api_key.leaked and llm_key.leaked (leak: reported by secret scanning)
+       * @description Why: api_key.revoked (owner; an admin's own words when by_admin), api_key.expired (name_reused), llm_key.refreshed (rejected_by_gateway; leak: the key replaced had been reported leaked), api_key.leaked and llm_key.leaked (leak: reported by secret scanning)
        * @example owner
        */
       reason?: string;

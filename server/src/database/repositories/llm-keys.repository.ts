@@ -39,8 +39,8 @@ export class LlmKeysRepository {
   }
 
   /** Whether this keyed hash is of a key that was some user's and has been replaced. */
-  async wasRetired(keyHash: Buffer): Promise<boolean> {
-    const rows: unknown[] = await this.dataSource.query('SELECT 1 FROM retired_llm_keys WHERE key_hash = $1', [keyHash]);
+  async wasRetired(keyHash: Buffer, tx?: EntityManager): Promise<boolean> {
+    const rows: unknown[] = await (tx ?? this.dataSource).query('SELECT 1 FROM retired_llm_keys WHERE key_hash = $1', [keyHash]);
     return rows.length > 0;
   }
 
