@@ -145,6 +145,22 @@ describe('leaked LLM keys are revoked at once; the owner fetches a new one', () 
     expect((await report(embedded, [{ token: before }])).body[0].label).toBe('true_positive');
   });
 
+  it('records the leak even when a replacement retired the key a moment before the report took it', async () => {
+    const bob = await passwordToken(embedded, 'bob');
+    const key = await llmKey(embedded, bob);
+    const leakEvents = async () => (await call(embedded, '/api/audit-events?type=llm_key.leaked', { token: bob })).body.items.length;
+    const before = await leakEvents();
+    // The refresh's half of the race: the key retired, the row not yet replaced.
+    const bobId = (await call(embedded, '/api/keys/current', { token: bob })).body.user_id as string;
+    await embedded.sql(`INSERT INTO retired_llm_keys (key_hash, user_id) SELECT key_hash, user_id FROM llm_keys WHERE user_id = $1`, [
+      bobId,
+    ]);
+    expect((await report(embedded, [{ token: key }])).body[0].label).toBe('true_positive');
+    expect(await leakEvents()).toBe(before + 1);
+    expect((await report(embedded, [{ token: key }])).body[0].label).toBe('true_positive');
+    expect(await leakEvents()).toBe(before + 1); // once
+  });
+
   it("a proxy's key is dead here at once and deleted at the proxy; with the proxy down, the retry deletes it", async () => {
     const alice = await passwordToken(gateway, 'alice');
     const old = await llmKey(gateway, alice);

@@ -11,6 +11,7 @@ import { CreateKeyPolicyAndUsers1765036800000 } from './migrations/1765036800000
 import { KeyLifecycleAndWebhooks1765209600000 } from './migrations/1765209600000-KeyLifecycleAndWebhooks';
 import { ApiKeyListVersions1765296000000 } from './migrations/1765296000000-ApiKeyListVersions';
 import { RetiredLlmKeys1765382400000 } from './migrations/1765382400000-RetiredLlmKeys';
+import { RetiredLlmKeysLeakedAt1765468800000 } from './migrations/1765468800000-RetiredLlmKeysLeakedAt';
 import { LlmKey } from './entities/llm-key.entity';
 
 export const ENTITIES = [ApiKey, LlmKey];
@@ -26,6 +27,7 @@ export const MIGRATIONS = [
   KeyLifecycleAndWebhooks1765209600000,
   ApiKeyListVersions1765296000000,
   RetiredLlmKeys1765382400000,
+  RetiredLlmKeysLeakedAt1765468800000,
 ];
 
 /** How the app reaches its database: decided once at start (`databaseConnection`). */

@@ -102,7 +102,7 @@ export class LlmKeysService {
         return 'revoked';
       }
       const firstReport = await this.dataSource.transaction(async (tx) => {
-        if (!(await this.keys.retire(tx, row))) return false;
+        if (!(await this.keys.markLeaked(tx, row))) return false;
         await this.audit.record(tx, {
           type: 'llm_key.leaked',
           actor,

@@ -48,16 +48,23 @@ export class LlmKeysRepository {
     await tx.insert(LlmKey, { ...values, userId, createdAt: new Date(), rotatedAt: null });
   }
 
+  /** Records a key as retired (replaced): it verifies nowhere from then on (`findOwnerByHash`). */
+  private async retire(tx: EntityManager, row: StoredLlmKey): Promise<void> {
+    await tx.query('INSERT INTO retired_llm_keys (key_hash, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [row.keyHash, row.userId]);
+  }
+
   /**
-   * Records a stored key as retired (replaced, or reported leaked): from then on it verifies
-   * nowhere (`findOwnerByHash`) and its owner's next fetch replaces it. False if it already was.
+   * Records a stored key as reported leaked, and so retired (its owner's next fetch replaces
+   * it). True the first time it is reported, whether or not a replacement retired it already.
    */
-  async retire(tx: EntityManager, row: StoredLlmKey): Promise<boolean> {
-    const inserted: unknown[] = await tx.query(
-      'INSERT INTO retired_llm_keys (key_hash, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING key_hash',
+  async markLeaked(tx: EntityManager, row: StoredLlmKey): Promise<boolean> {
+    const marked: unknown[] = await tx.query(
+      `INSERT INTO retired_llm_keys (key_hash, user_id, leaked_at) VALUES ($1, $2, now())
+       ON CONFLICT (key_hash) DO UPDATE SET leaked_at = now() WHERE retired_llm_keys.leaked_at IS NULL
+       RETURNING key_hash`,
       [row.keyHash, row.userId],
     );
-    return inserted.length > 0;
+    return marked.length > 0;
   }
 
   /** Replaces a user's key, remembering the old one's hash (see `retired_llm_keys`). */
