@@ -91,29 +91,26 @@ export class LlmKeysService {
     this.leaksInFlight.add(inFlight);
     try {
       const row = await this.keys.findByHash(leakedHash);
-      if (!row) {
-        // Replaced already (by its owner, a fetch, or after an earlier report): the replacement
-        // should have deleted it at the proxy, but one that found it refused there carried on
-        // without; deleting again costs a call and is sure (the keyed hash proves it was ours).
-        if (!(await this.keys.wasRetired(leakedHash))) return 'unknown';
-        if (!this.gateway.enabled) return 'revoked';
-        if (!mayCallGateway) return 'gateway_pending';
-        await this.gateway.delete(leaked);
-        return 'revoked';
-      }
-      const firstReport = await this.dataSource.transaction(async (tx) => {
-        if (!(await this.keys.markLeaked(tx, row))) return false;
-        await this.audit.record(tx, {
-          type: 'llm_key.leaked',
-          actor,
-          subject: { userId: row.userId },
-          details: { ...details, reason: 'leak' },
+      if (row) {
+        const firstReport = await this.dataSource.transaction(async (tx) => {
+          if (!(await this.keys.markLeaked(tx, row))) return false;
+          await this.audit.record(tx, {
+            type: 'llm_key.leaked',
+            actor,
+            subject: { userId: row.userId },
+            details: { ...details, reason: 'leak' },
+          });
+          await this.invalidation.publish(tx, [leakedHash]);
+          return true;
         });
-        await this.invalidation.publish(tx, [leakedHash]);
-        return true;
-      });
-      if (firstReport) this.invalidation.evictLocally([leakedHash]);
-      if (row.source !== 'litellm' || !this.gateway.enabled) return 'revoked';
+        if (firstReport) this.invalidation.evictLocally([leakedHash]);
+      } else if (!(await this.keys.wasRetired(leakedHash))) return 'unknown';
+      // Not stored any more: replaced already (by its owner, a fetch, or after an earlier
+      // report). The replacement should have deleted it at the proxy, but one that found it
+      // refused there carried on without; deleting again costs a call and is sure (the keyed
+      // hash proves it was ours).
+      const atProxy = this.gateway.enabled && (row === null || row.source === 'litellm');
+      if (!atProxy) return 'revoked';
       if (!mayCallGateway) return 'gateway_pending';
       await this.gateway.delete(leaked);
       return 'revoked';
