@@ -23,6 +23,11 @@ const DURATION = option('duration', 10);
 const PIN = cpus().length >= 2 && process.platform === 'linux';
 const OUT = join(ROOT, 'bench-results', `profile-${new Date().toISOString().replace(/[:.]/g, '-')}`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** A process that reads and discards what is written to its stdin, pinned beside the load generator. */
+const logSink = () =>
+  PIN
+    ? spawn('taskset', ['-c', String(cpus().length - 1), 'cat'], { stdio: ['pipe', 'ignore', 'ignore'] })
+    : spawn('cat', [], { stdio: ['pipe', 'ignore', 'ignore'] });
 const log = (text) => console.error(`[profile] ${text}`);
 
 async function freePort() {
@@ -41,9 +46,12 @@ async function profile(label, path, auth) {
   const url = `http://127.0.0.1:${port}`;
   const dir = join(OUT, label);
   const node = [process.execPath, '--cpu-prof', `--cpu-prof-dir=${dir}`, join(ROOT, 'dist/server/src/main.js')];
+  // The log goes down a pipe to a reader on the load generator's core, as to a log shipper in
+  // production (a pipe's writes cost what /dev/null's do not).
+  const sink = logSink();
   const child = spawn(PIN ? 'taskset' : node[0], PIN ? ['-c', '0', ...node] : node.slice(1), {
     cwd: ROOT,
-    stdio: 'ignore',
+    stdio: ['ignore', sink.stdin, 'ignore'],
     env: {
       ...process.env,
       PORT: String(port),
@@ -58,6 +66,7 @@ async function profile(label, path, auth) {
       AUTH_FAILURE_LIMIT: '1000000',
     },
   });
+  sink.stdin.destroy(); // the app holds the pipe now; the reader sees its end when the app exits
   for (let i = 0; ; i++) {
     try {
       if ((await fetch(`${url}/api/health`)).ok) break;

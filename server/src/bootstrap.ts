@@ -97,6 +97,8 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
           logger.flushSync();
         }
         await embedded?.stop();
+        // A pipe whose reader lags holds the last lines in memory: give it a moment to take them.
+        await logger.drained();
       },
     };
   } catch (error) {

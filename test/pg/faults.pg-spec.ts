@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -189,6 +189,49 @@ describe('The app killed and stopped (production build as a process)', () => {
       output = (error as { stdout: string }).stdout;
     }
     expect(output.split('\n').filter((line) => line.includes('"exit-'))).toHaveLength(5);
+  });
+
+  it('a log reader that stops reading neither stalls the event loop nor grows memory without bound', async () => {
+    const logging = join(__dirname, '../../dist/server/src/logging/logging.js');
+    // 400,000 lines (~100 MB) written while nobody reads the pipe; a timer must keep firing and
+    // memory must stay near the 16 MB the destination may hold.
+    const script = `
+      const { createLogger, secretScrubber } = require(${JSON.stringify(logging)});
+      const logger = createLogger('info', secretScrubber('sk-oh-'));
+      let ticks = 0;
+      setInterval(() => ticks++, 5).unref();
+      global.gc();
+      const before = process.memoryUsage();
+      let i = 0;
+      (function more() {
+        for (let n = 0; n < 20000; n++, i++)
+          logger.access.write({ id: 'stall-' + i, method: 'GET', url: '/api/keys/current', remoteAddress: '::1', statusCode: 200, responseTimeMs: 1 });
+        if (i < 400000) return setImmediate(more);
+        logger.access.flush();
+        setTimeout(() => {
+          global.gc();
+          const after = process.memoryUsage();
+          const grown = after.heapUsed + after.external + after.arrayBuffers - before.heapUsed - before.external - before.arrayBuffers;
+          process.stderr.write(JSON.stringify({ ticks, grown, queued: process.stdout.writableLength }) + '\\n');
+          process.exit(0);
+        }, 200);
+      })();`;
+    const child = spawn(process.execPath, ['--expose-gc', '-e', script], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NODE_OPTIONS: '' },
+    });
+    child.stdout.pause(); // the stalled reader
+    let errors = '';
+    child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+    // (Before, the exit hung: the last synchronous flush blocked on the full pipe.)
+    const hung = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    await new Promise((resolve) => child.on('exit', resolve));
+    clearTimeout(hung);
+    expect(errors).toContain('"ticks"');
+    const report = JSON.parse(errors.trim().split('\n').pop()!) as { ticks: number; grown: number; queued: number };
+    expect(report.ticks).toBeGreaterThan(10);
+    expect(report.queued).toBeLessThanOrEqual(16 * 1024 * 1024 + 64 * 1024);
+    expect(report.grown).toBeLessThan(40 * 1024 * 1024);
   });
 
   it("a quiet instance's access line shows up within seconds, not when the buffer fills", async () => {

@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { generateKey } from '../credentials/key-format';
-import { AccessLog, type AccessRecord } from './access-log';
+import { AccessLog, type AccessRecord, MAX_BACKLOG_BYTES } from './access-log';
 import { secretScrubber } from './logging';
 
 describe('AccessLog', () => {
@@ -130,6 +130,34 @@ describe('AccessLog, batched', () => {
     log.flush();
     expect(writes).toHaveLength(3);
     jest.advanceTimersByTime(1000);
+    expect(writes).toHaveLength(3);
+  });
+
+  it('drops and counts batches while the destination holds more than its bound, and says so once it catches up', () => {
+    const writes: string[] = [];
+    const destination = { write: (text: string) => void writes.push(text) };
+    let backlog = MAX_BACKLOG_BYTES + 1;
+    const log = new AccessLog(
+      pino({ level: 'info' }, destination),
+      destination,
+      (s) => s,
+      true,
+      () => backlog,
+    );
+    for (let i = 0; i < 3; i++) log.write(record);
+    log.flush();
+    log.write(record);
+    log.flush();
+    expect(writes).toHaveLength(0);
+
+    backlog = 0;
+    log.write({ ...record, id: 'after' });
+    log.flush();
+    expect(writes).toHaveLength(2);
+    expect(JSON.parse(writes[0])).toMatchObject({ level: 40, dropped: 4, msg: 'access-log lines dropped: the log reader fell behind' });
+    expect(JSON.parse(writes[1])).toMatchObject({ req: { id: 'after' } });
+    log.write(record);
+    log.flush();
     expect(writes).toHaveLength(3);
   });
 });

@@ -20,6 +20,11 @@ const MAX_REMEMBERED_PATH = 256;
 /** Batched lines are handed on at this size (about 55 lines; under the destination's 16 kB write) or after BATCH_MAX_DELAY_MS. */
 const BATCH_BYTES = 14 * 1024;
 const BATCH_MAX_DELAY_MS = 500;
+/**
+ * While the destination holds this much not yet taken by its reader (a log shipper that stalls),
+ * batches are dropped and counted instead of queued: a stuck reader costs bounded memory.
+ */
+export const MAX_BACKLOG_BYTES = 16 * 1024 * 1024;
 
 /**
  * The one line per request, written straight to the logger's destination in pino's own format
@@ -31,8 +36,9 @@ const BATCH_MAX_DELAY_MS = 500;
  * such paths are remembered, so no secret is kept in memory by this cache).
  *
  * With `batch`, lines are handed to the destination 14 kB at a time (or within half a second):
- * the buffered destination measures and appends every string it is given, which per line cost
- * more than building it. `flush()` hands over what is waiting (shutdown, fatal errors).
+ * one `write` per ~55 requests. `flush()` hands over what is waiting (shutdown, fatal errors).
+ * With `backlog` (bytes the destination still queues), a batch that would go on top of
+ * MAX_BACKLOG_BYTES is dropped; the number of lines dropped is logged once the reader catches up.
  */
 export class AccessLog {
   private readonly prefix: Record<'info' | 'warn' | 'error', string>;
@@ -41,12 +47,15 @@ export class AccessLog {
   private batched: string[] = [];
   private batchedBytes = 0;
   private timer?: NodeJS.Timeout;
+  /** Lines dropped since the last report (the destination's backlog was full). */
+  private dropped = 0;
 
   constructor(
     private readonly levels: Logger,
     private readonly destination: DestinationStream,
     private readonly scrub: (text: string) => string,
     private readonly batch = false,
+    private readonly backlog?: () => number,
   ) {
     const value = levels.levels.values;
     this.prefix = {
@@ -95,10 +104,18 @@ export class AccessLog {
     clearTimeout(this.timer);
     this.timer = undefined;
     if (this.batched.length === 0) return;
-    const text = this.batched.join('');
+    const lines = this.batched;
     this.batched = [];
     this.batchedBytes = 0;
-    this.destination.write(text);
+    if (this.backlog && this.backlog() > MAX_BACKLOG_BYTES) {
+      this.dropped += lines.length;
+      return;
+    }
+    if (this.dropped > 0) {
+      this.levels.warn({ dropped: this.dropped }, 'access-log lines dropped: the log reader fell behind');
+      this.dropped = 0;
+    }
+    this.destination.write(lines.join(''));
   }
 
   /**
