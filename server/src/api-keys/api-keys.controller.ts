@@ -1,5 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RouteSchema } from '@nestjs/platform-fastify';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { CurrentActor, CurrentPrincipal, RequireScopes } from '../auth/decorators/auth.decorators';
@@ -151,8 +151,10 @@ export class ApiKeysController {
   @RouteSchema({ response: { 200: CURRENT_CREDENTIAL_SCHEMA } })
   @ApiOperation({ operationId: 'getCurrentCredential', summary: 'Which credential is calling' })
   @ApiOkResponse({ type: CurrentCredentialResponse })
-  current(@CurrentPrincipal() principal: Principal): CurrentCredentialResponse {
-    return this.apiKeys.current(principal);
+  // `@Req()` rather than `@CurrentPrincipal()`: Nest runs the global pipes on a custom decorator's
+  // value (a promise per request, ~1 µs of the hot path) but not on the request itself.
+  current(@Req() request: FastifyRequest & { user: Principal }): CurrentCredentialResponse {
+    return this.apiKeys.current(request.user);
   }
 
   @Get(':id/usage')

@@ -155,7 +155,8 @@ export class CompositeAuthGuard implements CanActivate {
     const rules = this.rulesOf(context);
     if (rules.isPublic) return true;
 
-    const request = context.switchToHttp().getRequest<Request>();
+    // The HTTP arguments by index: `switchToHttp()` builds a new object on every call.
+    const request = context.getArgByIndex<Request>(0);
     const credential = extractCredential(request, this.config.apiKeys.prefix);
     if (!credential) {
       this.metrics.refused('none', 'missing_credential');
@@ -169,7 +170,7 @@ export class CompositeAuthGuard implements CanActivate {
       const known = this.fromCache(credential);
       if (known) {
         this.metrics.authenticated(METHOD[credential.kind] as AuthMethod);
-        if (known.apiKey) this.keyUsed(known.apiKey, request, context.switchToHttp().getResponse<FastifyReply>());
+        if (known.apiKey) this.keyUsed(known.apiKey, request, context.getArgByIndex<FastifyReply>(1));
         return this.admit(known, rules, request);
       }
     }

@@ -40,14 +40,22 @@ export function generateKey(prefix: string): string {
   return head + checksumOf(head);
 }
 
+/** The prefix and 36 base62 characters (random part and checksum), checksum not checked. */
+export function hasKeyShape(candidate: string, prefix: string): boolean {
+  return (
+    candidate.length === prefix.length + RANDOM_LENGTH + CHECKSUM_LENGTH &&
+    candidate.startsWith(prefix) &&
+    BODY.test(candidate.slice(prefix.length))
+  );
+}
+
 /**
  * Offline check of shape and checksum: a mistyped or invented key is rejected here, before any
  * hashing, cache or database work.
  */
 export function parseKey(candidate: string, prefix: string): ParsedKey {
-  if (!candidate.startsWith(prefix)) return { ok: false, reason: 'malformed' };
+  if (!hasKeyShape(candidate, prefix)) return { ok: false, reason: 'malformed' };
   const body = candidate.slice(prefix.length);
-  if (!BODY.test(body)) return { ok: false, reason: 'malformed' };
   const head = candidate.slice(0, candidate.length - CHECKSUM_LENGTH);
   if (checksumOf(head) !== body.slice(RANDOM_LENGTH)) return { ok: false, reason: 'checksum' };
   return { ok: true, key: candidate };

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { ApiKeysRepository } from '../database/repositories/api-keys.repository';
 import { LlmKeysRepository } from '../database/repositories/llm-keys.repository';
-import { hashKey, parseKey } from './key-format';
+import { hashKey, hasKeyShape, parseKey } from './key-format';
 import { LastUsedTracker } from './last-used.tracker';
 import type { Scope } from './scopes';
 import { VerificationCache } from './verification-cache';
@@ -67,6 +67,7 @@ export class KeyVerifier {
     let loaded = false;
     const key = await this.cache.resolve(
       candidate,
+      'api_key',
       () => this.hash(candidate),
       (stored) => {
         loaded = true;
@@ -83,12 +84,15 @@ export class KeyVerifier {
 
   /**
    * The answer from the cache alone, synchronously, or undefined when the database must be
-   * asked. The guard's fast path: a key seen recently costs a checksum, a SHA-256 and a lookup.
-   * (The checksum check stays first: the cache also holds LLM keys, which must never answer here.)
+   * asked. The guard's fast path: a key seen recently costs a shape check, a SHA-256 and a
+   * lookup. The checksum is not computed here: a hit means the candidate is, byte for byte, a
+   * key that passed it before (only `verify` caches API keys, after `parseKey`), and a miss
+   * goes on to `verify`, which checks it. LLM keys share the cache but never answer here (their
+   * entries are of the other kind).
    */
   verifyCached(candidate: string, now = Date.now()): Verification | undefined {
-    if (!parseKey(candidate, this.config.apiKeys.prefix).ok) return { code: 'MALFORMED' };
-    const hit = this.cache.peek<VerifiedKey>(candidate, now);
+    if (!hasKeyShape(candidate, this.config.apiKeys.prefix)) return { code: 'MALFORMED' };
+    const hit = this.cache.peek<VerifiedKey>(candidate, 'api_key', now);
     if (!hit) return undefined;
     this.metrics.cacheHit();
     return this.judge(hit.value, now);
@@ -97,6 +101,7 @@ export class KeyVerifier {
   async findLlmKey(candidate: string): Promise<VerifiedLlmKey | undefined> {
     return this.cache.resolve(
       candidate,
+      'llm_key',
       () => this.hash(candidate),
       (stored) => this.llmKeys.findOwnerByHash(stored),
     );

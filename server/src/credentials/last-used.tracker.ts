@@ -32,11 +32,13 @@ export class LastUsedTracker implements OnModuleInit, OnApplicationShutdown {
   private readonly written = new Map<number, { at: number; writtenAt: number }>();
   private timer?: NodeJS.Timeout;
   private flushing?: Promise<void>;
-  /** Counts not yet written, by key and hour. */
-  private usage = new Map<string, UsageCount>();
+  /** Counts not yet written, by hour and key (numbers: no key string built per request). */
+  private usage = new Map<number, Map<number, UsageCount>>();
   private usageWrittenAt = Date.now();
   /** Networks each key was used from since the last flush (address, or IPv6 /64). */
   private sightings = new Map<number, Map<string, NetworkSeen>>();
+  /** Each recent address's network, so a request from a known address costs one lookup. */
+  private readonly networkOf = new Map<string, string>();
 
   constructor(
     private readonly repository: ApiKeysRepository,
@@ -71,7 +73,12 @@ export class LastUsedTracker implements OnModuleInit, OnApplicationShutdown {
       networks = new Map();
       this.sightings.set(keyId, networks);
     }
-    const network = clientKey(address);
+    let network = this.networkOf.get(address);
+    if (network === undefined) {
+      if (this.networkOf.size >= MAX_KEYS_WITH_SIGHTINGS) this.networkOf.clear();
+      network = clientKey(address);
+      this.networkOf.set(address, network);
+    }
     if (!networks.has(network) && networks.size < MAX_NETWORKS_PER_KEY) networks.set(network, { keyId, network, address, at });
   }
 
@@ -82,16 +89,20 @@ export class LastUsedTracker implements OnModuleInit, OnApplicationShutdown {
 
   /** This instance's counts not yet written, for a usage answer that includes the last seconds. */
   pendingUsage(keyId: number): UsageCount[] {
-    return [...this.usage.values()].filter((c) => c.keyId === keyId);
+    return [...this.usage.values()].flatMap((byKey) => byKey.get(keyId) ?? []);
   }
 
   private count(keyId: number, at: number): UsageCount {
     const hour = at - (at % HOUR_MS);
-    const slot = `${keyId}:${hour}`;
-    let count = this.usage.get(slot);
+    let byKey = this.usage.get(hour);
+    if (!byKey) {
+      byKey = new Map();
+      this.usage.set(hour, byKey);
+    }
+    let count = byKey.get(keyId);
     if (!count) {
       count = { keyId, hour, requests: 0, failures: 0 };
-      this.usage.set(slot, count);
+      byKey.set(keyId, count);
     }
     return count;
   }
@@ -159,7 +170,7 @@ export class LastUsedTracker implements OnModuleInit, OnApplicationShutdown {
   }
 
   private async flushUsage(now: number): Promise<void> {
-    const counts = [...this.usage.values()];
+    const counts = [...this.usage.values()].flatMap((byKey) => [...byKey.values()]);
     const seen = [...this.sightings.values()].flatMap((networks) => [...networks.values()]);
     this.usage = new Map();
     this.sightings = new Map();

@@ -7,7 +7,11 @@ import { DISCONNECTED_TTL_MS, KeyInvalidationService } from './key-invalidation.
 /** How long an unknown key is remembered, so a flood of made-up keys costs one query each. */
 const NOT_FOUND_TTL_MS = 5000;
 
+/** Which question an entry answers: an API key's row or an LLM key's owner. */
+export type CachedKind = 'api_key' | 'llm_key';
+
 interface Entry<T> {
+  kind: CachedKind;
   value: T | undefined;
   at: number;
   /** The stored keyed hash (base64), as revocations and notifications name the key. */
@@ -42,6 +46,10 @@ export class VerificationCache {
       this.cache = new LRUCache<string, Entry<unknown>>({
         max: cacheMaxEntries,
         ttl: cacheTtlMs,
+        // lru-cache reads the clock at most this often (ms), arming a timer each time: at the
+        // default 1 ms, a busy instance armed a thousand timers a second on the hot path. TTLs
+        // here are seconds long; revocations do not wait for them (they evict).
+        ttlResolution: 50,
         // Keep the reverse index exactly as large as the cache.
         dispose: (entry) => this.byStored.delete(entry.stored),
       });
@@ -56,28 +64,34 @@ export class VerificationCache {
    * The cached answer for `secret`, synchronously: `{ value }` (undefined value = known not to
    * exist) or undefined when the database must be asked.
    */
-  peek<T>(secret: string, now = Date.now()): { value: T | undefined } | undefined {
+  peek<T>(secret: string, kind: CachedKind, now = Date.now()): { value: T | undefined } | undefined {
     const entry = this.cache?.get(digest('sha256', secret, 'base64'));
-    if (!entry || !(this.invalidation.live || now - entry.at < DISCONNECTED_TTL_MS)) return undefined;
+    if (!entry || entry.kind !== kind || !(this.invalidation.live || now - entry.at < DISCONNECTED_TTL_MS)) return undefined;
     return { value: entry.value as T | undefined };
   }
 
   /** The cached answer, or `load(storedHash)`'s, remembered; one load per secret at a time. */
-  async resolve<T>(secret: string, storedHash: () => Buffer, load: (stored: Buffer) => Promise<T | undefined>): Promise<T | undefined> {
-    const hit = this.peek<T>(secret);
+  async resolve<T>(
+    secret: string,
+    kind: CachedKind,
+    storedHash: () => Buffer,
+    load: (stored: Buffer) => Promise<T | undefined>,
+  ): Promise<T | undefined> {
+    const hit = this.peek<T>(secret, kind);
     if (hit) return hit.value;
     const cacheKey = digest('sha256', secret, 'base64');
-    let pending = this.inflight.get(cacheKey) as Promise<T | undefined> | undefined;
+    const inflightKey = `${kind}:${cacheKey}`;
+    let pending = this.inflight.get(inflightKey) as Promise<T | undefined> | undefined;
     if (!pending) {
       const stored = storedHash();
       const generation = this.generation;
       pending = load(stored)
         .then((value) => {
-          if (this.cache && generation === this.generation) this.remember(cacheKey, stored.toString('base64'), value);
+          if (this.cache && generation === this.generation) this.remember(cacheKey, kind, stored.toString('base64'), value);
           return value;
         })
-        .finally(() => this.inflight.delete(cacheKey));
-      this.inflight.set(cacheKey, pending);
+        .finally(() => this.inflight.delete(inflightKey));
+      this.inflight.set(inflightKey, pending);
     }
     return pending;
   }
@@ -87,9 +101,9 @@ export class VerificationCache {
     this.evictStored(storedHash.toString('base64'));
   }
 
-  private remember(cacheKey: string, stored: string, value: unknown): void {
+  private remember(cacheKey: string, kind: CachedKind, stored: string, value: unknown): void {
     const ttl = value === undefined ? Math.min(NOT_FOUND_TTL_MS, this.config.apiKeys.cacheTtlMs) : undefined;
-    this.cache!.set(cacheKey, { value, at: Date.now(), stored }, ttl ? { ttl } : undefined);
+    this.cache!.set(cacheKey, { kind, value, at: Date.now(), stored }, ttl ? { ttl } : undefined);
     this.byStored.set(stored, cacheKey);
   }
 
