@@ -13,6 +13,7 @@
 // the key lists. Results: bench-results/ (git-ignored).
 import autocannon from 'autocannon';
 import { execFileSync, spawn } from 'node:child_process';
+import { logSink } from './log-sink.mjs';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -40,11 +41,6 @@ const CACHE_SIZE = 10_000;
 const HASH_SECRET = randomBytes(32).toString('base64url');
 const SESSION_SECRET = randomBytes(32).toString('base64url');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-/** A process that reads and discards what is written to its stdin, pinned beside the load generator. */
-const logSink = () =>
-  PIN
-    ? spawn('taskset', ['-c', String(cpus().length - 1), 'cat'], { stdio: ['pipe', 'ignore', 'ignore'] })
-    : spawn('cat', [], { stdio: ['pipe', 'ignore', 'ignore'] });
 const log = (...a) => console.error('[bench]', ...a);
 
 // The key format and hash come from the built server itself, so the bench cannot drift from it.
@@ -94,9 +90,7 @@ async function startApp(databaseUrl, extraEnv = {}) {
   const url = `http://127.0.0.1:${port}`;
   const main = [process.execPath, join(ROOT, 'dist/server/src/main.js')];
   const [command, ...commandArgs] = PIN ? ['taskset', '-c', '0', ...main] : main;
-  // The log goes down a pipe to a reader on the load generator's core, as to a log shipper in
-  // production (a pipe's writes cost what /dev/null's do not).
-  const sink = logSink();
+  const sink = logSink(PIN);
   const child = spawn(command, commandArgs, {
     cwd: ROOT,
     stdio: ['ignore', sink.stdin, 'ignore'],

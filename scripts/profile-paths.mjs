@@ -7,6 +7,7 @@
 // last core; the last seconds of each profile are split into categories by what is on the stack,
 // per request. Writes the profiles and a Markdown table to bench-results/profile-<date>/.
 import { execFileSync, spawn } from 'node:child_process';
+import { logSink } from './log-sink.mjs';
 import { cpus, tmpdir } from 'node:os';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -23,11 +24,6 @@ const DURATION = option('duration', 10);
 const PIN = cpus().length >= 2 && process.platform === 'linux';
 const OUT = join(ROOT, 'bench-results', `profile-${new Date().toISOString().replace(/[:.]/g, '-')}`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-/** A process that reads and discards what is written to its stdin, pinned beside the load generator. */
-const logSink = () =>
-  PIN
-    ? spawn('taskset', ['-c', String(cpus().length - 1), 'cat'], { stdio: ['pipe', 'ignore', 'ignore'] })
-    : spawn('cat', [], { stdio: ['pipe', 'ignore', 'ignore'] });
 const log = (text) => console.error(`[profile] ${text}`);
 
 async function freePort() {
@@ -46,9 +42,7 @@ async function profile(label, path, auth) {
   const url = `http://127.0.0.1:${port}`;
   const dir = join(OUT, label);
   const node = [process.execPath, '--cpu-prof', `--cpu-prof-dir=${dir}`, join(ROOT, 'dist/server/src/main.js')];
-  // The log goes down a pipe to a reader on the load generator's core, as to a log shipper in
-  // production (a pipe's writes cost what /dev/null's do not).
-  const sink = logSink();
+  const sink = logSink(PIN);
   const child = spawn(PIN ? 'taskset' : node[0], PIN ? ['-c', '0', ...node] : node.slice(1), {
     cwd: ROOT,
     stdio: ['ignore', sink.stdin, 'ignore'],

@@ -74,7 +74,7 @@ export type AppLogger = Logger & {
  * journald) a non-blocking stream whose writes go straight to the kernel and queue in memory only
  * while the reader lags, so a slow reader never stops the event loop; for a file, synchronous
  * writes; for a terminal, synchronous too. Access lines reach it in batches (see `AccessLog`), so
- * a busy instance makes one `write` per ~55 requests on its own thread. (Before, sonic-boom's
+ * a busy instance makes one `write` per ~55 requests, in place on the main thread. (Before, sonic-boom's
  * asynchronous mode handed every batch to libuv's thread pool: 2 µs of the main thread a request,
  * a tenth of an authenticated one, for a write that costs 0.1 µs done in place.)
  * `flushSync()` hands waiting access lines over at shutdown and after a fatal error.
