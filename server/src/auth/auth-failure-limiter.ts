@@ -54,7 +54,8 @@ export class AuthFailureLimiter implements OnApplicationShutdown {
 
   /** Synchronous pre-check: false for any client without a recent failure. */
   mayBeBlocked(address: string): boolean {
-    return this.failing.has(clientKey(address));
+    // With no client failing (the usual state) the address's network is not even worked out.
+    return this.failing.size > 0 && this.failing.has(clientKey(address));
   }
 
   /** Seconds until this client may try again, or 0 when it may try now. */

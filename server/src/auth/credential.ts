@@ -18,8 +18,16 @@ export type Credential =
 /** RFC 6750 §2.1: `Bearer` (any case), one or more spaces, a b64token. */
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
 
+/** The token after exactly `Bearer ` (what clients send), matched in place. */
+const TOKEN_AT_7 = /[A-Za-z0-9\-._~+/]+=*$/y;
+
 /** The token of an `Authorization: Bearer` header; undefined when it is not that shape. */
 export function bearerToken(header: string): string | undefined {
+  // The usual form, checked without trimming or a capture (this runs on every request).
+  if (header.startsWith('Bearer ')) {
+    TOKEN_AT_7.lastIndex = 7;
+    if (TOKEN_AT_7.test(header)) return header.slice(7);
+  }
   return BEARER.exec(header.trim())?.[1];
 }
 

@@ -14,8 +14,21 @@ const REASONS: Record<Exclude<VerificationCode, 'VALID'>, RejectionReason> = {
 /** What a replaced key in its grace period may no longer do: manage keys, administer, touch webhooks. */
 const REPLACED_KEY_LOSES: ReadonlySet<string> = new Set(['keys:write', 'admin:write', 'webhooks:read', 'webhooks:write']);
 
+/**
+ * Each verified key's principals, made once: the cache hands out the same VerifiedKey until the
+ * key's row is read again, and nothing changes a principal after the guard sets it (a JWT's
+ * cached principal is shared across requests the same way).
+ */
+const principals = new WeakMap<VerifiedKey, Partial<Record<'api_key' | 'mcp', Principal>>>();
+
 /** The principal an API key stands for, however it was presented. */
 export function keyPrincipal(key: VerifiedKey, authType: Extract<AuthType, 'api_key' | 'mcp'>): Principal {
+  let byType = principals.get(key);
+  if (!byType) principals.set(key, (byType = {}));
+  return (byType[authType] ??= principalOf(key, authType));
+}
+
+function principalOf(key: VerifiedKey, authType: Extract<AuthType, 'api_key' | 'mcp'>): Principal {
   return {
     userId: key.userId,
     authType,

@@ -66,7 +66,7 @@ export class LastUsedTracker implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** Where a successful use came from; new networks become audit events at the next flush. */
-  seenFrom(keyId: number, address: string, at = Date.now()): void {
+  seenFrom(keyId: number, address: string, at?: number): void {
     let networks = this.sightings.get(keyId);
     if (!networks) {
       if (this.sightings.size >= MAX_KEYS_WITH_SIGHTINGS) return;
@@ -79,7 +79,8 @@ export class LastUsedTracker implements OnModuleInit, OnApplicationShutdown {
       network = clientKey(address);
       this.networkOf.set(address, network);
     }
-    if (!networks.has(network) && networks.size < MAX_NETWORKS_PER_KEY) networks.set(network, { keyId, network, address, at });
+    if (!networks.has(network) && networks.size < MAX_NETWORKS_PER_KEY)
+      networks.set(network, { keyId, network, address, at: at ?? Date.now() });
   }
 
   /** A refused request with a known key (expired, deleted, not yet valid). */

@@ -37,6 +37,17 @@ describe('AccessLog', () => {
     expect(lines.slice(2).map((line) => (JSON.parse(line) as { level: number }).level)).toEqual([40, 50]);
   });
 
+  it('keeps ids, methods and times exact through its shortcuts: escapes an id or method that needs it, rounds times as pino did', () => {
+    const { lines, log } = setUp();
+    const times = [0, 0.004, 0.005, 1.2, 12.345, 99.999, 123456.789, 3e9];
+    for (const responseTimeMs of times) log.write(record({ responseTimeMs }));
+    log.write(record({ id: 'x"}\n{"level":60', method: 'BREW\n' }));
+    const parsed = lines.map((line) => JSON.parse(line) as { responseTime: number; req: { id: string; method: string } });
+    expect(parsed.slice(0, times.length).map((line) => line.responseTime)).toEqual(times.map((ms) => Math.round(ms * 100) / 100));
+    expect(parsed[times.length].req).toMatchObject({ id: 'x"}\n{"level":60', method: 'BREW\n' });
+    expect(lines.every((line) => line.indexOf('\n') === line.length - 1)).toBe(true);
+  });
+
   it('writes nothing below its level', () => {
     const { lines, log } = setUp('warn');
     log.write(record());
