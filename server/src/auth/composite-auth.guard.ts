@@ -166,11 +166,13 @@ export class CompositeAuthGuard implements CanActivate {
     // Fast path, without a promise: a credential verified recently, from an address in good
     // standing. Everything else (first sight, failures, cookies that may need a refresh and a
     // CSRF check) takes the full path through Passport.
-    if (!this.limiter.mayBeBlocked(request.ip)) {
+    // Read once: each read asks the socket (and, behind proxies, parses X-Forwarded-For).
+    const address = request.ip;
+    if (!this.limiter.mayBeBlocked(address)) {
       const known = this.fromCache(credential);
       if (known) {
         this.metrics.authenticated(METHOD[credential.kind] as AuthMethod);
-        if (known.apiKey) this.keyUsed(known.apiKey, request, context.getArgByIndex<FastifyReply>(1));
+        if (known.apiKey) this.keyUsed(known.apiKey, address, context.getArgByIndex<FastifyReply>(1));
         return this.admit(known, rules, request);
       }
     }
@@ -199,8 +201,8 @@ export class CompositeAuthGuard implements CanActivate {
    * carries `Sunset`, so clients and gateways can warn before it breaks. A key with a per-key
    * limit gets its budget in the IETF `RateLimit-Policy` / `RateLimit` headers, and past it 429.
    */
-  private keyUsed(key: NonNullable<Principal['apiKey']>, request: Request, reply: FastifyReply): void {
-    this.lastUsed.seenFrom(key.id, request.ip);
+  private keyUsed(key: NonNullable<Principal['apiKey']>, address: string, reply: FastifyReply): void {
+    this.lastUsed.seenFrom(key.id, address);
     if (key.rateLimitPerMinute) {
       const decision = this.rateLimiter.consume(key.id, key.rateLimitPerMinute);
       const headers = rateLimitHeaders(decision);
@@ -260,7 +262,7 @@ export class CompositeAuthGuard implements CanActivate {
     }
 
     this.metrics.authenticated(METHOD[credential.kind] as AuthMethod);
-    if (principal.apiKey) this.keyUsed(principal.apiKey, request, reply);
+    if (principal.apiKey) this.keyUsed(principal.apiKey, request.ip, reply);
     if (credential.kind === 'cookie') {
       // Cookies ride along on cross-site requests; changes need this session's XSRF token.
       // A renewal keeps the session's id, so the state read here still names this session. The

@@ -6,7 +6,8 @@ const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 export const RANDOM_LENGTH = 30;
 /** CRC32 (< 62^6) written as 6 base62 characters, as GitHub tokens do. */
 export const CHECKSUM_LENGTH = 6;
-const BODY = new RegExp(`^[0-9A-Za-z]{${RANDOM_LENGTH + CHECKSUM_LENGTH}}$`);
+/** The body after the prefix, matched in place (sticky, from `lastIndex`): no slice per check. */
+const BODY = new RegExp(`[0-9A-Za-z]{${RANDOM_LENGTH + CHECKSUM_LENGTH}}$`, 'y');
 
 export type ParsedKey = { ok: true; key: string } | { ok: false; reason: 'malformed' | 'checksum' };
 
@@ -40,12 +41,15 @@ export function generateKey(prefix: string): string {
   return head + checksumOf(head);
 }
 
+function bodyAt(candidate: string, start: number): boolean {
+  BODY.lastIndex = start;
+  return BODY.test(candidate);
+}
+
 /** The prefix and 36 base62 characters (random part and checksum), checksum not checked. */
 export function hasKeyShape(candidate: string, prefix: string): boolean {
   return (
-    candidate.length === prefix.length + RANDOM_LENGTH + CHECKSUM_LENGTH &&
-    candidate.startsWith(prefix) &&
-    BODY.test(candidate.slice(prefix.length))
+    candidate.length === prefix.length + RANDOM_LENGTH + CHECKSUM_LENGTH && candidate.startsWith(prefix) && bodyAt(candidate, prefix.length)
   );
 }
 
