@@ -4,9 +4,11 @@
 // Loads the production build on PostgreSQL with autocannon. The hot paths — two public
 // baselines (unlogged and logged), an API key as Bearer (cache hit), a Keycloak-style JWT,
 // X-Session-API-Key, a rate-limited key, and the key path on an instance that does not log — are
-// measured in interleaved rounds: every round runs each path once, a ratio is taken within the
-// round, and the report gives the median over rounds. (On this kind of machine the same route's
-// throughput drifts by a third within a minute; ratios taken seconds apart do not.) With two or
+// measured in interleaved rounds: every round runs each path once, between two runs of the
+// unlogged baseline, a ratio is taken against those two, and the report gives the median over
+// rounds. (On this kind of machine the whole VM's speed drifts by half within seconds; a ratio
+// to a baseline measured right beside the path holds where one to a baseline 20 s away does
+// not.) With two or
 // more cores and `taskset`, the app runs on core 0 and the load generator on the last core.
 // Then: the cache-miss path, RSS, database writes per 10,000 authenticated requests, RSS with
 // 100,000 distinct keys, revocation between two instances; `--scale` adds 1,000,000 keys and
@@ -208,39 +210,67 @@ const median = (values) => {
 
 /**
  * The hot paths in interleaved rounds (see the top of this file): each path warmed up, then every
- * round measures each path once. A path's ratio is the median over rounds of its throughput
- * divided by the first path's (the baseline) in the same round.
+ * round measures each path once, **between two runs of the baseline** (the first path): B, P1, B,
+ * P2, B, … On this machine the whole VM's speed drifts within seconds, so a path is compared with
+ * the baseline measured just before and just after it (their mean), not with one measured up to
+ * twenty seconds away. Rounds alternate direction, so no path always follows the same one. A
+ * path's ratio is the median over rounds of its throughput (or the baseline's CPU per request
+ * over its own) against that local baseline. `norm` / `normCpu` keep the per-round values
+ * against the local baseline, for comparisons between two paths (log cost, like with like).
  */
 async function interleaved(paths) {
   for (const path of paths) await autocannon({ url: path.url, headers: path.headers, connections: CONNECTIONS, duration: WARMUP });
+  const measure = async (path) => {
+    const cpuBefore = cpuMicros(path.pid);
+    const result = await autocannon({ url: path.url, headers: path.headers, connections: CONNECTIONS, duration: ROUND_DURATION });
+    // The app's own CPU per answered request: unlike req/s, it does not depend on whether the
+    // app or the load generator was the bottleneck in that round.
+    result.cpuPerRequest = (cpuMicros(path.pid) - cpuBefore) / result.requests.total;
+    return result;
+  };
+  const [base, ...others] = paths;
   const samples = paths.map(() => []);
+  /** Per path and round: the mean of the baseline runs on either side, req/s and CPU µs. */
+  const local = paths.map(() => []);
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [i, path] of paths.entries()) {
-      const cpuBefore = cpuMicros(path.pid);
-      const result = await autocannon({ url: path.url, headers: path.headers, connections: CONNECTIONS, duration: ROUND_DURATION });
-      // The app's own CPU per answered request: unlike req/s, it does not depend on whether the
-      // app or the load generator was the bottleneck in that round.
-      result.cpuPerRequest = (cpuMicros(path.pid) - cpuBefore) / result.requests.total;
+    const order = round % 2 ? [...others].reverse() : others;
+    let before = await measure(base);
+    samples[0].push(before);
+    for (const path of order) {
+      const i = paths.indexOf(path);
+      const result = await measure(path);
+      const after = await measure(base);
+      samples[0].push(after);
       samples[i].push(result);
+      local[i].push({
+        rps: (before.requests.average + after.requests.average) / 2,
+        cpu: (before.cpuPerRequest + after.cpuPerRequest) / 2,
+      });
+      before = after;
     }
-    log(`round ${round + 1}/${ROUNDS}: ` + paths.map((p, i) => `${p.id} ${Math.round(samples[i][round].requests.average)}`).join(', '));
+    log(
+      `round ${round + 1}/${ROUNDS}: ` +
+        paths.map((p, i) => `${p.id} ${Math.round(samples[i][samples[i].length - 1].requests.average)}`).join(', '),
+    );
   }
-  const baseline = samples[0].map((r) => r.requests.average);
-  const baselineCpu = samples[0].map((r) => r.cpuPerRequest);
   return paths.map((path, i) => {
     const perRound = samples[i].map((r) => r.requests.average);
     const cpuPerRound = samples[i].map((r) => r.cpuPerRequest);
+    const norm = i === 0 ? perRound.map(() => 1) : perRound.map((rps, round) => rps / local[i][round].rps);
+    const normCpu = i === 0 ? cpuPerRound.map(() => 1) : cpuPerRound.map((cpu, round) => cpu / local[i][round].cpu);
     const run = {
       ...path,
       name: path.name,
       rps: Math.round(median(perRound)),
-      ratio: +median(perRound.map((rps, round) => rps / baseline[round])).toFixed(2),
+      ratio: +median(norm).toFixed(2),
       range: [Math.round(Math.min(...perRound)), Math.round(Math.max(...perRound))],
       perRound,
+      norm,
       cpu_us: +median(cpuPerRound).toFixed(1),
       // What the throughput ratio would be if the app's CPU alone set the pace.
-      cpu_ratio: +median(cpuPerRound.map((cpu, round) => baselineCpu[round] / cpu)).toFixed(2),
+      cpu_ratio: +median(normCpu.map((x) => 1 / x)).toFixed(2),
       cpuPerRound,
+      normCpu,
       p50: median(samples[i].map((r) => r.latency.p50)),
       p99: median(samples[i].map((r) => r.latency.p99)),
       max: Math.max(...samples[i].map((r) => r.latency.max)),
@@ -373,7 +403,7 @@ async function main() {
     report.runs.push(...hotRuns.map(({ auth: _auth, ...run }) => run));
     const byId = Object.fromEntries(hotRuns.map((r) => [r.id, r]));
     // Per round (the instances measured seconds apart), then the median.
-    const costAgainst = (logged) => +(1 - median(logged.perRound.map((rps, i) => rps / byId.quiet.perRound[i]))).toFixed(3);
+    const costAgainst = (logged) => +(1 - median(logged.norm.map((x, i) => x / byId.quiet.norm[i]))).toFixed(3);
     report.log_cost = {
       logged_rps: byId.key.rps,
       twin_rps: byId.twin.rps,
@@ -382,13 +412,11 @@ async function main() {
       cost_twin: costAgainst(byId.twin),
       // Two instances alike but for their port: the noise floor of any two-instance comparison.
       spread: +Math.abs(
-        1 -
-          median(byId.twin.perRound.map((rps, i) => rps / byId.quiet.perRound[i])) /
-            median(byId.key.perRound.map((rps, i) => rps / byId.quiet.perRound[i])),
+        1 - median(byId.twin.norm.map((x, i) => x / byId.quiet.norm[i])) / median(byId.key.norm.map((x, i) => x / byId.quiet.norm[i])),
       ).toFixed(3),
     };
     // The same comparison in CPU per request, which the load generator's pace does not move.
-    const cpuCostAgainst = (logged) => +(1 - median(logged.cpuPerRound.map((cpu, i) => byId.quiet.cpuPerRound[i] / cpu))).toFixed(3);
+    const cpuCostAgainst = (logged) => +(1 - median(logged.normCpu.map((x, i) => byId.quiet.normCpu[i] / x))).toFixed(3);
     report.log_cost.cpu_us_logged = byId.key.cpu_us;
     report.log_cost.cpu_us_twin = byId.twin.cpu_us;
     report.log_cost.cpu_us_unlogged = byId.quiet.cpu_us;
@@ -397,8 +425,8 @@ async function main() {
     // The authentication's own cost: the key, JWT and MCP paths against the public route that
     // receives the same request (logged, same Authorization header), per round.
     const against = (run, base) => ({
-      throughput: +median(run.perRound.map((rps, i) => rps / base.perRound[i])).toFixed(2),
-      cpu: +median(run.cpuPerRound.map((cpu, i) => base.cpuPerRound[i] / cpu)).toFixed(2),
+      throughput: +median(run.norm.map((x, i) => x / base.norm[i])).toFixed(2),
+      cpu: +median(run.normCpu.map((x, i) => base.normCpu[i] / x)).toFixed(2),
     });
     report.auth_cost = {
       baseline_cpu_us: byId.logged_with_header.cpu_us,
@@ -559,7 +587,7 @@ function markdown(r) {
         `| ${x.name} | ${x.rps.toLocaleString()} | ${x.range ? `${x.range[0].toLocaleString()}–${x.range[1].toLocaleString()}` : 'one run'} | ${x.ratio} | ${x.cpu_us ?? ''} | ${x.cpu_ratio ?? ''} | ${x.p50} | ${x.p99} | ${x.max} | ${x.non2xx} |`,
     )
     .join('\n');
-  let md = `# Benchmark ${r.date}\n\n${r.machine}; database: ${r.database}; pinned: ${r.pinned}. Hot paths: ${r.warmup_s} s warm-up each, then ${r.rounds} interleaved rounds of ${r.round_duration_s} s (req/s: median and range over rounds; × baseline: median of the ratios within each round). Other runs: ${r.warmup_s} s warm-up, ${r.duration_s} s. ${r.connections} connections (autocannon on loopback); verification cache ${r.cache_size.toLocaleString()} entries.\n\n| path | req/s | range | × baseline | app CPU µs/req | × baseline (CPU) | p50 ms | p99 ms | max ms | non-2xx |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n${rows}\n\nApp CPU µs/req: the app process's user + system time (all threads, from /proc) per answered request, median over rounds; × baseline (CPU) is the baseline's CPU per request over the path's, per round: the throughput ratio if the app alone set the pace.\n`;
+  let md = `# Benchmark ${r.date}\n\n${r.machine}; database: ${r.database}; pinned: ${r.pinned}. Hot paths: ${r.warmup_s} s warm-up each, then ${r.rounds} interleaved rounds of ${r.round_duration_s} s per path, each path run between two runs of the baseline (req/s: median and range over rounds; × baseline: median over rounds of the path against the mean of the baseline runs just before and after it). Other runs: ${r.warmup_s} s warm-up, ${r.duration_s} s. ${r.connections} connections (autocannon on loopback); verification cache ${r.cache_size.toLocaleString()} entries.\n\n| path | req/s | range | × baseline | app CPU µs/req | × baseline (CPU) | p50 ms | p99 ms | max ms | non-2xx |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n${rows}\n\nApp CPU µs/req: the app process's user + system time (all threads, from /proc) per answered request, median over rounds; × baseline (CPU) is the local baseline's CPU per request over the path's, per round: the throughput ratio if the app alone set the pace.\n`;
   if (r.targets)
     md += `\nTargets (issue 12): ${Object.entries(r.targets)
       .map(([name, value]) => `${name}: **${name.includes('%') ? `${(value * 100).toFixed(1)} %` : value}**`)
