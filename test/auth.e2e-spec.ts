@@ -100,6 +100,48 @@ describe('Authentication (e2e)', () => {
       expect(res.body).toMatchObject({ id: key.id, auth_type: 'mcp' });
     });
 
+    it('answers many callers at once, each with its own credential, and a rotated key with what it may do now', async () => {
+      // "Who am I" bodies are made once per key or token and kept: under concurrent load from
+      // two users with keys, MCP headers and JWTs, every answer must still be the caller's own.
+      const bob = await passwordToken(app, 'bob');
+      const bobSub = (await call(app, '/api/keys/current', { token: bob })).body.user_id as string;
+      const aliceKeys = [await createKey(app, alice, { name: 'a1' }), await createKey(app, alice, { name: 'a2', scopes: ['keys:read'] })];
+      const bobKeys = [await createKey(app, bob, { name: 'b1' }), await createKey(app, bob, { name: 'b2', scopes: ['llm:read', 'mcp'] })];
+      type Caller = { headers: Record<string, string>; expected: Record<string, unknown> };
+      const callers: Caller[] = [
+        { headers: { authorization: `Bearer ${alice}` }, expected: { user_id: aliceSub, auth_type: 'jwt', username: 'alice' } },
+        { headers: { authorization: `Bearer ${bob}` }, expected: { user_id: bobSub, auth_type: 'jwt', username: 'bob' } },
+      ];
+      for (const [owner, keys] of [
+        [aliceSub, aliceKeys],
+        [bobSub, bobKeys],
+      ] as const) {
+        for (const key of keys) {
+          const expected = { id: key.id, name: key.name, user_id: owner, scopes: key.scopes };
+          callers.push({ headers: { authorization: `Bearer ${key.key}` }, expected: { ...expected, auth_type: 'api_key' } });
+          if ((key.scopes as string[]).includes('mcp'))
+            callers.push({ headers: { 'x-session-api-key': key.key }, expected: { ...expected, auth_type: 'mcp' } });
+        }
+      }
+      const picks = Array.from({ length: 240 }, (_, i) => callers[(i * 7) % callers.length]);
+      const answers = await Promise.all(picks.map((caller) => call(app, '/api/keys/current', { headers: caller.headers })));
+      answers.forEach((answer, i) => {
+        expect(answer.status).toBe(200);
+        expect(answer.headers.get('content-type')).toBe('application/json; charset=utf-8');
+        expect(answer.body).toMatchObject(picks[i].expected);
+      });
+
+      // Rotated: the old key still works in its grace period but may no longer manage keys.
+      const rotated = await call(app, `/api/keys/${aliceKeys[0].id}/rotate`, {
+        method: 'POST',
+        token: alice,
+        body: { grace_period_seconds: 3600 },
+      });
+      expect(rotated.status).toBe(201);
+      const after = await call(app, '/api/keys/current', { token: aliceKeys[0].key });
+      expect(after.body).toMatchObject({ id: aliceKeys[0].id, scopes: ['keys:read', 'llm:read', 'llm:write', 'mcp'] });
+    });
+
     it("refuses a wrong password at the token endpoint in OAuth's own error format", async () => {
       const res = await fetch(`${app.url}/realms/dev/protocol/openid-connect/token`, {
         method: 'POST',

@@ -92,6 +92,8 @@ const RENDERED_LISTS_MAX_BYTES = 32 * 1024 * 1024;
 
 @Injectable()
 export class ApiKeysService {
+  /** Each principal's `GET /api/keys/current` body (see currentJson). */
+  private readonly currentBodies = new WeakMap<Principal, Buffer>();
   private readonly renderedLists = new LRUCache<string, RenderedList>({
     maxSize: RENDERED_LISTS_MAX_BYTES,
     sizeCalculation: (list) => list.body.length + 80 * list.ids.length + 100,
@@ -384,8 +386,22 @@ export class ApiKeysService {
     return { ...this.toResponse(result.inserted), key, replaced: { id: result.old.id, expires_at: result.oldEndsAt.toISOString() } };
   }
 
+  /**
+   * `current` as JSON bytes, made once per principal: the guard hands out one principal per
+   * verified key (and the token cache one per token) until the key or token is read again, and
+   * a principal is never changed, so its body cannot go stale. Keyed by the object itself, so
+   * one caller's body can only ever be found from that caller's principal.
+   */
+  currentJson(principal: Principal): Buffer {
+    let body = this.currentBodies.get(principal);
+    if (!body) {
+      body = Buffer.from(JSON.stringify(this.current(principal)));
+      this.currentBodies.set(principal, body);
+    }
+    return body;
+  }
+
   current(principal: Principal): CurrentCredentialResponse {
-    // Plain literals, no spreads: this answers on the hot path of every client's "who am I".
     const scopes = principal.scopes as Scope[];
     const out: CurrentCredentialResponse = principal.apiKey
       ? { id: principal.apiKey.id, name: principal.apiKey.name, user_id: principal.userId, auth_type: principal.authType, scopes }
