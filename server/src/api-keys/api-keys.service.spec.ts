@@ -91,6 +91,19 @@ describe('ApiKeysService', () => {
     expect(created).toMatchObject({ id: 7, name: 'ci', key_hint: `sk-oh-…${created.key.slice(-4)}`, scopes: alice.scopes });
   });
 
+  it("keeps one caller's who-am-I body per principal, in memory of its own (no slice of Node's shared pool)", () => {
+    const { service } = setUp();
+    // Bytes decoded just before (a token's, say) must not share the body's memory block.
+    const earlier = Buffer.from(Buffer.from('signature-bytes').toString('base64url'), 'base64url');
+    const body = service.currentJson(alice);
+    expect(body.buffer.byteLength).toBe(body.length);
+    expect(body.buffer).not.toBe(earlier.buffer);
+    expect(service.currentJson(alice)).toBe(body);
+    const bob: Principal = { ...alice, userId: 'bob' };
+    expect(JSON.parse(service.currentJson(bob).toString())).toMatchObject({ user_id: 'bob', auth_type: 'jwt' });
+    expect(JSON.parse(body.toString())).toMatchObject({ user_id: 'alice' });
+  });
+
   it('refuses a create past the per-user cap with 409 key_limit_reached', async () => {
     const { service, repository } = setUp({ active: 100 });
     expect(await problemOf(service.create(alice, { name: 'one more' }))).toMatchObject({ status: 409, code: 'key_limit_reached' });

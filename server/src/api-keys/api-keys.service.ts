@@ -395,7 +395,9 @@ export class ApiKeysService {
   currentJson(principal: Principal): Buffer {
     let body = this.currentBodies.get(principal);
     if (!body) {
-      body = Buffer.from(JSON.stringify(this.current(principal)));
+      // Its own memory: a slice of Node's shared pool would keep 8 kB (and whatever else was
+      // decoded there, a token's bytes say) alive for as long as the principal lives.
+      body = ownBuffer(JSON.stringify(this.current(principal)));
       this.currentBodies.set(principal, body);
     }
     return body;

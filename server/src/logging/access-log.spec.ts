@@ -94,6 +94,23 @@ describe('AccessLog', () => {
     expect((JSON.parse(lines[1]) as { req: { url: string } }).req.url).toBe('/api/x\\u2028{"level":30}\\u0085y\\u2029');
   });
 
+  it('treats an IPv6 zone id or an over-long address as free text: scrubbed, escaped, never remembered', () => {
+    const { lines, log, scrub } = setUp();
+    const key = generateKey('sk-oh-');
+    // Node's isIP accepts any zone id; behind a proxy trusted too widely the client writes it.
+    for (let i = 0; i < 2; i++) log.write(record({ url: '/api/keys/current', remoteAddress: `fe80::1%${key}` }));
+    log.write(record({ url: '/api/keys/current', remoteAddress: 'evil\u0085{"level":60}' }));
+    for (const line of lines) expect(line).not.toContain(key);
+    expect(lines.map((line) => (JSON.parse(line) as { req: { remoteAddress: string } }).req.remoteAddress)).toEqual([
+      'fe80::1%sk-oh-[REDACTED]',
+      'fe80::1%sk-oh-[REDACTED]',
+      'evil\\u0085{"level":60}',
+    ]);
+    expect(lines.every((line) => !/[\u0085\u2028\u2029]/.test(line))).toBe(true);
+    // Once for the path (then remembered), once for each of the three addresses.
+    expect(scrub).toHaveBeenCalledTimes(4);
+  });
+
   it('logs a client address as it is, and masks a forwarded one that is not an address', () => {
     const { lines, log } = setUp();
     const key = generateKey('sk-oh-');

@@ -21,10 +21,12 @@ const MAX_REMEMBERED_PATH = 256;
 const MAX_ADDRESSES = 4096;
 /** A request id that JSON needs no escapes for (Fastify's own are `req-` and a base-36 count). */
 const PLAIN_ID = /^[\w.-]{1,64}$/;
-/** The methods as JSON strings, so the common ones are not escaped on every line. */
-const QUOTED_METHODS: Readonly<Record<string, string>> = Object.fromEntries(
+/** The methods as JSON strings, so the common ones are not escaped on every line (a Map: no inherited names). */
+const QUOTED_METHODS: ReadonlyMap<string, string> = new Map(
   ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'].map((method) => [method, `"${method}"`]),
 );
+/** The longest IP address in text (IPv4-mapped IPv6); longer is not remembered. */
+const MAX_ADDRESS_LENGTH = 45;
 /** Batched lines are handed on at this size (about 55 lines; under the destination's 16 kB write) or after BATCH_MAX_DELAY_MS. */
 const BATCH_BYTES = 14 * 1024;
 const BATCH_MAX_DELAY_MS = 500;
@@ -138,7 +140,7 @@ export class AccessLog {
       this.base +
       (PLAIN_ID.test(id) ? `"${id}"` : JSON.stringify(id)) +
       ',"method":' +
-      (QUOTED_METHODS[method] ?? JSON.stringify(method)) +
+      (QUOTED_METHODS.get(method) ?? JSON.stringify(method)) +
       ',"url":' +
       path +
       ',"remoteAddress":' +
@@ -191,7 +193,12 @@ export class AccessLog {
   private loggableAddress(address: string): string {
     const known = this.addresses.get(address);
     if (known !== undefined) return known;
-    if (!isIP(address)) return JSON.stringify(this.scrub(address));
+    // Only a plain address is remembered. Node's isIP also accepts an IPv6 zone id (`fe80::1%…`)
+    // of any length and content: behind a proxy trusted too widely that is the client's free
+    // text, so it is scrubbed and escaped like the path, and never kept.
+    if (address.length > MAX_ADDRESS_LENGTH || address.includes('%') || !isIP(address)) {
+      return JSON.stringify(escapeLineSeparators(this.scrub(address)));
+    }
     if (this.addresses.size >= MAX_ADDRESSES) this.addresses.clear();
     const quoted = JSON.stringify(address);
     this.addresses.set(address, quoted);
