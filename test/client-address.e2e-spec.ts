@@ -80,7 +80,9 @@ describe('A burst of made-up keys from one client (e2e)', () => {
       const attacker = { 'x-forwarded-for': '203.0.113.66' };
       const burst = Array.from({ length: 300 }, () => call(app, '/api/keys/current', { token: generateKey('sk-oh-'), headers: attacker }));
       // Those beyond the client's share are answered while its first four still wait.
-      const firstRefusal = await Promise.race(burst.map((pending) => pending.then((r) => (r.status === 429 ? r : new Promise(() => {})))));
+      const firstRefusal = await Promise.race(
+        burst.map((pending) => pending.then((r) => (r.status === 429 ? r : new Promise<never>(() => {})))),
+      );
       expectProblem(firstRefusal, 429, 'rate_limited');
       // Another client's key, verified before, answers at once.
       const victim = await call(app, '/api/keys/current', { token: victimKey, headers: victimFrom });
