@@ -67,9 +67,9 @@ export class AccessLog {
   /**
    * Requests waiting for their line (batched mode), FIELDS slots each: level, time, id, method,
    * path and address (both already JSON and scrubbed), status, response time. The lines are built
-   * at the flush, in one loop: built one per request, between the request's other work, the same
-   * concatenations cost several times as much (the profile's "access line" went from ~3 µs to
-   * under 1 µs a request).
+   * at the flush, in one loop: in a tight loop a line cost ~0.75 µs, built per request between
+   * the request's other work 3–4 µs in the profile (whose access-line share of a key request
+   * went from 6.2 to 3.8 %).
    */
   private pending: unknown[] = [];
   private pendingBytes = 0;
